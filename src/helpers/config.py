@@ -1,0 +1,64 @@
+"""Project paths and the settings read from the environment.
+
+One setting switches every data source to an offline mirror: the environment variable
+``SOTE_MIRROR`` (or ``--mirror`` on the command line, which sets it) names a folder laid out like
+``../shared/mirror`` (one sub-folder per service, each with an ``INDEX.json``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+KERNEL_NAME = "sote-jarjestokartat"
+KERNEL_DISPLAY_NAME = "Python (sote-järjestökartat)"
+
+MIRROR_ENV = "SOTE_MIRROR"
+CACHE_ENV = "SOTE_CACHE_DIR"
+GEODATA_ENV = "SOTE_GEODATA_DIR"
+OUTPUTS_ENV = "SOTE_OUTPUTS_DIR"
+
+# The package is installed editable from src/, so the project root is two levels above this file.
+PROJECT_ROOT = Path(os.environ.get("SOTE_PROJECT_ROOT") or Path(__file__).resolve().parents[2])
+DATA_DIR = PROJECT_ROOT / "data"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+
+def _dir_from_env(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def cache_dir() -> Path:
+    """Raw HTTP responses and their provenance records (not committed)."""
+    return _dir_from_env(CACHE_ENV, DATA_DIR / "cache")
+
+
+def geodata_dir() -> Path:
+    """Processed, validated boundary layers (not committed)."""
+    return _dir_from_env(GEODATA_ENV, PROJECT_ROOT / "geodata")
+
+
+def outputs_dir() -> Path:
+    """Everything the refresh job produces."""
+    return _dir_from_env(OUTPUTS_ENV, PROJECT_ROOT / "outputs")
+
+
+def mirror_dir() -> Path | None:
+    """The offline mirror folder, or None when sources are read live."""
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        raise FileNotFoundError(f"{MIRROR_ENV}={value!r}: no such folder (expected a folder laid out like ../shared/mirror)")
+    return path
+
+
+def set_mirror(path: str | os.PathLike | None) -> None:
+    """Point every source at a mirror folder (None: back to the live services)."""
+    if path is None:
+        os.environ.pop(MIRROR_ENV, None)
+    else:
+        os.environ[MIRROR_ENV] = str(Path(path).expanduser().resolve())
+        mirror_dir()  # fail now if it does not exist

@@ -1,0 +1,253 @@
+"""All HTTP of the project: live requests with timeouts, retries and an on-disk cache, or an offline mirror.
+
+* Live (default): a ``requests_cache.CachedSession`` (filesystem backend under ``data/cache/http``) with urllib3
+  retries on connection errors, 429 and 5xx. A cached answer older than the source's ``max_age`` is fetched again;
+  if that fails the error is raised (``stale_if_error`` is off): stale data is never served as fresh.
+* Mirror (``SOTE_MIRROR`` set): a transport adapter answers every http(s) request from the mirror's
+  ``INDEX.json``. A request it does not hold raises :class:`MirrorMiss`; the network is never touched.
+
+Every answer comes with a provenance record (URL, method, body, fetch time, sha256, source, licence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from urllib3.util.retry import Retry
+
+from . import config
+from .errors import FetchError, MirrorMiss
+from .sources import get_source
+
+USER_AGENT = "sote-jarjestokartat/0.1 (research notebooks; +https://github.com/)"
+TIMEOUT = (10, 120)  # connect, read seconds
+RETRY = Retry(
+    total=4,
+    connect=4,
+    read=2,
+    status=4,
+    backoff_factor=1.5,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset({"GET", "POST"}),
+    respect_retry_after_header=True,
+    raise_on_status=False,
+)
+# Mirror kinds in order of preference when several index entries answer the same request
+# (a full reconstructed table beats a recorded excerpt of a few rows).
+_KIND_RANK = {"recorded": 0, "recorded-geometry": 1, "reconstructed": 2, "derived": 3, "recorded-excerpt": 9}
+
+
+@dataclass
+class Fetched:
+    """The body of an answer and where it came from."""
+
+    content: bytes
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            p = self.provenance
+            raise FetchError(
+                f"{p.get('method')} {p.get('url')}: the answer is not valid JSON ({exc.__class__.__name__}: {exc}); "
+                f"{len(self.content)} bytes received"
+            ) from None
+
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+
+def canonical_request(method: str, url: str, params: dict | None = None, body: Any = None) -> str:
+    """A key that is the same for equivalent requests: lower-case scheme/host/parameter names, default port
+    dropped, parameters sorted (repeated ones kept), JSON body in canonical form."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((parts.scheme == "https" and port == 443) or (parts.scheme == "http" and port == 80)):
+        host = f"{host}:{port}"
+    query = [(k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    if params:
+        for k, v in params.items():
+            for item in v if isinstance(v, (list, tuple)) else [v]:
+                query.append((k.lower(), str(item)))
+    query.sort()
+    key = f"{method.upper()} {parts.scheme.lower()}://{host}{parts.path}"
+    if query:
+        key += "?" + urlencode(query)
+    if body is not None:
+        key += " " + json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return key
+
+
+def _describe(method: str, url: str, params: dict | None, body: Any) -> str:
+    text = f"{method} {url}"
+    if params:
+        text += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+    if body is not None:
+        text += " body=" + json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+# --------------------------------------------------------------------------- mirror
+
+
+@lru_cache(maxsize=16)
+def _load_index(index_path: Path, mtime: float) -> dict[str, list[dict]]:
+    raw = json.loads(index_path.read_text(encoding="utf-8"))
+    folder = index_path.parent
+    table: dict[str, list[dict]] = {}
+    for entry in raw.get("entries", []):
+        body = None
+        if entry.get("body"):
+            body = json.loads((folder / entry["body"]).read_text(encoding="utf-8"))
+        key = canonical_request(entry.get("method", "GET"), entry["url"], None, body)
+        table.setdefault(key, []).append(entry)
+    for entries in table.values():
+        entries.sort(key=lambda e: _KIND_RANK.get(e.get("kind", ""), 5))
+    return table
+
+
+class MirrorAdapter(BaseAdapter):
+    """Answers requests from ``<mirror>/<service>/INDEX.json``; never opens a socket."""
+
+    def __init__(self, mirror: Path, subdir: str):
+        super().__init__()
+        self.folder = mirror / subdir
+        self.index_path = self.folder / "INDEX.json"
+        if not self.index_path.is_file():
+            raise MirrorMiss(f"mirror folder {self.folder} has no INDEX.json (is {config.MIRROR_ENV} the mirror's top folder?)")
+
+    def send(self, request, **kwargs):  # noqa: D401 - requests adapter API
+        body = None
+        if request.body:
+            raw = request.body if isinstance(request.body, bytes) else request.body.encode("utf-8")
+            body = json.loads(raw)
+        key = canonical_request(request.method, request.url, None, body)
+        table = _load_index(self.index_path, self.index_path.stat().st_mtime)
+        entries = table.get(key)
+        if not entries:
+            raise MirrorMiss(
+                f"the mirror does not hold {request.method} {request.url}"
+                + (f" with body {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}" if body is not None else "")
+                + f" (index: {self.index_path}; {len(table)} requests listed)"
+            )
+        entry = entries[0]
+        path = self.folder / entry["response"]
+        response = requests.Response()
+        response.status_code = 200
+        response._content = path.read_bytes()
+        response.url = request.url
+        response.request = request
+        response.reason = "OK (mirror)"
+        response.headers["X-Mirror-File"] = str(path)
+        response.headers["X-Mirror-Kind"] = entry.get("kind", "")
+        return response
+
+    def close(self):
+        pass
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def _live_session(source_key: str):
+    import requests_cache
+
+    source = get_source(source_key)
+    session = requests_cache.CachedSession(
+        cache_name=str(config.cache_dir() / "http" / source.key),
+        backend="filesystem",
+        serializer="json",
+        expire_after=source.max_age,
+        allowable_methods=("GET", "POST"),
+        allowable_codes=(200,),
+        stale_if_error=False,
+        match_headers=False,
+    )
+    adapter = HTTPAdapter(max_retries=RETRY)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT  # Sotkanet answers 403 without one
+    return session
+
+
+def _mirror_session(mirror: Path, source_key: str) -> requests.Session:
+    session = requests.Session()
+    adapter = MirrorAdapter(mirror, get_source(source_key).mirror_subdir)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = None, json_body: Any = None) -> Fetched:
+    """Fetch one request from the live service (cached) or the mirror, with a provenance record.
+
+    Raises FetchError naming the request on any failure (connection, HTTP status, mirror miss).
+    """
+    src = get_source(source)
+    method = method.upper()
+    described = _describe(method, url, params, json_body)
+    mirror = config.mirror_dir()
+    session = _mirror_session(mirror, source) if mirror else _live_session(source)
+    try:
+        response = session.request(method, url, params=params, json=json_body, timeout=TIMEOUT)
+    except MirrorMiss:
+        raise
+    except requests.exceptions.RequestException as exc:
+        raise FetchError(f"{described} failed: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        session.close()
+    if response.status_code != 200:
+        snippet = response.text[:300].replace("\n", " ") if response.content else ""
+        raise FetchError(
+            f"{described} failed: HTTP {response.status_code} {response.reason or ''}".rstrip()
+            + (f" after retries" if response.status_code in RETRY.status_forcelist else "")
+            + (f": {snippet}" if snippet else "")
+        )
+    content = response.content
+    if mirror:
+        origin = "mirror"
+        fetched_at = datetime.now(timezone.utc)
+    else:
+        origin = "cache" if getattr(response, "from_cache", False) else "live"
+        created = getattr(response, "created_at", None)
+        fetched_at = created.replace(tzinfo=timezone.utc) if created and created.tzinfo is None else (created or datetime.now(timezone.utc))
+    provenance = {
+        "source": src.key,
+        "source_title": src.title_fi,
+        "licence": src.licence,
+        "attribution": src.attribution_fi,
+        "method": method,
+        "url": response.url or url,
+        "body": json_body,
+        "fetched_at": fetched_at.isoformat(timespec="seconds"),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "bytes": len(content),
+        "origin": origin,
+    }
+    if mirror:
+        provenance["mirror_file"] = response.headers.get("X-Mirror-File")
+        provenance["mirror_kind"] = response.headers.get("X-Mirror-Kind")
+    _record_provenance(provenance)
+    return Fetched(content=content, provenance=provenance)
+
+
+def _record_provenance(provenance: dict) -> None:
+    """Append the record to the provenance log beside the cache (the refresh manifest reads it)."""
+    folder = config.cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "provenance.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(provenance, ensure_ascii=False) + "\n")
+    except OSError:
+        pass  # a read-only checkout can still compute; provenance travels with the Fetched object

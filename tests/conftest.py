@@ -1,0 +1,48 @@
+"""Test set-up: every source reads the mirror copy in tests/fixtures, caches go to a temporary folder,
+and any attempt at real HTTP fails the test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+FIXTURE_MIRROR = Path(__file__).parent / "fixtures" / "mirror"
+ORACLE = FIXTURE_MIRROR / "geo"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_environment(tmp_path_factory):
+    work = tmp_path_factory.mktemp("sote")
+    saved = {k: os.environ.get(k) for k in ("SOTE_MIRROR", "SOTE_CACHE_DIR", "SOTE_GEODATA_DIR", "SOTE_OUTPUTS_DIR")}
+    os.environ["SOTE_MIRROR"] = str(FIXTURE_MIRROR)
+    os.environ["SOTE_CACHE_DIR"] = str(work / "cache")
+    os.environ["SOTE_GEODATA_DIR"] = str(work / "geodata")
+    os.environ["SOTE_OUTPUTS_DIR"] = str(work / "outputs")
+    yield work
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(autouse=True)
+def no_real_http(monkeypatch):
+    """pytest-socket blocks sockets to other hosts; this makes a real HTTP send fail loudly as well."""
+
+    def refuse(self, request, **kwargs):
+        raise AssertionError(f"test tried the network: {request.method} {request.url}")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+
+
+@pytest.fixture
+def live_mode(monkeypatch, tmp_path):
+    """Sources read 'live' (mirror off) with a fresh cache; tests patch HTTPAdapter.send to fake the service."""
+    monkeypatch.delenv("SOTE_MIRROR", raising=False)
+    monkeypatch.setenv("SOTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SOTE_GEODATA_DIR", str(tmp_path / "geodata"))
+    return tmp_path
