@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -176,12 +178,15 @@ def _read_cached(level: str, year: int) -> gpd.GeoDataFrame | None:
 def _write_cached(gdf: gpd.GeoDataFrame, provenance: dict, level: str, year: int) -> None:
     data_path, prov_path = _cache_paths(level, year)
     data_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = data_path.with_suffix(".parquet.tmp")
+    # Unique temporary names + rename: parallel runs and readers never see half a file.
+    fd, tmp = tempfile.mkstemp(prefix=data_path.name, suffix=".tmp", dir=data_path.parent)
+    os.close(fd)
     gdf.to_parquet(tmp)
-    tmp.replace(data_path)  # atomic: a reader never sees half a file
-    prov_tmp = prov_path.with_suffix(".tmp")
-    prov_tmp.write_text(json.dumps(provenance, ensure_ascii=False, indent=1), encoding="utf-8")
-    prov_tmp.replace(prov_path)
+    os.replace(tmp, data_path)
+    fd, tmp = tempfile.mkstemp(prefix=prov_path.name, suffix=".tmp", dir=prov_path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(provenance, fh, ensure_ascii=False, indent=1)
+    os.replace(tmp, prov_path)
 
 
 def load_layer(level: str, year: int, *, mainland: bool = False, use_cache: bool = True) -> gpd.GeoDataFrame:
