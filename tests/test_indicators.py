@@ -1,0 +1,152 @@
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from helpers import indicators
+from helpers.aggregate import aggregate
+from helpers.errors import InvalidParameter, ValidationError
+from helpers.geography import load_layer
+from helpers.indicators import catalogue, indicator_table
+from helpers.joins import join_strict
+from helpers.municipal_changes import merger_map, to_division
+from helpers.population import municipal_population_wfs
+
+# Whole-country population 31.12. (Statistics Finland 11re; mirror PROVENANCE_DATA.md checks)
+FINLAND = {2023: 5_603_851, 2024: 5_635_971}
+HELSINKI = {2023: 674_500, 2024: 684_018}
+
+
+def test_catalogue_rows_and_rules():
+    cat = catalogue().set_index("indicator_id")
+    for ind in ("vaesto", "vaesto_muutos", "osuus_0_14", "osuus_65", "vanhushuoltosuhde", "kuntien_lkm", "pinta_ala", "sotkanet_683"):
+        assert ind in cat.index
+        assert cat.loc[ind, "name_fi"] and cat.loc[ind, "name_sv"] and cat.loc[ind, "name_en"]
+    assert cat.loc["vaesto", "aggregation"] == "sum"
+    assert (cat.loc["osuus_65", "aggregation"], cat.loc["osuus_65", "denominator"]) == ("ratio", "population_total")
+    assert "yleistetty" in cat.loc["pinta_ala", "name_fi"]
+
+
+@pytest.mark.parametrize("year", [2023, 2024])
+def test_country_total_equals_sum_over_municipalities_and_welfare_regions(year):
+    kunta = indicator_table("vaesto", [2023, 2024], level="kunta")
+    hva = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue")
+    country = indicator_table("vaesto", [2023, 2024], level="koko_maa")
+    assert kunta[kunta.year == year]["value"].sum() == FINLAND[year]
+    assert hva[hva.year == year]["value"].sum() == FINLAND[year]
+    assert country.set_index("year").loc[year, "value"] == FINLAND[year]
+    assert len(kunta[kunta.year == year]) == 308 and len(hva[hva.year == year]) == 23
+    assert hva.set_index(["year", "area_code"]).loc[(year, "90"), "value"] == HELSINKI[year]
+    assert kunta.set_index(["year", "area_code"]).loc[(year, "091"), "value"] == HELSINKI[year]
+
+
+def test_tidy_table_shape_citation_and_provenance():
+    df = indicator_table("vaesto", [2023, 2024], level="yhteistyoalue")
+    assert list(df.columns[:10]) == indicators.TIDY_COLUMNS
+    assert df["source"].iloc[0] == "Tilastokeskus (StatFin), taulukko 11re (aluejako 2026), päivitetty 2026-04-01; CC BY 4.0"
+    assert {p["method"] for p in df.attrs["provenance"]} == {"GET", "POST"}
+    assert df.groupby("year")["value"].sum().to_dict() == {2023: FINLAND[2023], 2024: FINLAND[2024]}
+    assert df.attrs["missing"] == 0
+
+
+def test_age_groups_sum_to_total_for_every_municipality():
+    pop = municipal_population_wfs(2024)
+    assert len(pop) == 308 and pop["population_total"].sum() == FINLAND[2024]
+    parts = pop["population_0_14"] + pop["population_15_64"] + pop["population_65_plus"]
+    assert (parts == pop["population_total"]).all()
+    assert pop.set_index("kunta_code").loc["091", "population_total"] == HELSINKI[2024]
+
+
+def test_ratios_aggregate_from_counts():
+    pop = municipal_population_wfs(2024)
+    share = indicator_table("osuus_65", 2024, level="koko_maa")["value"].item()
+    assert share == pytest.approx(pop["population_65_plus"].sum() / pop["population_total"].sum() * 100)
+    ratio = indicator_table("vanhushuoltosuhde", 2024, level="koko_maa")["value"].item()
+    assert ratio == pytest.approx(pop["population_65_plus"].sum() / pop["population_15_64"].sum() * 100)
+    hki = indicator_table("osuus_0_14", 2024, level="hyvinvointialue").set_index("area_code").loc["90", "value"]
+    assert hki == pytest.approx(95775 / 684018 * 100)
+
+
+def test_population_change_and_counts():
+    change = indicator_table("vaesto_muutos", [2023, 2024], level="koko_maa")
+    assert change["year"].item() == 2024
+    assert change["value"].item() == pytest.approx((FINLAND[2024] - FINLAND[2023]) / FINLAND[2023] * 100)
+    n = indicator_table("kuntien_lkm", 2025, level="hyvinvointialue").set_index("area_code")["value"]
+    assert n.sum() == 308 and n["90"] == 1 and n["91"] == 16
+    area = indicator_table("pinta_ala", 2025, level="koko_maa")["value"].item()
+    assert area == pytest.approx(337964, abs=1)  # generalised 1:4.5M (land + inland water)
+
+
+def test_merger_rule_gives_the_2025_division():
+    old = indicator_table("vaesto_historia", [2023], level="kunta", division_year=2024)
+    new = indicator_table("vaesto_historia", [2023], level="kunta", division_year=2025)
+    assert len(old) == 309 and len(new) == 308
+    assert old["value"].sum() == new["value"].sum() == FINLAND[2023]
+    o = old.set_index("area_code")["value"]
+    assert new.set_index("area_code").loc["507", "value"] == o["507"] + o["588"] == 5522 + 1577
+    assert merger_map(2020, 2025) == {"099": "214", "588": "507"}
+    with pytest.raises(ValidationError, match="cannot move figures back"):
+        merger_map(2025, 2024)
+
+
+def test_merger_rule_keeps_missing_missing():
+    df = pd.DataFrame({"kunta_code": ["507", "588", "091"], "v": [5522.0, float("nan"), 1.0]})
+    out = to_division(df, from_division=2024, to_division=2025, value_cols=["v"]).set_index("kunta_code")["v"]
+    assert out.isna().tolist() == [False, True]  # 091 kept; 507 missing, not 5522
+
+
+def test_2023_division_series_on_later_division_matches_2026_table():
+    hist = indicator_table("vaesto_historia", [2023], level="kunta", division_year=2025).set_index("area_code")["value"]
+    cur = indicator_table("vaesto", [2023, 2024], level="kunta").query("year == 2023").set_index("area_code")["value"]
+    assert hist.equals(cur)
+
+
+def test_sotkanet_welfare_regions_and_unions():
+    hv = indicator_table("sotkanet_683", [2021, 2022, 2023], level="hyvinvointialue")
+    assert len(hv) == 69 and hv.set_index(["year", "area_code"]).loc[(2023, "90"), "value"] == 8.6
+    yta = indicator_table("sotkanet_683", [2021, 2022, 2023], level="yhteistyoalue")
+    assert len(yta) == 18
+    with pytest.raises(ValidationError, match=r"splits welfare regions \['08', '15', '17'\]"):
+        indicator_table("sotkanet_683", [2021, 2022, 2023], level="erva2020")
+
+
+def test_bad_input_rejected_before_any_download(monkeypatch):
+    import helpers.fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "fetch", lambda *a, **k: (_ for _ in ()).throw(AssertionError("downloaded")))
+    with pytest.raises(InvalidParameter, match=r"indicator='tyottomyys' is not allowed; allowed: kuntien_lkm, osuus_0_14"):
+        indicator_table("tyottomyys", 2024)
+    with pytest.raises(InvalidParameter, match=r"years=1950 is not allowed; allowed: 1972–2025"):
+        indicator_table("vaesto", 1950)
+    with pytest.raises(InvalidParameter, match=r"years=2023 is not allowed; allowed: 2024"):
+        indicator_table("osuus_65", 2023)
+    with pytest.raises(InvalidParameter, match=r"level='lääni' is not allowed; allowed: custom, erva2020"):
+        indicator_table("vaesto", 2024, level="lääni")
+    with pytest.raises(InvalidParameter, match=r"division_year=2019"):
+        indicator_table("vaesto", 2024, division_year=2019)
+    with pytest.raises(InvalidParameter, match="needs mapping="):
+        indicator_table("vaesto", 2024, level="custom")
+
+
+def test_custom_grouping_and_missing_values():
+    key = __import__("helpers.municipality_key", fromlist=["x"]).municipality_key(2025)
+    mapping = key.set_index("kunta_code")["mainland"].map({True: "manner", False: "ahvenanmaa"})
+    df = indicator_table("vaesto", [2023, 2024], level="custom", mapping=mapping).set_index(["year", "area_code"])
+    assert df.loc[(2024, "manner"), "value"] + df.loc[(2024, "ahvenanmaa"), "value"] == FINLAND[2024]
+    base = pd.DataFrame({"area_code": ["a", "b", "c"], "year": 2024, "value": [1.0, None, 3.0]})
+    out = aggregate(base, pd.Series({"a": "X", "b": "X", "c": "Y"}), rule="sum").set_index("area_code")
+    assert pd.isna(out.loc["X", "value"]) and out.loc["X", "missing_members"] == 1 and out.loc["Y", "value"] == 3
+    with pytest.raises(ValidationError, match=r"no rows for \['d'\]"):
+        aggregate(base, pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Y"}), rule="sum")
+
+
+def test_strict_join_lists_codes():
+    layer = load_layer("hyvinvointialue", 2025)
+    table = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue").query("year == 2024")
+    joined = join_strict(layer, table)
+    assert isinstance(joined, gpd.GeoDataFrame) and len(joined) == 23 and joined["value"].sum() == FINLAND[2024]
+    with pytest.raises(ValidationError, match=r"in the layer but not in the table: \['91'\]"):
+        join_strict(layer, table[table.area_code != "91"])
+    with pytest.raises(ValidationError, match=r"duplicated in the table: \['01'\]"):
+        join_strict(layer, pd.concat([table, table.iloc[[0]]]))
+    with pytest.raises(ValidationError, match=r"in the table but not in the layer: \['99'\]"):
+        join_strict(layer, pd.concat([table, table.iloc[[0]].assign(area_code="99")]))
