@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 import geopandas as gpd
 import plotly.graph_objects as go
 
@@ -45,13 +47,13 @@ def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: s
         go.Choropleth(
             geojson=geojson_of(web),
             featureidkey="properties.code",
-            locations=web["code"],
+            locations=web["code"].tolist(),
             z=list(range(len(web))),
             colorscale=[[i / max(len(web) - 1, 1), c] for i, c in enumerate(colours)],
             showscale=False,
             marker_line_color="white",
             marker_line_width=0.8,
-            customdata=web[[name_col]].values,
+            customdata=[[n] for n in web[name_col]],
             hovertemplate="%{customdata[0]} (%{location})<extra></extra>",
         )
     )
@@ -61,7 +63,110 @@ def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: s
     return fig
 
 
-def add_source_note(fig: go.Figure, text: str) -> go.Figure:
-    """The source and licence line, drawn inside the figure so it travels with every export."""
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=-0.06, showarrow=False, xanchor="left", yanchor="top", font=dict(size=10, color="#444"), align="left")
+def add_source_note(fig: go.Figure, text: str, *, anchor: str = "left") -> go.Figure:
+    """The source and licence line, drawn inside the figure so it travels with every export.
+    ``anchor='right'`` suits charts whose plot area starts after wide category labels."""
+    x = 0 if anchor == "left" else 1
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=x, y=-0.06, showarrow=False, xanchor=anchor, yanchor="top",
+                       font=dict(size=10, color="#444"), align=anchor)
     return fig
+
+
+# --------------------------------------------------------------------------- choropleths
+
+MISSING_COLOUR = "#d9d9d9"
+PALETTES = ("viridis", "cividis", "blues")  # sequential and colour-blind-safe
+LEGEND_TEXT = {
+    "fi": {"missing": "ei tietoa", "year": "vuosi"},
+    "sv": {"missing": "uppgift saknas", "year": "år"},
+    "en": {"missing": "no data", "year": "year"},
+}
+ALAND_CODES = {"hyvinvointialue": {"91"}, "maakunta": {"21"}, "yhteistyoalue": {"6"}, "erva2020": {"6"}}
+
+
+def _palette(name: str, k: int) -> list[str]:
+    from plotly.colors import sample_colorscale, sequential
+
+    scales = {"viridis": sequential.Viridis[::-1], "cividis": sequential.Cividis[::-1], "blues": sequential.Blues[1:]}
+    if name not in scales:
+        from .errors import invalid
+
+        raise invalid("palette", name, PALETTES)
+    if k == 1:
+        return [sample_colorscale(scales[name], [0.6])[0]]
+    return sample_colorscale(scales[name], [i / (k - 1) for i in range(k)])
+
+
+def drop_aland(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """Åland left out of a map (its code depends on the level; municipalities via the key)."""
+    if level == "kunta":
+        from .municipality_key import municipality_key
+
+        key = municipality_key(int(gdf["year"].iloc[0]))
+        return gdf[gdf["code"].isin(key.loc[key["mainland"], "kunta_code"])]
+    return gdf[~gdf["code"].isin(ALAND_CODES.get(level, set()))]
+
+
+def choropleth(gdf: gpd.GeoDataFrame, values, *, value_col: str = "value", code_col: str = "area_code", title: str,
+               unit: str, year, attribution: str, lang: str = "fi", scheme: str = "quantiles", k: int = 5,
+               bins: list[float] | None = None, palette: str = "viridis", decimals: int = 1, show_aland: bool = True,
+               level: str | None = None, tolerance_m: float = 500.0) -> go.Figure:
+    """Classed choropleth: one trace per class (legend shows Finnish-formatted bounds, unit and year) plus a grey
+    'ei tietoa' trace for missing values, so a missing region is drawn and labelled, never shown as zero.
+
+    ``values``: a DataFrame with ``code_col`` and ``value_col`` (e.g. an indicator_table year), or a Series by code.
+    Every region of ``gdf`` must have a row (missing values are NaN): a region absent from the table is an error.
+    """
+    from .classify import assign_classes, class_breaks
+    from .joins import join_strict
+    from .numbers import fmt_number, fmt_value, plotly_separators
+
+    if isinstance(values, pd.Series):
+        values = values.rename(value_col).rename_axis(code_col).reset_index()
+    level = level or (str(gdf["level"].iloc[0]) if "level" in gdf.columns else None)
+    layer = gdf if show_aland else drop_aland(gdf, level)
+    table = values[values[code_col].isin(layer["code"])] if not show_aland else values
+    joined = join_strict(layer[["code", f"name_{lang}", "geometry"]], table[[code_col, value_col]], table_code=code_col)
+    web = for_web(joined, tolerance_m)
+    geojson = geojson_of(web)
+    breaks = class_breaks(web[value_col], scheme, k, bins)
+    classes = assign_classes(web[value_col], breaks)
+    colours = _palette(palette, max(len(breaks), 1))
+    words = LEGEND_TEXT[lang]
+    fig = go.Figure()
+    lower = float(pd.to_numeric(web[value_col], errors="coerce").min()) if breaks else None
+    for i, upper in enumerate(breaks):
+        members = web[classes == i]
+        label = f"{fmt_number(lower, decimals, lang)} – {fmt_number(upper, decimals, lang)}"
+        lower = upper
+        if members.empty:
+            continue
+        fig.add_trace(_class_trace(geojson, members, colours[i], label, value_col, unit, year, lang, decimals))
+    missing = web[classes.isna()]
+    if not missing.empty:
+        fig.add_trace(_class_trace(geojson, missing, MISSING_COLOUR, words["missing"], value_col, unit, year, lang, decimals))
+    fit_geo(fig)
+    add_source_note(fig, attribution)
+    fig.update_layout(
+        title=title, height=720, margin=dict(l=0, r=0, t=50, b=90), separators=plotly_separators(lang),
+        legend=dict(title=dict(text=f"{unit}, {words['year']} {year}"), x=0.0, y=0.98, bgcolor="rgba(255,255,255,0.8)"),
+    )
+    fig._sote_breaks = breaks  # for tests and tables
+    return fig
+
+
+def _class_trace(geojson, members, colour, label, value_col, unit, year, lang, decimals):
+    from .numbers import fmt_value
+
+    hover = [fmt_value(v, unit, decimals, lang) for v in members[value_col]]
+    wanted = set(members["code"])
+    own = {"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["properties"]["code"] in wanted]}
+    return go.Choropleth(
+        # Only this class's shapes, so the page carries each polygon once. Plain lists: plotly 7 silently drops
+        # pandas 3 string arrays when it serialises a figure.
+        geojson=own, featureidkey="properties.code", locations=members["code"].tolist(),
+        z=[1] * len(members), colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True, name=label,
+        marker_line_color="white", marker_line_width=0.6,
+        customdata=list(zip(members[f"name_{lang}"], hover, [str(year)] * len(members))),
+        hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>",
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from . import config
 
 PLOTLY_ASSET = Path("assets") / "plotly.min.js"
+HOME_LABEL = {"fi": "Etusivu", "sv": "Startsida", "en": "Home"}
 
 
 def site_dir() -> Path:
@@ -59,7 +60,8 @@ def figure_div(fig, *, div_id: str | None = None) -> str:
     return fig.to_html(full_html=False, include_plotlyjs=False, config=PLOTLY_CONFIG, div_id=div_id)
 
 
-def write_page(path: Path, *, title: str, body_html: str, lang: str = "fi", description: str = "", site: Path | None = None) -> Path:
+def write_page(path: Path, *, title: str, body_html: str, lang: str = "fi", description: str = "", data_year=None,
+               site: Path | None = None) -> Path:
     """Write a complete page (head, shared plotly.js, body) atomically and return its path."""
     path = Path(path)
     site = Path(site or site_dir())
@@ -72,17 +74,20 @@ def write_page(path: Path, *, title: str, body_html: str, lang: str = "fi", desc
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <meta name="description" content="{html.escape(description)}">
+<meta name="data-year" content="{html.escape(str(data_year or ''))}">
 <style>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1100px; padding: 0 1rem 2rem; color: #1a1a1a; }}
 h1 {{ font-size: 1.5rem; }} .lahde {{ font-size: 0.85rem; color: #444; }}
 table {{ border-collapse: collapse; font-size: 0.9rem; }} th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #ddd; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.linkitetty {{ display: grid; grid-template-columns: 3fr 2fr; gap: 1rem; }}
+@media (max-width: 800px) {{ .linkitetty {{ grid-template-columns: 1fr; }} }}
 @media (max-width: 600px) {{ body {{ padding: 0 0.5rem 1rem; }} table {{ font-size: 0.8rem; }} }}
 </style>
 <script src="{prefix}{PLOTLY_ASSET.as_posix()}"></script>
 </head>
 <body>
-<p><a href="{prefix}index.html">Etusivu</a></p>
+<nav><a href="{prefix}index.html">{HOME_LABEL.get(lang, HOME_LABEL["fi"])}</a></nav>
 {body_html}
 </body>
 </html>

@@ -1,0 +1,40 @@
+"""Class breaks for choropleths, from mapclassify: quantiles, natural breaks (Fisher–Jenks) or fixed bins."""
+
+from __future__ import annotations
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+from .errors import invalid
+
+SCHEMES = ("quantiles", "natural_breaks", "fixed")
+
+
+def class_breaks(values: pd.Series, scheme: str = "quantiles", k: int = 5, bins: list[float] | None = None) -> list[float]:
+    """Upper bounds of the classes (the last is the maximum). Missing values are left out of the fit."""
+    if scheme not in SCHEMES:
+        raise invalid("scheme", scheme, SCHEMES)
+    data = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if data.size == 0:
+        return []
+    if scheme == "fixed":
+        if not bins:
+            raise invalid("bins", bins, "an increasing list of upper bounds for scheme='fixed'")
+        if list(bins) != sorted(bins):
+            raise invalid("bins", bins, "an increasing list")
+        return list(mapclassify.UserDefined(data, bins=list(bins)).bins)
+    k = max(1, min(int(k), len(np.unique(data))))
+    if scheme == "quantiles":
+        return list(mapclassify.Quantiles(data, k=k).bins)
+    return list(mapclassify.FisherJenks(data, k=k).bins)
+
+
+def assign_classes(values: pd.Series, breaks: list[float]) -> pd.Series:
+    """Class index 0..len(breaks)-1 for each value; <NA> for missing values."""
+    v = pd.to_numeric(values, errors="coerce")
+    idx = np.searchsorted(np.asarray(breaks, dtype=float), v.to_numpy(dtype=float), side="left")
+    out = pd.Series(idx, index=values.index, dtype="Int64")
+    out[v.isna()] = pd.NA
+    out[out >= len(breaks)] = len(breaks) - 1  # values above a fixed last bound fall in the top class
+    return out
