@@ -33,6 +33,24 @@ def geojson_of(gdf_web: gpd.GeoDataFrame) -> dict:
     return json.loads(gdf_web[["code", "geometry"]].to_json(drop_id=True))
 
 
+def neighbour_colouring(gdf: gpd.GeoDataFrame, n_colours: int = len(QUALITATIVE)) -> list[int]:
+    """Greedy colouring so that regions sharing a border get different colours (largest-degree first)."""
+    import shapely
+
+    geoms = gdf.geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    neighbours: dict[int, set[int]] = {i: set() for i in range(len(geoms))}
+    for a, b in zip(left, right):
+        if a != b and geoms[a].intersection(geoms[b]).length > 0:  # a shared border, not a corner
+            neighbours[a].add(b)
+    colour: dict[int, int] = {}
+    for i in sorted(neighbours, key=lambda k: -len(neighbours[k])):
+        used = {colour[j] for j in neighbours[i] if j in colour}
+        colour[i] = next((c for c in range(n_colours) if c not in used), i % n_colours)
+    return [colour[i] for i in range(len(geoms))]
+
+
 def fit_geo(fig: go.Figure) -> go.Figure:
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator")
     return fig
@@ -42,7 +60,7 @@ def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: s
     """Regions drawn in distinguishable colours (neighbours rarely share one), hover shows the name."""
     web = for_web(gdf, tolerance_m)
     name_col = f"name_{lang}"
-    colours = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(len(web))]
+    colours = [QUALITATIVE[i] for i in neighbour_colouring(gdf)]
     fig = go.Figure(
         go.Choropleth(
             geojson=geojson_of(web),
@@ -170,3 +188,35 @@ def _class_trace(geojson, members, colour, label, value_col, unit, year, lang, d
         customdata=list(zip(members[f"name_{lang}"], hover, [str(year)] * len(members))),
         hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>",
     )
+
+
+def category_map(gdf: gpd.GeoDataFrame, categories: pd.Series, *, title: str, attribution: str, lang: str = "fi",
+                 order: list[str] | None = None, colours: dict[str, str] | None = None, tolerance_m: float = 500.0) -> go.Figure:
+    """Regions coloured by a label (index = region code); every region of ``gdf`` needs a label."""
+    labels = categories.reindex(gdf["code"].values)
+    if labels.isna().any():
+        from .errors import ValidationError
+
+        raise ValidationError(f"category_map: no category for {gdf['code'][labels.isna().values].tolist()}")
+    web = for_web(gdf, tolerance_m).assign(category=labels.values)
+    geojson = geojson_of(web)
+    order = order or sorted(web["category"].unique())
+    fig = go.Figure()
+    for i, cat in enumerate(order):
+        members = web[web["category"] == cat]
+        if members.empty:
+            continue
+        colour = (colours or {}).get(cat, QUALITATIVE[i % len(QUALITATIVE)])
+        wanted = set(members["code"])
+        fig.add_trace(go.Choropleth(
+            geojson={"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["properties"]["code"] in wanted]},
+            featureidkey="properties.code", locations=members["code"].tolist(), z=[1] * len(members),
+            colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True, name=cat,
+            marker_line_color="white", marker_line_width=0.6,
+            customdata=[[n, cat] for n in members[f"name_{lang}"]],
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        ))
+    fit_geo(fig)
+    add_source_note(fig, attribution)
+    fig.update_layout(title=title, height=720, margin=dict(l=0, r=0, t=50, b=90), legend=dict(x=0, y=0.98, bgcolor="rgba(255,255,255,0.8)"))
+    return fig

@@ -78,7 +78,7 @@ def write_page(path: Path, *, title: str, body_html: str, lang: str = "fi", desc
 <style>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1100px; padding: 0 1rem 2rem; color: #1a1a1a; }}
 h1 {{ font-size: 1.5rem; }} .lahde {{ font-size: 0.85rem; color: #444; }}
-table {{ border-collapse: collapse; font-size: 0.9rem; }} th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #ddd; text-align: left; }}
+table {{ border-collapse: collapse; font-size: 0.9rem; display: block; overflow-x: auto; max-width: 100%; }} th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #ddd; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .linkitetty {{ display: grid; grid-template-columns: 3fr 2fr; gap: 1rem; }}
 @media (max-width: 800px) {{ .linkitetty {{ grid-template-columns: 1fr; }} }}

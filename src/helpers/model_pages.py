@@ -1,0 +1,142 @@
+"""Comparison of support-structure models: maps of the units, metric tables, population per worker, and how the
+erva-based and collaboration-area-based 5+1 differ (notebook 03)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .errors import invalid
+from .geography import attribution as boundary_attribution
+from .indicators import catalogue, indicator_table
+from .maps import add_source_note, boundary_map
+from .model_metrics import check_staffing, compare, unit_metrics
+from .models import check_year, load_model, mapping, model_names, unit_layer
+from .municipality_key import erva_yta_differences, municipality_key
+from .numbers import fmt_number, fmt_value, plotly_separators
+from .pages import figure_div, site_dir, write_page
+from .population import municipal_population_wfs
+
+OUTSIDE_CODE, OUTSIDE_NAME = "ei_mallissa", "Mallin ulkopuolella (Ahvenanmaa)"
+POP_NOTE = "Väestö: Tilastokeskus, vaestoalue:kunta_vaki2024 (31.12.2024), CC BY 4.0"
+
+
+def check_models(models) -> list[str]:
+    names = model_names()
+    if isinstance(models, str) or not isinstance(models, (list, tuple)) or len(models) < 2:
+        raise invalid("models", models, "a list of two or more of: " + ", ".join(names))
+    for m in models:
+        if m not in names:
+            raise invalid("models", m, names)
+    return list(models)
+
+
+def model_source(model) -> str:
+    m = load_model(model)
+    return f"Malli: {m.source.citation}<br>({m.source.date}; seed {m.source.seed})"
+
+
+def unit_map(model: str, year: int, lang: str = "fi") -> go.Figure:
+    m = load_model(model)
+    layer = unit_layer(m, year)
+    note = f"{model_source(m)}<br>{boundary_attribution(year, lang)}"
+    return boundary_map(layer, title=f"{m.label(lang)}: {len(layer)} aluetta", attribution=note, lang=lang)
+
+
+def metrics_table(models: list[str], year: int, staffing: str) -> pd.DataFrame:
+    df = compare(models, year, staffing)
+    out = pd.DataFrame({
+        "Malli": df["name_fi"], "Alueita": df["units"], "Alueellisia htv": df["regional_htv"].map(lambda v: fmt_number(v, 1)),
+        "Koordinaatio htv": df["coordination_htv"].map(lambda v: fmt_number(v, 1)), "Yhteensä htv": df["total_htv"].map(lambda v: fmt_number(v, 1)),
+        "Väestö max/min": df["population_max_min"].map(lambda v: fmt_number(v, 1)),
+        "Väestö/htv max/min": df["population_per_htv_max_min"].map(lambda v: fmt_number(v, 1)),
+        "Väestö/htv vaihtelukerroin": df["population_per_htv_cv"].map(lambda v: fmt_number(v, 2)),
+        "Jaetut hyvinvointialueet": df["welfare_regions_split"].map(lambda v: ", ".join(v) if v else "–"),
+        "Pisin etäisyys km": df["max_distance_km"].map(lambda v: fmt_number(v, 0)),
+        "Kyselyn kannatus 2020 (kyllä/ei/eos %)": [
+            f"{r.survey_yes_pct:.0f}/{r.survey_no_pct:.0f}/{r.survey_dont_know_pct:.0f} ({'maakuntapohjainen' if r.survey_question == 'maakunta' else 'erva-pohjainen'})"
+            if r.survey_question else "ei kysytty" for r in df.itertuples()],
+        "Henkilöstö": df["staffing"], "Lähde": df["source"],
+    })
+    return out
+
+
+def per_worker_bars(models: list[str], year: int, staffing: str) -> go.Figure:
+    fig = go.Figure()
+    for m in models:
+        units = unit_metrics(m, year, staffing).sort_values("population_per_htv", ascending=False)
+        if units["population_per_htv"].isna().all():
+            continue
+        fig.add_trace(go.Bar(name=load_model(m).label(), x=units["unit_name_fi"].tolist(), y=units["population_per_htv"].tolist(),
+                             text=[fmt_number(v, 0) for v in units["population_per_htv"]], hovertemplate="%{x}: %{text} as./htv<extra></extra>"))
+    add_source_note(fig, f"{POP_NOTE}. Henkilöstö: {', '.join(unit_metrics(m, year, staffing).attrs['staffing'] for m in models)}")
+    fig.update_layout(title=f"Asukkaita alueellista henkilötyövuotta kohden ({year})", barmode="group", separators=plotly_separators("fi"),
+                      yaxis_title="asukasta / htv", height=560, margin=dict(b=160), xaxis=dict(tickangle=-40))
+    return fig
+
+
+def erva_yta_table(year: int) -> pd.DataFrame:
+    """The three municipalities whose 2020 erva differs from their collaboration area, with population."""
+    diff = erva_yta_differences(year)
+    pop = municipal_population_wfs(2024).set_index("kunta_code")["population_total"]
+    diff["population_2024"] = diff["kunta_code"].map(pop).astype("Int64")
+    return diff
+
+
+def indicator_by_unit(models: list[str], year: int, indicator: str, indicator_years) -> pd.DataFrame:
+    frames = []
+    key = municipality_key(year)
+    for m in models:
+        # Åland is outside the models: it gets its own explicit row rather than being dropped from the sums.
+        full = mapping(m, year).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE)
+        t = indicator_table(indicator, indicator_years, level="custom", mapping=full, division_year=year)
+        names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
+        frames.append(t.assign(model=load_model(m).label(), area_name_fi=t["area_code"].map(names)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _table_html(df: pd.DataFrame, caption: str) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
+    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def page_path(models: list[str], year: int, staffing: str) -> Path:
+    return site_dir() / "mallit" / f"{'__'.join(models)}_{year}_{staffing}.html"
+
+
+def write_comparison_page(models: list[str], year: int, staffing: str, indicator: str, indicator_years) -> Path:
+    models = check_models(models)
+    check_year(year)
+    check_staffing(staffing)
+    if indicator not in set(catalogue()["indicator_id"]):
+        raise invalid("indicator", indicator, catalogue()["indicator_id"].tolist())
+    maps = "".join(f"<div>{figure_div(unit_map(m, year))}</div>" for m in models)
+    ind = indicator_by_unit(models, year, indicator, indicator_years)
+    row = catalogue().set_index("indicator_id").loc[indicator]
+    latest = ind["year"].max()
+    ind_tbl = ind[ind["year"] == latest][["model", "area_name_fi", "value"]].assign(
+        value=lambda d: d["value"].map(lambda v: fmt_value(v, row["unit"], 1)))
+    ind_tbl.columns = ["Malli", "Alue", f"{row['name_fi']} {latest}"]
+    diff = erva_yta_table(year)
+    diff_tbl = diff[["kunta_name_fi", "maakunta_name_fi", "yhteistyoalue_university_hospital", "erva2020_abbr", "population_2024"]].assign(
+        population_2024=lambda d: d["population_2024"].map(fmt_number))
+    diff_tbl.columns = ["Kunta", "Maakunta", "Yhteistyöalue (yo-sairaala)", "Erva 2020", "Väestö 31.12.2024"]
+    names = ", ".join(load_model(m).label() for m in models)
+    body = (
+        f"<h1>Tukirakennemallit: {html.escape(names)}</h1>"
+        f"<p>Aluejako {year}. Henkilöstö: {html.escape(staffing)} – niissä malleissa, joiden lähde ei kerro henkilötyövuosia.</p>"
+        f"<div class='linkitetty'>{maps}</div>"
+        + _table_html(metrics_table(models, year, staffing), "Mallien vertailu")
+        + figure_div(per_worker_bars(models, year, staffing))
+        + _table_html(ind_tbl, f"{row['name_fi']} malleittain ({ind['source'].iloc[0]})")
+        + "<h2>Erva-alueet 2020 ja yhteistyöalueet</h2>"
+        + f"<p>Erot koskevat {len(diff)} kuntaa, yhteensä {fmt_number(int(diff['population_2024'].sum()))} asukasta.</p>"
+        + _table_html(diff_tbl, "Kunnat, joiden erva 2020 ja yhteistyöalue eroavat")
+        + f"<p class='lahde'>{POP_NOTE}; {boundary_attribution(year)}; kyselyt: seeds/001_48285e5e0158bf76.txt.</p>"
+    )
+    return write_page(page_path(models, year, staffing), title=f"Tukirakennemallit {year}: {names}", body_html=body,
+                      description=f"Mallien vertailu: {names}", data_year=year)

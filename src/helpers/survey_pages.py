@@ -1,0 +1,87 @@
+"""Charts and page of the 2020 support-structure survey and the 2021 situation survey (notebook 04)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .geography import attribution as boundary_attribution
+from .geography import load_layer
+from .maps import add_source_note, category_map
+from .numbers import fmt_number, plotly_separators
+from .pages import figure_div, site_dir, write_page
+from .surveys import situation_2021, source_line, support_2020, surveys
+
+ANSWER_COLOURS = {"Kyllä": "#009E73", "Ei": "#D55E00", "En osaa sanoa": "#999999"}
+
+
+def support_chart() -> go.Figure:
+    df = support_2020()
+    n = surveys()["kysely_2020"]["respondents"]
+    fig = go.Figure()
+    for answer, colour in ANSWER_COLOURS.items():
+        part = df[df["answer_fi"] == answer]
+        fig.add_trace(go.Bar(name=answer, y=part["question_fi"].tolist(), x=part["pct"].tolist(), orientation="h", marker_color=colour,
+                             text=[f"{v}\u00a0%" for v in part["pct"]], textposition="inside"))
+    add_source_note(fig, source_line("kysely_2020"))
+    fig.update_layout(barmode="stack", title=f"Kannatus tukirakenteelle, kysely 2020 (n = {n})", xaxis=dict(title="% vastaajista", range=[0, 100]),
+                      height=360, margin=dict(l=10, r=10, t=60, b=90), separators=plotly_separators("fi"), yaxis=dict(automargin=True))
+    return fig
+
+
+def membership_chart() -> go.Figure:
+    s = surveys()["kysely_2020"]
+    labels = {"valtakunnallinen_liitto": "Valtakunnallisen liiton jäsen", "soste": "SOSTEn jäsen"}
+    fig = go.Figure(go.Bar(x=[labels[k] for k in s["membership_pct"]], y=list(s["membership_pct"].values()),
+                           text=[f"{v}\u00a0%" for v in s["membership_pct"].values()], marker_color="#0072B2"))
+    add_source_note(fig, source_line("kysely_2020"))
+    fig.update_layout(title=f"Vastaajien jäsenyydet (n = {s['respondents']})", yaxis=dict(title="% vastaajista", range=[0, 100]), height=360, margin=dict(b=90))
+    return fig
+
+
+def means_chart() -> go.Figure:
+    q = situation_2021()
+    n = surveys()["kysely_2021"]["answers"]
+    fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=q["text_fi"].tolist(), orientation="h", marker_color="#56B4E9",
+                           text=[fmt_number(v, 1) for v in q["mean"]], textposition="outside"))
+    add_source_note(fig, source_line("kysely_2021"))
+    fig.update_layout(title=f"Tilannekuvakysely 2021: koko maan keskiarvot (n = {n} vastausta)", xaxis=dict(title="keskiarvo", range=[0, 5]),
+                      height=360, margin=dict(l=10, r=40, t=60, b=90), separators=plotly_separators("fi"), yaxis=dict(automargin=True))
+    return fig
+
+
+def mentions_2021(year: int = 2025) -> pd.Series:
+    """Welfare-region code -> what the 2021 survey said of it (strongest/weakest named), for the map."""
+    layer = load_layer("hyvinvointialue", year, mainland=True)
+    labels = pd.Series("ei mainittu", index=layer["code"].values)
+    for q in situation_2021().itertuples():
+        for code in q.strongest:
+            labels[code] = "vahvimmaksi mainittu" if labels[code] in ("ei mainittu", "vahvimmaksi mainittu") else "mainittu sekä vahvimmaksi että heikoimmaksi"
+        for code in q.weakest:
+            labels[code] = "heikoimmaksi mainittu" if labels[code] in ("ei mainittu", "heikoimmaksi mainittu") else "mainittu sekä vahvimmaksi että heikoimmaksi"
+    return labels
+
+
+def mentions_map(year: int = 2025) -> go.Figure:
+    layer = load_layer("hyvinvointialue", year, mainland=True)
+    return category_map(layer, mentions_2021(year), title="Tilannekuvakysely 2021: vahvimmiksi ja heikoimmiksi mainitut alueet",
+                        attribution=f"{source_line('kysely_2021')}<br>{boundary_attribution(year)}",
+                        order=["vahvimmaksi mainittu", "heikoimmaksi mainittu", "mainittu sekä vahvimmaksi että heikoimmaksi", "ei mainittu"],
+                        colours={"vahvimmaksi mainittu": "#009E73", "heikoimmaksi mainittu": "#D55E00", "ei mainittu": "#e8e8e8"})
+
+
+def page_path() -> Path:
+    return site_dir() / "kyselyt" / "kyselyt_2020_2021.html"
+
+
+def write_survey_page(year: int = 2025) -> Path:
+    q = situation_2021()
+    rows = "".join(f"<tr><td>{r.text_fi}</td><td class='num'>{fmt_number(r.mean, 1)}</td></tr>" for r in q.itertuples())
+    body = ("<h1>Kyselyt järjestöjen alueellisesta tukirakenteesta (2020) ja tilannekuvasta (2021)</h1>"
+            + figure_div(support_chart()) + figure_div(membership_chart()) + figure_div(means_chart())
+            + f"<table><caption>Tilannekuvakysely 2021, keskiarvot</caption><tbody>{rows}</tbody></table>"
+            + figure_div(mentions_map(year))
+            + f"<p class='lahde'>{source_line('kysely_2020')}<br>{source_line('kysely_2021')}<br>{boundary_attribution(year)}</p>")
+    return write_page(page_path(), title="Kyselyt 2020 ja 2021", body_html=body, description="Tukirakennekysely 2020 ja tilannekuvakysely 2021", data_year="2020–2021")
