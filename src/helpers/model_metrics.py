@@ -12,6 +12,8 @@ population-weighted mean of its municipalities' centres. Areas are from generali
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -46,6 +48,12 @@ def staffing_label(model: Model, staffing: str) -> str:
 
 
 def _municipal_base(year: int) -> pd.DataFrame:
+    mirror = config.mirror_dir()
+    return _municipal_base_cached(year, str(mirror) if mirror else "live").copy()
+
+
+@lru_cache(maxsize=4)
+def _municipal_base_cached(year: int, mode: str) -> pd.DataFrame:
     pop = municipal_population_wfs(POPULATION_YEAR)[["kunta_code", "population_total", "population_65_plus"]]
     kunta = load_layer("kunta", year)
     pts = kunta.geometry.representative_point()
@@ -61,6 +69,16 @@ def unit_metrics(model: str | Model, year: int, staffing: str = "sama_per_yksikk
     """One row per unit (see module docstring for the definitions)."""
     model = load_model(model)
     check_staffing(staffing)
+    mirror = config.mirror_dir()
+    cached = _unit_metrics_cached(model.model_dump_json(), year, staffing, str(mirror) if mirror else "live")
+    out = cached.copy()
+    out.attrs = dict(cached.attrs)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _unit_metrics_cached(model_json: str, year: int, staffing: str, mode: str) -> pd.DataFrame:
+    model = Model.model_validate_json(model_json)
     res = resolve(model, year)
     base = _municipal_base(year).merge(res, on="kunta_code", how="inner", validate="one_to_one")
     split_regions = _split_welfare_regions(res, year)

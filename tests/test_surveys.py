@@ -1,0 +1,27 @@
+"""The survey figures exactly as the seeds give them (seeds 001 and 002)."""
+
+from helpers.survey_pages import mentions_2021
+from helpers.surveys import situation_2021, support_2020, surveys
+
+
+def test_2020_survey_figures():
+    s = surveys()["kysely_2020"]
+    assert s["respondents"] == 562
+    assert s["membership_pct"] == {"valtakunnallinen_liitto": 80, "soste": 52}
+    shares = support_2020().pivot(index="question", columns="answer", values="pct")
+    assert shares.loc["maakunta"].to_dict() == {"ei": 12, "eos": 16, "kylla": 72}
+    assert shares.loc["erva"].to_dict() == {"ei": 54, "eos": 20, "kylla": 26}
+    assert s["source"]["seed"] == "001_48285e5e0158bf76.txt"
+
+
+def test_2021_situation_survey():
+    s = surveys()["kysely_2021"]
+    assert s["answers"] == 39 and s["source"]["seed"] == "002_32ce98e066e7a7fa.txt"
+    q = situation_2021().set_index("id")
+    assert q["mean"].tolist() == [3.3, 3.4, 3.6]
+    assert q.loc["osallistaminen", "strongest"] == ["19", "14"] and q.loc["osallistaminen", "weakest"] == ["20"]
+    assert q.loc["yhdistaminen", "strongest"] == ["18", "21"]
+    assert q.loc["tavoittaminen", "strongest"] == ["21", "07"]
+    labels = mentions_2021(2025)
+    assert labels["20"] == "heikoimmaksi mainittu" and labels["21"] == "vahvimmaksi mainittu"
+    assert (labels == "vahvimmaksi mainittu").sum() == 5 and len(labels) == 22
