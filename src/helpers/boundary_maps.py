@@ -44,13 +44,23 @@ def make_boundary_map(level: str, year: int, *, mainland: bool = False, lang: st
     return layer, boundary_map(layer, title=title, attribution=note, lang=lang)
 
 
-def write_boundary_page(level: str, year: int, *, mainland: bool = False, lang: str = "fi", extra_html: str = "") -> Path:
+PNG_LINK = {"fi": "Kartta kuvana (PNG) esityksiin ja raportteihin", "sv": "Kartan som bild (PNG)", "en": "Map as an image (PNG)"}
+
+
+def write_boundary_page(level: str, year: int, *, mainland: bool = False, lang: str = "fi", extra_html: str = "",
+                        png: bool = False) -> Path:
+    """Write the page; with ``png=True`` also a static PNG of the map beside it (kaleido + chromium), linked."""
     layer, fig = make_boundary_map(level, year, mainland=mainland, lang=lang)
+    path = page_path(level, year, mainland)
+    if png:
+        from .export import write_png
+
+        image = write_png(fig, path.with_suffix(".png"))
+        extra_html = f"<p><a href='{image.name}'>{PNG_LINK[lang]}</a></p>" + extra_html
     rows = "".join(
         f"<tr><td>{r.code}</td><td>{getattr(r, f'name_{lang}')}</td><td class='num'>{r.municipalities}</td></tr>" for r in layer.itertuples()
     )
     table = f"<table><caption>{LEVEL_TITLES[lang][level]} {year}</caption><thead><tr><th>Koodi</th><th>Nimi</th><th>Kuntia</th></tr></thead><tbody>{rows}</tbody></table>"
     body = f"<h1>{LEVEL_TITLES[lang][level]} {year}</h1>{figure_div(fig)}<p class='lahde'>{attribution(year, lang)}</p>{extra_html}{table}"
-    path = page_path(level, year, mainland)
     return write_page(path, title=f"{LEVEL_TITLES[lang][level]} {year}", body_html=body, lang=lang,
                       description=f"{LEVEL_TITLES[lang][level]} {year}: rajat kartalla")

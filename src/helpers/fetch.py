@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -242,12 +243,26 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
     return Fetched(content=content, provenance=provenance)
 
 
-def _record_provenance(provenance: dict) -> None:
-    """Append the record to the provenance log beside the cache (the refresh manifest reads it)."""
-    folder = config.cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "provenance.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(provenance, ensure_ascii=False) + "\n")
-    except OSError:
-        pass  # a read-only checkout can still compute; provenance travels with the Fetched object
+PROVENANCE_LOG_ENV = "SOTE_PROVENANCE_LOG"
+
+
+def record_input(provenance: dict) -> None:
+    """Note that the running computation used this input (an answer, or a layer built from one).
+
+    Appended to the log beside the cache and, during a refresh, to the run's own log (``SOTE_PROVENANCE_LOG``),
+    which becomes the run's inputs in the manifest.
+    """
+    line = json.dumps(provenance, ensure_ascii=False, default=str) + "\n"
+    targets = [config.cache_dir() / "provenance.jsonl"]
+    if os.environ.get(PROVENANCE_LOG_ENV):
+        targets.append(Path(os.environ[PROVENANCE_LOG_ENV]))
+    for target in targets:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        except OSError:
+            pass  # a read-only checkout can still compute; provenance travels with the Fetched object
+
+
+_record_provenance = record_input

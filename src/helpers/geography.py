@@ -22,7 +22,7 @@ import shapely
 
 from . import config
 from .errors import ValidationError, invalid
-from .fetch import fetch
+from .fetch import fetch, record_input
 from .sources import get_source
 
 WFS_URL = "https://geo.stat.fi/geoserver/tilastointialueet/wfs"
@@ -172,6 +172,7 @@ def _read_cached(level: str, year: int) -> gpd.GeoDataFrame | None:
         return None  # stale: fetch again rather than serve old boundaries as fresh
     gdf = gpd.read_parquet(data_path)
     gdf.attrs["provenance"] = prov
+    record_input(prov)  # the layer's source answer is an input of whatever uses it
     return gdf
 
 

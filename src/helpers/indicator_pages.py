@@ -68,5 +68,9 @@ def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvoi
             + linked_view(fig_map, bars, table_html)
             + f"<p class='lahde'>{source_line(table, division_year, lang)}</p>"
             + (f"<p class='lahde'>{html.escape(row['notes'])}</p>" if row["notes"] else ""))
-    return write_page(page_path(indicator_id, level, year), title=f"{row[f'name_{lang}']} {year}", body_html=body, lang=lang,
-                      description=f"{row['name_fi']}, {level}, {year}", data_year=year)
+    from .boundary_maps import LEVEL_TITLES
+
+    level_label = LEVEL_TITLES[lang].get(level, level)
+    title = f"{row[f'name_{lang}']} {year}" + ("" if level == "hyvinvointialue" else f" – {level_label}")
+    return write_page(page_path(indicator_id, level, year), title=title, body_html=body, lang=lang,
+                      description=f"{row['name_fi']}: {LEVEL_TITLES['fi'].get(level, level).lower()}, {year}", data_year=year)

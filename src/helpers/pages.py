@@ -29,6 +29,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; pages must be readable by a web server
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -80,6 +81,8 @@ body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; m
 h1 {{ font-size: 1.5rem; }} .lahde {{ font-size: 0.85rem; color: #444; }}
 table {{ border-collapse: collapse; font-size: 0.9rem; display: block; overflow-x: auto; max-width: 100%; }} th, td {{ padding: 0.25rem 0.5rem; border-bottom: 1px solid #ddd; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+table.levea {{ display: table; width: 100%; margin-top: 1rem; }} caption {{ text-align: left; font-weight: 600; padding: 0.25rem 0; }}
+dt {{ font-weight: 600; }} dd {{ margin: 0 0 0.5rem 0; }}
 .linkitetty {{ display: grid; grid-template-columns: 3fr 2fr; gap: 1rem; }}
 @media (max-width: 800px) {{ .linkitetty {{ grid-template-columns: 1fr; }} }}
 @media (max-width: 600px) {{ body {{ padding: 0 0.5rem 1rem; }} table {{ font-size: 0.8rem; }} }}
