@@ -59,7 +59,7 @@ def test_project_runs_file_expands_and_validates():
         ("01_aluerajat.ipynb", {"level": "lääni"}, "level='lääni' is not allowed; allowed: erva2020, hyvinvointialue, kunta, maakunta, yhteistyoalue"),
         ("01_aluerajat.ipynb", {"year": 2019}, "year=2019 is not allowed; allowed: 2020, 2021, 2022, 2023, 2024, 2025, 2026"),
         ("02_indikaattorit.ipynb", {"indicators": ["vakiluku"]}, "indicator='vakiluku' is not allowed"),
-        ("02_indikaattorit.ipynb", {"indicators": ["osuus_65"], "years": [2030]}, "years=2030 is not allowed; allowed: [2024]"),
+        ("02_indikaattorit.ipynb", {"indicators": ["osuus_65"], "years": [2030]}, "years=2030 is not allowed; allowed: 2024"),
         ("03_mallivertailu.ipynb", {"models": ["malli_18_1", "malli_7_1"]}, "models='malli_7_1' is not allowed; allowed: hyvinvointialueittain, jarjesto_2_0"),
         ("03_mallivertailu.ipynb", {"models": "malli_18_1"}, "parameter models='malli_18_1' has type str; allowed: list"),
         ("03_mallivertailu.ipynb", {"staffing": "enemmän"}, "staffing='enemmän' is not allowed; allowed: sama_kokonaismaara, sama_per_yksikko"),
@@ -184,7 +184,7 @@ def test_manifest_records_runs_inputs_and_versions(tmp_path):
     assert entry["status"] == "ok" and entry["duration_s"] > 0 and entry["started_at"].startswith("20")
     assert entry["outputs"] == ["extra.txt", "site/testi/b.html", "notebooks/t_b.ipynb"]
     [record] = entry["inputs"]
-    assert record["source"] == "sotkanet" and record["url"].endswith("/indicators/683") and record["origin"] == "mirror"
+    assert record["source"] == "sotkanet" and record["url"].endswith("/indicators/186") and record["origin"] == "mirror"
     index = json.loads((MIRROR / "sotkanet" / "INDEX.json").read_text(encoding="utf-8"))
     [hit] = [e for e in index["entries"] if e["url"] == record["url"]]
     assert record["sha256"] == hashlib.sha256((MIRROR / "sotkanet" / hit["response"]).read_bytes()).hexdigest()
@@ -193,7 +193,7 @@ def test_manifest_records_runs_inputs_and_versions(tmp_path):
     index_html = (outputs / "site" / "index.html").read_text(encoding="utf-8")
     assert f"Päivitetty {manifest['refreshed_at'][:16].replace('T', ' ')}" in index_html
     for m in "abc":
-        assert f"<a href='testi/{m}.html'>Testi {m}</a> – testisivu (tiedot 2024)" in index_html
+        assert f"<a href='testi/{m}.html'>Testi {m}</a> – testisivu (tiedot 2024, ajettu {manifest['runs']['t_' + m]['started_at'][:10]})" in index_html
     assert report.wall_s > 0
 
 

@@ -161,8 +161,10 @@ def _execute(run: Run, staging: str, timeout: int, kernel: str) -> dict:
                             kernel_name=kernel, cwd=str(run.notebook.parent), execution_timeout=timeout,
                             progress_bar=False, log_output=False, report_mode=False)
     except Exception as exc:  # noqa: BLE001 - reported per run; the refresh goes on with the others
-        text = _ANSI.sub("", str(exc)).strip() or exc.__class__.__name__
-        out["error"] = f"{exc.__class__.__name__}: {text}"[-4000:]
+        if getattr(exc, "ename", None):  # a cell raised: its exception, the traceback stays in the notebook
+            out["error"] = f"{exc.ename}: {_ANSI.sub('', str(exc.evalue))}"[:2000] + f" (cell {getattr(exc, 'exec_count', '?')})"
+        else:  # timeout, dead kernel, missing kernel
+            out["error"] = f"{exc.__class__.__name__}: {_ANSI.sub('', str(exc)).strip()}"[:2000]
     out["duration_s"] = round(time.perf_counter() - started, 2)
     return out
 

@@ -157,18 +157,33 @@ def declared_parameters(notebook: Path) -> dict[str, dict]:
     return declared
 
 
+def _declared_type(info: dict) -> str:
+    """The annotated type (``year: int = 2025``), else the type of the default literal."""
+    import ast
+
+    name = (info.get("inferred_type_name") or "None").split("[")[0].strip()
+    if name in _TYPES:
+        return name
+    try:
+        default = ast.literal_eval(info["default"])
+    except (ValueError, SyntaxError):
+        return "None"
+    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(type(default), "None")
+
+
 def _check_types(run: Run, declared: dict[str, dict]) -> None:
     for name, value in run.parameters.items():
         if name not in declared:
             raise InvalidParameter(f"{run.notebook.name}: unknown parameter {name}={value!r}; the notebook declares: {', '.join(declared)}")
-        type_name = declared[name]["inferred_type_name"]
+        type_name = _declared_type(declared[name])
         allowed = _TYPES.get(type_name)
         if allowed is None:
-            continue  # None default or an expression: papermill gives no type to check
+            continue  # a None default or an expression: nothing to check the type against
         ok = isinstance(value, allowed) and not (isinstance(value, bool) and bool not in allowed)
         if not ok:
+            hint = f"; {declared[name]['help']}" if declared[name].get("help") else ""
             raise InvalidParameter(f"{run.notebook.name}: parameter {name}={value!r} has type {type(value).__name__}; "
-                                   f"allowed: {type_name} (the notebook's default is {declared[name]['default']})")
+                                   f"allowed: {type_name} (default {declared[name]['default']}{hint})")
 
 
 def _lang(p):

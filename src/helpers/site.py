@@ -131,18 +131,32 @@ def write_index(manifest: dict | None = None, site: Path | None = None) -> Path:
     site = Path(site or site_dir())
     refreshed = (manifest or {}).get("refreshed_at") or datetime.now(timezone.utc).isoformat(timespec="seconds")
     entries = page_entries(site)
+    # Which run made each page (from the manifest): its date, and a warning when its latest refresh failed.
+    made_by = {}
+    for run in (manifest or {}).get("runs", {}).values():
+        for rel in (run.get("last_success") or {}).get("outputs", []) or run.get("outputs", []):
+            made_by[rel.removeprefix("site/")] = run
     parts = [f"<h1>Sote-järjestökartat</h1><p>Alueelliset tunnusluvut hyvinvointialueittain ja järjestöjen alueellisen tukirakenteen mallit. "
              f"Päivitetty {html.escape(refreshed[:16].replace('T', ' '))} (UTC). Sivuja {len(entries)}.</p>"]
+
+    def item(e: dict) -> str:
+        run = made_by.get(e["path"], {})
+        made = (run.get("last_success") or {}).get("started_at") or run.get("started_at") or ""
+        notes = [f"tiedot {html.escape(e['data_year'])}"] if e["data_year"] else []
+        if made:
+            notes.append(f"ajettu {html.escape(made[:10])}")
+        if run.get("status") == "failed":
+            notes.append("<strong>viimeisin päivitys epäonnistui; sivu on edelliseltä onnistuneelta ajolta</strong>")
+        return (f"<li><a href='{html.escape(e['path'])}'>{html.escape(e['title'])}</a>"
+                f"{' – ' + html.escape(e['description']) if e['description'] else ''}{' (' + ', '.join(notes) + ')' if notes else ''}</li>")
+
     for section, title in SECTIONS.items():
         items = [e for e in entries if e["section"] == section]
-        if not items:
-            continue
-        li = "".join(f"<li><a href='{html.escape(e['path'])}'>{html.escape(e['title'])}</a> – {html.escape(e['description'])}"
-                     f"{' (tiedot ' + html.escape(e['data_year']) + ')' if e['data_year'] else ''}</li>" for e in items)
-        parts.append(f"<h2>{title}</h2><ul>{li}</ul>")
+        if items:
+            parts.append(f"<h2>{title}</h2><ul>{''.join(item(e) for e in items)}</ul>")
     others = [e for e in entries if e["section"] not in SECTIONS]
     if others:
-        parts.append("<h2>Muut</h2><ul>" + "".join(f"<li><a href='{html.escape(e['path'])}'>{html.escape(e['title'])}</a></li>" for e in others) + "</ul>")
+        parts.append(f"<h2>Muut</h2><ul>{''.join(item(e) for e in others)}</ul>")
     parts.append("<p class='lahde'>Lähteet: Tilastokeskus (StatFin, väestöalueet, kuntapohjaiset tilastointialueet; pohja-aineisto "
                  "Maanmittauslaitos) ja THL Sotkanet, lisenssi CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). "
                  "Mallit ja kyselyt: järjestökentän asiakirjat 2020–2021, lähteet kullakin sivulla.</p>")
