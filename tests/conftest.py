@@ -46,3 +46,14 @@ def live_mode(monkeypatch, tmp_path):
     monkeypatch.setenv("SOTE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("SOTE_GEODATA_DIR", str(tmp_path / "geodata"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def refreshed(offline_environment):
+    """The whole refresh (every run of runs.yaml) over the fixture mirror, once per session: the site under test."""
+    from helpers.pipeline import refresh, summary
+
+    outputs = offline_environment / "refreshed"
+    report = refresh(outputs=outputs, workers=max(2, os.cpu_count() or 1), timeout=300, progress=False)
+    assert not report.failures, summary(report)
+    return outputs
