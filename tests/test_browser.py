@@ -40,8 +40,38 @@ def expected_maps(rel: str) -> list[int] | None:
     return None
 
 
+class Tab:
+    """One browser tab for all pages (plotly.js is compiled once, not once per page) that records, per visit,
+    requests for anything but file: and data: URLs (aborted) and console errors."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport={"width": 1200, "height": 900}, service_workers="block")
+        self.page = self.context.new_page()
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.page.route(lambda url: not url.startswith(("file:", "data:")), self._block)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _block(self, route):
+        self.outside.append(route.request.url)
+        route.abort()
+
+    def visit(self, path: Path, screenshot: Path | None = None) -> dict:
+        self.outside.clear()
+        self.errors.clear()
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)", timeout=30_000)
+        self.page.wait_for_load_state("networkidle")
+        found = {"maps": self.page.evaluate(MAPS_JS), "title": self.page.title(), "body": self.page.inner_text("body")}
+        if screenshot:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(screenshot), full_page=False)
+        return {**found, "outside": list(self.outside), "errors": list(self.errors)}
+
+
 @pytest.fixture(scope="module")
-def browser():
+def tab():
     exe = chromium_path()
     if exe is None:
         if os.environ.get("CI"):
@@ -50,51 +80,42 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        t = Tab(browser)
+        yield t
+        t.context.close()
+        browser.close()
 
 
-def test_every_page_in_a_real_browser_offline(refreshed, browser):
+def test_the_harness_sees_outside_requests_and_console_errors(tmp_path, tab):
+    page = tmp_path / "huono.html"
+    page.write_text("<!DOCTYPE html><html lang='fi'><head><title>Huono</title></head><body>"
+                    "<img src='https://example.org/kuva.png'><script>console.error('virhe sivulla')</script></body></html>", encoding="utf-8")
+    seen = tab.visit(page)
+    assert seen["outside"] == ["https://example.org/kuva.png"]
+    assert "virhe sivulla" in seen["errors"] and "Failed to load resource: net::ERR_FAILED" in seen["errors"]
+
+
+def test_every_page_in_a_real_browser_offline(refreshed, tab):
     site = refreshed / "site"
     shots = refreshed / "screenshots"
     shutil.rmtree(shots, ignore_errors=True)
     pages = sorted(p for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "assets")
     assert len(pages) == 65
     problems, maps_checked = [], 0
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, service_workers="block")
     for path in pages:
         rel = path.relative_to(site).as_posix()
-        page = context.new_page()
-        outside, errors = [], []
-
-        def route(r, outside=outside):
-            if r.request.url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-        page.goto(path.as_uri(), wait_until="load")
-        page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)", timeout=30_000)
-        maps = page.evaluate(MAPS_JS)
-        title = page.title()
-        body = page.inner_text("body")
-        shot = shots / rel.replace("/", "__").replace(".html", ".png")
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=False)
-        page.close()
-        if outside:
-            problems.append(f"{rel}: requests left the machine: {outside}")
-        if errors:
-            problems.append(f"{rel}: console errors: {errors}")
-        if not title.strip():
+        seen = tab.visit(path, shots / rel.replace("/", "__").replace(".html", ".png"))
+        if seen["outside"]:
+            problems.append(f"{rel}: requests left the machine: {seen['outside']}")
+        if seen["errors"]:
+            problems.append(f"{rel}: console errors: {seen['errors']}")
+        if not seen["title"].strip():
             problems.append(f"{rel}: no title")
+        body = seen["body"]
         if "CC BY 4.0" not in body or not any(s in body for s in ("Tilastokeskus", "Lähde", "Lähteet")):
             problems.append(f"{rel}: no source and licence line")
+        maps = seen["maps"]
         for m in maps:
             if m["drawn"] != m["data"]:
                 problems.append(f"{rel}: map draws {m['drawn']} shapes for {m['data']} regions of data")
@@ -102,7 +123,6 @@ def test_every_page_in_a_real_browser_offline(refreshed, browser):
         if expected is not None and [m["data"] for m in maps] != expected:
             problems.append(f"{rel}: maps have {[m['data'] for m in maps]} regions, the sources {expected}")
         maps_checked += len(maps)
-    context.close()
     assert not problems, "\n".join(problems)
     assert maps_checked >= 64 + 20  # every page but the index has a map; model pages have two or three
     assert len(list(shots.glob("*.png"))) == len(pages)
