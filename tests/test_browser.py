@@ -2,7 +2,7 @@
 
 For each page: no request leaves the machine (anything but file: and data: is aborted and recorded), no console
 error, every map draws as many region shapes as its data has regions (and as many as the source layer or model has),
-the title and the attribution are present. Screenshots go to outputs/screenshots/.
+the title and the attribution are present. Screenshots go to the project's outputs/screenshots/.
 """
 
 import os
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import config
 from helpers.export import chromium_path
 from helpers.groupings import grouping_layer
 from helpers.models import load_model, resolve
@@ -98,7 +99,7 @@ def test_the_harness_sees_outside_requests_and_console_errors(tmp_path, tab):
 
 def test_every_page_in_a_real_browser_offline(refreshed, tab):
     site = refreshed / "site"
-    shots = refreshed / "screenshots"
+    shots = config.PROJECT_ROOT / "outputs" / "screenshots"  # the project's outputs/, for a person to look at
     shutil.rmtree(shots, ignore_errors=True)
     pages = sorted(p for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "assets")
     assert len(pages) == 65

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -170,10 +171,16 @@ def _read_cached(level: str, year: int) -> gpd.GeoDataFrame | None:
     fetched = datetime.fromisoformat(prov["fetched_at"])
     if prov.get("origin") != "mirror" and datetime.now(timezone.utc) - fetched > get_source("geo").max_age:
         return None  # stale: fetch again rather than serve old boundaries as fresh
-    gdf = gpd.read_parquet(data_path)
+    gdf = _read_parquet(data_path, data_path.stat().st_mtime_ns).copy()
     gdf.attrs["provenance"] = prov
     record_input(prov)  # the layer's source answer is an input of whatever uses it
     return gdf
+
+
+@lru_cache(maxsize=16)
+def _read_parquet(path: Path, mtime_ns: int) -> gpd.GeoDataFrame:
+    """Parsed once per process and file version (callers get copies)."""
+    return gpd.read_parquet(path)
 
 
 def _write_cached(gdf: gpd.GeoDataFrame, provenance: dict, level: str, year: int) -> None:
