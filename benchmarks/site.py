@@ -34,6 +34,12 @@ from helpers.pipeline import load_manifest, refresh, summary  # noqa: E402
 WELFARE_REGION_LIMIT = 120_000
 
 
+def is_welfare_region_map(rel: str) -> bool:
+    """Pages whose map is the welfare-region map (boundaries, indicators by welfare region, region profiles)."""
+    return rel.endswith(".html") and (rel.startswith(("aluerajat/hyvinvointialue_", "alueet/")) or
+                                      (rel.startswith("indikaattorit/") and "_hyvinvointialue_" in rel))
+
+
 def rebuild(manifest: dict, site_out: Path) -> tuple[float, float]:
     """Write every page of the manifest's runs again from the figures, in this process; then the index."""
     from helpers.boundary_maps import write_boundary_page
@@ -78,7 +84,7 @@ if __name__ == "__main__":
     rows = sorted((p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*") if p.is_file() and p.suffix in (".html", ".png"))
     print(f"{'bytes':>9}  page")
     for size, rel in rows:
-        flag = "  > 120 KB" if rel.endswith(".html") and "hyvinvointialue" in rel and size >= WELFARE_REGION_LIMIT else ""
+        flag = "  > 120 KB" if is_welfare_region_map(rel) and size >= WELFARE_REGION_LIMIT else ""
         print(f"{size:9d}  {rel}{flag}")
     html_total = sum(s for s, r in rows if r.endswith(".html"))
     png_total = sum(s for s, r in rows if r.endswith(".png"))
@@ -86,6 +92,8 @@ if __name__ == "__main__":
     n_html = sum(1 for _, r in rows if r.endswith(".html"))
     print(f"pages: {n_html}, page bytes {html_total:,} (mean {html_total / n_html:,.0f}), PNG {png_total:,}, shared plotly.js {asset:,}")
     print(f"site total: {html_total + png_total + asset:,} bytes")
+    hv = [s for s, r in rows if is_welfare_region_map(r)]
+    print(f"welfare-region map pages: {len(hv)}, largest {max(hv):,} bytes (limit {WELFARE_REGION_LIMIT:,})")
     pages_s, index_s = rebuild(manifest, work / "rebuild")
     if refresh_s is not None:
         print(f"refresh (notebooks executed by papermill): {refresh_s:.1f} s")
