@@ -11,6 +11,7 @@ Every answer comes with a provenance record (URL, method, body, fetch time, sha2
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
+from filelock import FileLock
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -200,8 +202,12 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
     described = _describe(method, url, params, json_body)
     mirror = config.mirror_dir()
     session = _mirror_session(mirror, source) if mirror else _live_session(source)
+    # Parallel refresh workers share the on-disk cache, whose files are not written atomically: one process at a
+    # time per source reads or writes it (live requests to one service are rate-limited anyway).
+    guard = contextlib.nullcontext() if mirror else FileLock(str(config.cache_dir() / "http" / f".{src.key}.lock"))
     try:
-        response = session.request(method, url, params=params, json=json_body, timeout=TIMEOUT)
+        with guard:
+            response = session.request(method, url, params=params, json=json_body, timeout=TIMEOUT)
     except MirrorMiss:
         raise
     except requests.exceptions.RequestException as exc:
