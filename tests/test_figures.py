@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -88,3 +89,131 @@ def test_bars_and_table_show_missing_as_missing():
     html = value_table_html(table, unit="%", year=2024)
     assert html.index(">C<") < html.index(">A<") < html.index(">B<")
     assert "<td class='num'></td><td>B</td><td class='num'>ei tietoa</td>" in html
+
+
+# --------------------------------------------------------------------------- pages: escaping by construction
+
+def _figure_block(fragment: str) -> dict:
+    import re
+
+    [block] = re.findall(r'<script type="application/json" id="(fig-\d+)" class="plotly-figure">(.*?)</script>', fragment, re.S)
+    assert f'id="{block[0]}-plot"' in fragment
+    return json.loads(block[1])
+
+
+def test_figure_travels_as_json_with_the_same_traces_layout_and_config():
+    """The figure block carries exactly what fig.to_html drew (data, layout, config with the offline topojson)."""
+    from helpers.pages import figure_div
+
+    layer, values = _welfare_values()
+    evil = "</script><script>alert(1)</script>&<b>"
+    layer = layer.assign(name_fi=layer["name_fi"].where(layer["code"] != "05", evil))
+    fig = choropleth(layer, values, title="t", unit="%", year=2024, attribution="Lähde: Tilastokeskus<br>CC BY 4.0")
+    fragment = str(figure_div(fig))
+    spec = _figure_block(fragment)
+    assert spec["data"] == json.loads(fig.to_json())["data"] and spec["layout"] == json.loads(fig.to_json())["layout"]
+    assert spec["config"] == {**PLOTLY_CONFIG, "responsive": True}
+    assert "</script><script>" not in fragment and "<b>" not in fragment and "\\u003c/script\\u003e" in fragment
+    assert 'style="height:720px; width:100%;"' in fragment  # the slot is sized like to_html sized it
+    assert "Plotly.newPlot" not in fragment  # no inline script: assets/site.js draws it
+
+
+def test_value_table_marks_flagged_values_and_explains_them():
+    table = pd.DataFrame({"area_code": ["a", "b", "c", "d"], "area_name_fi": ["A", "B", "C", "D"], "value": [2.5, np.nan, 10.0, 4.0],
+                          "flags": ["ennakkotieto", "salattu", "", "ennakkotieto"], "source": "Tilastokeskus (StatFin)"})
+    table.attrs["flag_meanings"] = {"salattu": {"fi": "tietoa ei julkaista", "sv": "sekretessbelagd", "en": "not published"}}
+    html = value_table_html(table, unit="%", year=2024)
+    assert f"<td class='num'>10,0{NBSP}%</td>" in html  # no flag, no mark
+    assert f"<td class='num'>4,0{NBSP}% *</td>" in html and f"<td class='num'>2,5{NBSP}% *</td>" in html
+    assert "<td class='num'>ei tietoa **</td>" in html
+    assert "<p class='huomautus'>* ennakkotieto (Tilastokeskus (StatFin))</p>" in html
+    assert "<p class='huomautus'>** salattu (Tilastokeskus (StatFin)): tietoa ei julkaista</p>" in html
+    bars = ranked_bars(table, title="T", unit="%", year=2024, attribution="L")
+    assert list(bars.data[0].text) == ["ei tietoa **", f"2,5{NBSP}% *", f"4,0{NBSP}% *", f"10,0{NBSP}%"]  # the same marks
+    plain = value_table_html(table.drop(columns="flags"), unit="%", year=2024)
+    assert "*" not in plain and "huomautus" not in plain
+
+
+def test_profile_marks_a_flagged_value(monkeypatch, tmp_path):
+    """A value the source flags (the tidy table's ``flags`` column) gets a mark and a footnote on the region profile."""
+    import helpers.site as site
+
+    real = site.indicator_table
+
+    def flagged(ind, years, **kw):
+        t = real(ind, years, **kw)
+        if ind == "vaesto" and kw.get("level") == "hyvinvointialue":
+            t = t.assign(flags=t["flags"].mask((t["area_code"] == "90") & (t["year"] == 2024), "ennakkotieto"))
+            t.attrs["flag_meanings"] = {"ennakkotieto": {"fi": "ennakkotieto, voi vielä muuttua"}}
+        return t
+
+    monkeypatch.setattr(site, "indicator_table", flagged)
+    monkeypatch.setenv("SOTE_OUTPUTS_DIR", str(tmp_path))
+    html = site.write_region_profile("90", 2025).read_text(encoding="utf-8")
+    assert f"<td class='num'>684{NBSP}018{NBSP}henkeä *</td><td class='num'>5{NBSP}635{NBSP}971{NBSP}henkeä</td>" in html
+    assert "<p class='huomautus'>* ennakkotieto (Tilastokeskus (StatFin)" in html and "): ennakkotieto, voi vielä muuttua</p>" in html
+
+
+def test_page_escapes_text_carries_the_policy_and_no_inline_script(tmp_path):
+    import re
+
+    from helpers.pages import CONTENT_SECURITY_POLICY, SITE_SCRIPT, figure, read_page_meta, write_page
+
+    site = tmp_path / "site"
+    title = "Otsikko <script>alert('x')</script> & \"lainaus\""
+    page = write_page(site / "osio" / "sivu.html", title=title, paragraphs=["<img src=x onerror=alert(1)>"],
+                      description="kuvaus <b>", data_year=2024, site=site)
+    html = page.read_text(encoding="utf-8")
+    assert "<script>" not in html and "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    [policy] = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', html)
+    assert policy == CONTENT_SECURITY_POLICY and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "unsafe-eval" not in policy and "http" not in policy
+    assert read_page_meta(page) == {"title": title, "description": "kuvaus <b>", "data_year": "2024"}
+    assert "plotly.min.js" not in html and not (site / "assets").exists()  # a page without figures loads no scripts
+    layer, values = _welfare_values()
+    page = write_page(site / "kartta.html", title="Kartta", template="page.html.j2",
+                      context={"heading": "Kartta", "fig": figure(choropleth(layer, values, title="t", unit="%", year=2024, attribution="x"))},
+                      site=site)
+    html = page.read_text(encoding="utf-8")
+    assert '<script src="assets/site.js" defer></script>\n<script src="assets/plotly.min.js"></script>' in html
+    assert (site / SITE_SCRIPT).read_text(encoding="utf-8").startswith("/* Sote-järjestökartat")
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert all(" src=" in s or 'type="application/json"' in s for s in scripts), scripts
+
+
+HTML_FROM_VARIABLES = [
+    # An f-string that starts with a tag, or a tag followed by a replacement field: <td>{...}, <li>{...}, ...
+    (r"""\bf["'][^"'\n]*<[a-zA-Z]""", "f-string with a tag"),
+    (r"""<[a-zA-Z][^<>"'\n]*>\{""", "tag followed by {...}"),
+    (r"""<[a-zA-Z][^<>\n]*>%s|<[a-zA-Z][^<>\n]*>["']\s*\.format\(""", "tag with %s or .format"),
+    # A string literal holding a tag concatenated with something, or used to join pieces.
+    (r"""["'][^"'\n]*<[a-zA-Z/][^"'\n]*["']\s*\+|\+\s*["'][^"'\n]*<[a-zA-Z/]""", "tag string concatenated"),
+    (r"""["'][^"'\n]*<[a-zA-Z/][^"'\n]*["']\s*\.join\(""", "tag string used to join"),
+]
+# Plotly's own text markup (titles, annotations, hover: drawn by plotly as SVG text, never parsed as page HTML).
+PLOTLY_TEXT_MARKUP = re.compile(r"<br>|<b>|</b>|<extra></extra>")
+
+
+def test_no_html_is_built_from_variables_in_the_package():
+    """Pages come from the autoescaping templates only: no module assembles tags around values, and no template or
+    module marks data as safe (Markup only wraps rendered templates, in helpers.pages)."""
+    from pathlib import Path
+
+    import helpers
+
+    package = Path(helpers.__file__).parent
+    found = []
+    for path in sorted(package.glob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = PLOTLY_TEXT_MARKUP.sub("", line)
+            for pattern, what in HTML_FROM_VARIABLES:
+                if re.search(pattern, code):
+                    found.append(f"{path.name}:{n}: {what}: {line.strip()}")
+            if "Markup(" in line and path.name != "pages.py":
+                found.append(f"{path.name}:{n}: Markup outside helpers.pages: {line.strip()}")
+    for path in sorted((package / "templates").glob("*.j2")):
+        text = path.read_text(encoding="utf-8")
+        for bad in ("|safe", "| safe", "autoescape false", "autoescape=False"):
+            if bad in text:
+                found.append(f"templates/{path.name}: {bad}")
+    assert not found, "\n".join(found)

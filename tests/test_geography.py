@@ -80,11 +80,15 @@ def test_validation_rejects_wrong_count_and_duplicates():
 
 
 def test_second_load_comes_from_geodata_cache(monkeypatch):
-    load_layer("maakunta", 2026)
+    first = load_layer("maakunta", 2026)
     import helpers.geography as geo
 
-    monkeypatch.setattr(geo, "fetch", lambda *a, **k: (_ for _ in ()).throw(AssertionError("fetched again")))
-    assert len(load_layer("maakunta", 2026)) == 19
+    # The raw answer is still read (to check its sha256 against the entry); the GeoJSON is not parsed again.
+    monkeypatch.setattr(geo, "parse_layer", lambda *a, **k: (_ for _ in ()).throw(AssertionError("parsed again")))
+    second = load_layer("maakunta", 2026)
+    assert len(second) == 19
+    assert second.attrs["provenance"]["sha256"] == first.attrs["provenance"]["sha256"]
+    assert second.crs == first.crs and second.geometry.geom_equals_exact(first.geometry, 0).all()
 
 
 @pytest.mark.parametrize("year", [2024, 2025])

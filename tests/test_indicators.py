@@ -1,5 +1,9 @@
+import json
+import shutil
+
 import geopandas as gpd
 import pandas as pd
+import pandera.pandas as pa
 import pytest
 
 from helpers import indicators
@@ -10,6 +14,8 @@ from helpers.indicators import catalogue, indicator_table
 from helpers.joins import join_strict
 from helpers.municipal_changes import merger_map, to_division
 from helpers.population import municipal_population_wfs
+
+from .conftest import FIXTURE_MIRROR
 
 # Whole-country population 31.12. (Statistics Finland 11re; mirror PROVENANCE_DATA.md checks)
 FINLAND = {2023: 5_603_851, 2024: 5_635_971}
@@ -41,7 +47,8 @@ def test_country_total_equals_sum_over_municipalities_and_welfare_regions(year):
 
 def test_tidy_table_shape_citation_and_provenance():
     df = indicator_table("vaesto", [2023, 2024], level="yhteistyoalue")
-    assert list(df.columns[:10]) == indicators.TIDY_COLUMNS
+    assert list(df.columns[:11]) == indicators.TIDY_COLUMNS and indicators.TIDY_COLUMNS[-1] == "flags"
+    assert (df["flags"] == "").all() and df.attrs["flag_meanings"] == {}  # the recorded answers mark nothing
     assert df["source"].iloc[0] == "Tilastokeskus (StatFin), taulukko 11re (aluejako 2026), päivitetty 2026-04-01; CC BY 4.0"
     assert {p["method"] for p in df.attrs["provenance"]} == {"GET", "POST"}
     assert df.groupby("year")["value"].sum().to_dict() == {2023: FINLAND[2023], 2024: FINLAND[2024]}
@@ -150,3 +157,75 @@ def test_strict_join_lists_codes():
         join_strict(layer, pd.concat([table, table.iloc[[0]]]))
     with pytest.raises(ValidationError, match=r"in the table but not in the layer: \['99'\]"):
         join_strict(layer, pd.concat([table, table.iloc[[0]].assign(area_code="99")]))
+
+
+# --------------------------------------------------------------------------- flags through the tidy table
+# The answers are copies of the mirror's answers edited in a temporary mirror (never the fixture files).
+
+PX_2023_2024 = "stat/pxweb/reconstructed/11re_POST_all-municipalities_2023-2024_json-stat2.RECONSTRUCTED.json"
+PX_HISTORY = "stat/pxweb/recorded_pre2026/statfin_vaerak_pxt_11re_POST_all-areas_all-years_json.json"
+
+
+@pytest.fixture
+def mirror_copy(tmp_path, monkeypatch):
+    dest = tmp_path / "mirror"
+    shutil.copytree(FIXTURE_MIRROR, dest)
+    monkeypatch.setenv("SOTE_MIRROR", str(dest))
+    return dest
+
+
+def _edit(mirror, name, change):
+    path = mirror / name
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _helsinki_2024_preliminary(data):
+    data["dimension"]["alue_23_20260101"]["category"]["note"] = {"KU091": ["Vuoden 2024 luku on ennakkotieto."]}
+
+
+def test_one_preliminary_municipality_flags_its_welfare_region_only(mirror_copy):
+    _edit(mirror_copy, PX_2023_2024, _helsinki_2024_preliminary)
+    kunta = indicator_table("vaesto", [2023, 2024], level="kunta")
+    assert kunta.loc[kunta["flags"] != "", ["year", "area_code", "flags"]].values.tolist() == [[2024, "091", "ennakkotieto"]]
+    hva = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue")
+    assert hva.loc[hva["flags"] != "", ["year", "area_code", "flags"]].values.tolist() == [[2024, "90", "ennakkotieto"]]
+    assert hva.groupby("year")["value"].sum().to_dict() == FINLAND  # the note changes no number
+    assert hva.attrs["flag_meanings"] == {"ennakkotieto": {"fi": "ennakkotieto, voi vielä muuttua", "sv": "preliminär uppgift",
+                                                           "en": "preliminary figure, may still change"}}
+    country = indicator_table("vaesto", [2023, 2024], level="koko_maa").set_index("year")["flags"]
+    assert country.to_dict() == {2023: "", 2024: "ennakkotieto"}
+
+
+def test_derived_change_carries_the_flags_of_its_years(mirror_copy):
+    _edit(mirror_copy, PX_2023_2024, _helsinki_2024_preliminary)
+    change = indicator_table("vaesto_muutos", [2023, 2024], level="hyvinvointialue").set_index("area_code")
+    assert change.loc["90", "flags"] == "ennakkotieto" and (change.drop(index="90")["flags"] == "").all()
+    assert change.loc["90", "value"] == pytest.approx((HELSINKI[2024] - HELSINKI[2023]) / HELSINKI[2023] * 100)
+
+
+def test_merged_municipality_passes_its_flag_to_the_successor(mirror_copy):
+    _edit(mirror_copy, PX_HISTORY, lambda d: d.__setitem__("comments", [{"variable": "Alue", "value": "KU588", "comment": "Ennakkotieto"}]))
+    new = indicator_table("vaesto_historia", [2023], level="kunta", division_year=2025)
+    assert new.loc[new["flags"] != "", ["area_code", "flags"]].values.tolist() == [["507", "ennakkotieto"]]  # Pertunmaa -> Mäntyharju
+    assert new.set_index("area_code").loc["507", "value"] == 5522 + 1577
+
+
+def test_aggregated_flags_are_the_sorted_union_of_members():
+    base = pd.DataFrame({"area_code": ["a", "b", "c", "d"], "year": 2024, "value": [1.0, None, 3.0, 4.0],
+                         "flags": ["ennakkotieto", "salattu", "", "salattu, ennakkotieto"]})
+    out = aggregate(base, pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Z"}), rule="sum").set_index("area_code")
+    assert out["flags"].to_dict() == {"X": "ennakkotieto, salattu", "Y": "", "Z": "ennakkotieto, salattu"}
+    assert pd.isna(out.loc["X", "value"]) and out.loc["Z", "value"] == 4
+    assert (aggregate(base.drop(columns="flags"), pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Z"}), rule="sum")["flags"] == "").all()
+
+
+def test_schema_rejects_unsorted_or_unknown_flags():
+    good = indicator_table("vaesto", [2023, 2024], level="koko_maa")
+    with pytest.raises(pa.errors.SchemaError, match="flags"):
+        indicators.TIDY_SCHEMA.validate(good.assign(flags="salattu, ennakkotieto"))
+    with pytest.raises(pa.errors.SchemaError, match="flags"):
+        indicators.TIDY_SCHEMA.validate(good.assign(flags="preliminary"))
+    with pytest.raises(pa.errors.SchemaError, match="flags"):
+        indicators.TIDY_SCHEMA.validate(good.assign(flags=None))

@@ -1,7 +1,8 @@
 """The refresh pipeline: parameter checks before execution, atomic outputs, failures, skipping, lock, manifest.
 
-Mechanics use a small notebook in tests/fixtures/notebooks (it writes a page, reads one Sotkanet answer from the
-mirror and fails when asked); the parameter checks use the project's own notebooks and runs.yaml.
+Mechanics use a small notebook in tests/fixtures/notebooks (putki.ipynb: it writes a page and its own extra file,
+reads one Sotkanet answer from the mirror and fails when asked); the parameter checks use the project's own
+notebooks and runs.yaml. The command line is driven from outside in test_hostile_cli.py.
 """
 
 import hashlib
@@ -14,9 +15,10 @@ from filelock import FileLock
 
 from helpers import config
 from helpers.cli import main as cli_main
-from helpers.errors import InvalidParameter, SoteError
-from helpers.pipeline import LOCK, RefreshLocked, refresh
-from helpers.runs import RUNS_FILE, load_runs, select, validate
+from helpers.errors import ConfigError, InvalidParameter, SoteError, UnsafePath
+from helpers.pipeline import LOCK, RefreshLocked, execute_with_retries, refresh
+from helpers.preflight import check_relative
+from helpers.runs import RUNS_FILE, Run, load_runs, safe_yaml_load, select, template_fields, validate
 
 TOY_DIR = Path(__file__).parent / "fixtures" / "notebooks"
 MIRROR = Path(__file__).parent / "fixtures" / "mirror"
@@ -35,13 +37,31 @@ def toy(tmp_path, outputs, runs, **kw):
                    build_index=kw.pop("build_index", False), **kw)
 
 
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A Dask LocalCluster on 127.0.0.1: two worker processes of one thread (a run owns its process while it runs)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    yield cluster.scheduler_address
+    cluster.close(timeout=20)
+
+
+@pytest.fixture(params=["local", "dask"])
+def executor(request):
+    """None (the local process pool) or the address of the test cluster; pass as ``dask=`` to refresh."""
+    return request.getfixturevalue("dask_cluster") if request.param == "dask" else None
+
+
 # --------------------------------------------------------------------------- the project's runs file
 
 
 def test_project_runs_file_expands_and_validates():
     runs = load_runs()
     names = [r.name for r in runs]
-    assert len(names) == len(set(names)) == 64
+    assert len(names) == len(set(names)) == 65
     pairs = [r for r in runs if r.notebook.name == "03_mallivertailu.ipynb" and len(r.parameters["models"]) == 2]
     assert len(pairs) == 21  # every pair of the seven model files
     profiles = sorted(r.parameters["region"] for r in runs if r.notebook.name == "05_alueprofiili.ipynb")
@@ -62,7 +82,7 @@ def test_project_runs_file_expands_and_validates():
         ("02_indikaattorit.ipynb", {"indicators": ["osuus_65"], "years": [2030]}, "years=2030 is not allowed; allowed: 2024"),
         ("03_mallivertailu.ipynb", {"models": ["malli_18_1", "malli_7_1"]}, "models='malli_7_1' is not allowed; allowed: hyvinvointialueittain, jarjesto_2_0"),
         ("03_mallivertailu.ipynb", {"models": "malli_18_1"}, "parameter models='malli_18_1' has type str; allowed: list"),
-        ("03_mallivertailu.ipynb", {"staffing": "enemmän"}, "staffing='enemmän' is not allowed; allowed: sama_kokonaismaara, sama_per_yksikko"),
+        ("03_mallivertailu.ipynb", {"staffing": "enemmän"}, "staffing='enemmän' is not allowed; allowed: "),
         ("05_alueprofiili.ipynb", {"region": "22"}, "region='22' is not allowed; allowed: 01, 02"),
         ("05_alueprofiili.ipynb", {"lang": "de"}, "lang='de' is not allowed; allowed: en, fi, sv"),
     ],
@@ -103,57 +123,60 @@ def test_cli_exit_codes_and_messages(tmp_path, capsys):
 
 
 @pytest.mark.notebook
-def test_failed_run_keeps_previous_output_and_logs_the_failure(tmp_path, monkeypatch, capsys):
+def test_failed_run_keeps_previous_output_and_logs_the_failure(tmp_path, monkeypatch, capsys, executor):
     outputs = tmp_path / "outputs"
-    first = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "testi.ipynb", "parameters": {"version": 1}, "matrix": {"message": ["a", "b"]}}])
+    first = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"version": 1}, "matrix": {"message": ["a", "b"]}}],
+                dask=executor)
     assert first.counts() == {"ok": 2, "skipped": 0, "failed": 0}
-    page_a = outputs / "site" / "testi" / "a.html"
+    page_a = outputs / "site" / "putki" / "a.html"
     assert "versio 1" in page_a.read_text(encoding="utf-8")
     assert (outputs / "notebooks" / "t_a.ipynb").is_file()
 
     # Version 2 of run a fails mid-way (after writing its page to staging); run b succeeds with version 2.
     second = toy(tmp_path, outputs, [
-        {"name": "t_a", "notebook": "testi.ipynb", "parameters": {"message": "a", "version": 2, "fail": True}},
-        {"name": "t_b", "notebook": "testi.ipynb", "parameters": {"message": "b", "version": 2}},
-    ])
+        {"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "version": 2, "fail": True}},
+        {"name": "t_b", "notebook": "putki.ipynb", "parameters": {"message": "b", "version": 2}},
+    ], dask=executor)
     assert second.counts() == {"ok": 1, "skipped": 0, "failed": 1}
     assert "versio 1" in page_a.read_text(encoding="utf-8")  # previous good output untouched
-    assert "versio 2" in (outputs / "site" / "testi" / "b.html").read_text(encoding="utf-8")
+    assert "versio 2" in (outputs / "site" / "putki" / "b.html").read_text(encoding="utf-8")
     failed_nb = json.loads((outputs / "failed" / "t_a.ipynb").read_text(encoding="utf-8"))
     assert "kaatui tarkoituksella: a" in json.dumps(failed_nb)
     [failure] = second.failures
     assert failure.run.name == "t_a" and "RuntimeError" in failure.error and "kaatui tarkoituksella: a" in failure.error
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     entry = manifest["runs"]["t_a"]
-    assert entry["status"] == "failed" and entry["last_success"]["outputs"] == ["extra.txt", "site/testi/a.html", "notebooks/t_a.ipynb"]
+    assert entry["status"] == "failed" and entry["last_success"]["outputs"] == ["lisat/a.txt", "site/putki/a.html", "notebooks/t_a.ipynb"]
+    assert entry["outputs"] == entry["last_success"]["outputs"]  # what is on disk: the previous good files
     assert not (outputs / ".staging").exists()
 
     # The CLI lists every failure and exits non-zero after finishing the other runs.
     runs_file = write_runs(tmp_path / "cli.yaml", [
-        {"name": "t_a", "notebook": "testi.ipynb", "parameters": {"message": "a", "fail": True}},
-        {"name": "t_c", "notebook": "testi.ipynb", "parameters": {"message": "c"}},
+        {"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "fail": True}},
+        {"name": "t_c", "notebook": "putki.ipynb", "parameters": {"message": "c"}},
     ])
     monkeypatch.setenv(config.OUTPUTS_ENV, str(outputs))
-    assert cli_main(["refresh", "--runs", str(runs_file), "--notebooks", str(TOY_DIR), "--workers", "2"]) == 1
+    assert cli_main(["refresh", "--runs", str(runs_file), "--notebooks", str(TOY_DIR), "--workers", "2"]
+                    + (["--dask", executor] if executor else [])) == 1
     captured = capsys.readouterr()
     assert "0 skipped (unchanged), 1 failed" in captured.out and "FAILED t_a: " in captured.out and "outputs/failed/t_a.ipynb" in captured.out
-    assert (outputs / "site" / "testi" / "c.html").is_file() and "versio 1" in page_a.read_text(encoding="utf-8")
+    assert (outputs / "site" / "putki" / "c.html").is_file() and "versio 1" in page_a.read_text(encoding="utf-8")
 
 
 @pytest.mark.notebook
-def test_unchanged_runs_are_skipped_and_changes_rerun(tmp_path, monkeypatch):
+def test_unchanged_runs_are_skipped_and_changes_rerun(tmp_path, monkeypatch, executor):
     mirror = tmp_path / "mirror"
     shutil.copytree(MIRROR, mirror)
     monkeypatch.setenv(config.MIRROR_ENV, str(mirror))
     outputs = tmp_path / "outputs"
-    spec = [{"name": "t_a", "notebook": "testi.ipynb", "parameters": {"message": "a"}}]
-    assert toy(tmp_path, outputs, spec).counts()["ok"] == 1
-    again = toy(tmp_path, outputs, spec)
+    spec = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "read_source": True}}]
+    assert toy(tmp_path, outputs, spec, dask=executor).counts()["ok"] == 1
+    again = toy(tmp_path, outputs, spec, dask=executor)
     assert again.counts() == {"ok": 0, "skipped": 1, "failed": 0}
-    assert toy(tmp_path, outputs, spec, force=True).counts()["ok"] == 1
-    changed = [{"name": "t_a", "notebook": "testi.ipynb", "parameters": {"message": "a", "version": 3}}]
-    assert toy(tmp_path, outputs, changed).counts()["ok"] == 1
-    assert toy(tmp_path, outputs, changed).counts()["skipped"] == 1
+    assert toy(tmp_path, outputs, spec, force=True, dask=executor).counts()["ok"] == 1
+    changed = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "version": 3, "read_source": True}}]
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["skipped"] == 1
     # The source answers differently (one byte more in the mirror's file): the run is no longer up to date.
     entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]
     [record] = entry["inputs"]
@@ -161,17 +184,25 @@ def test_unchanged_runs_are_skipped_and_changes_rerun(tmp_path, monkeypatch):
     [hit] = [e for e in index["entries"] if e["url"] == record["url"]]
     answer = mirror / "sotkanet" / hit["response"]
     answer.write_bytes(answer.read_bytes() + b"\n")
-    assert toy(tmp_path, outputs, changed).counts()["ok"] == 1
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
     # A deleted output is made again even if nothing else changed.
-    (outputs / "site" / "testi" / "a.html").unlink()
-    assert toy(tmp_path, outputs, changed).counts()["ok"] == 1
+    (outputs / "site" / "putki" / "a.html").unlink()
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    # So is one changed by hand (its sha256 no longer matches the manifest's).
+    page = outputs / "lisat" / "a.txt"
+    page.write_text("käsin muutettu", encoding="utf-8")
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    assert page.read_text(encoding="utf-8") == "versio 3"
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]
+    assert entry["sha256"]["lisat/a.txt"] == hashlib.sha256(b"versio 3").hexdigest()
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["skipped"] == 1
 
 
 @pytest.mark.notebook
-def test_manifest_records_runs_inputs_and_versions(tmp_path):
+def test_manifest_records_runs_inputs_and_versions(tmp_path, executor):
     outputs = tmp_path / "outputs"
-    report = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "testi.ipynb", "tags": ["testi"],
-                                      "matrix": {"message": ["a", "b", "c"]}}], build_index=True)
+    report = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "putki.ipynb", "tags": ["testi"], "parameters": {"read_source": True},
+                                      "matrix": {"message": ["a", "b", "c"]}}], build_index=True, dask=executor)
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest) >= {"refreshed_at", "mode", "packages", "kernel", "counts", "runs"}
     assert manifest["mode"] == "mirror" and manifest["kernel"] == config.KERNEL_NAME
@@ -180,9 +211,10 @@ def test_manifest_records_runs_inputs_and_versions(tmp_path):
 
     assert manifest["packages"]["papermill"] == version("papermill") and manifest["packages"]["plotly"] == version("plotly")
     entry = manifest["runs"]["t_b"]
-    assert entry["notebook"].endswith("testi.ipynb") and entry["parameters"] == {"message": "b"} and entry["tags"] == ["testi"]
+    assert entry["notebook"].endswith("putki.ipynb") and entry["parameters"] == {"read_source": True, "message": "b"} and entry["tags"] == ["testi"]
     assert entry["status"] == "ok" and entry["duration_s"] > 0 and entry["started_at"].startswith("20")
-    assert entry["outputs"] == ["extra.txt", "site/testi/b.html", "notebooks/t_b.ipynb"]
+    assert entry["outputs"] == ["lisat/b.txt", "site/putki/b.html", "notebooks/t_b.ipynb"]
+    assert entry["sha256"]["lisat/b.txt"] == hashlib.sha256(b"versio 1").hexdigest() and entry["notices"] == []
     [record] = entry["inputs"]
     assert record["source"] == "sotkanet" and record["url"].endswith("/indicators/186") and record["origin"] == "mirror"
     index = json.loads((MIRROR / "sotkanet" / "INDEX.json").read_text(encoding="utf-8"))
@@ -193,15 +225,133 @@ def test_manifest_records_runs_inputs_and_versions(tmp_path):
     index_html = (outputs / "site" / "index.html").read_text(encoding="utf-8")
     assert f"Päivitetty {manifest['refreshed_at'][:16].replace('T', ' ')}" in index_html
     for m in "abc":
-        assert f"<a href='testi/{m}.html'>Testi {m}</a> – testisivu (tiedot 2024, ajettu {manifest['runs']['t_' + m]['started_at'][:10]})" in index_html
+        assert f"<a href='putki/{m}.html'>Putki {m}</a> – putken testisivu (tiedot 2024, ajettu {manifest['runs']['t_' + m]['started_at'][:10]})" in index_html
     assert report.wall_s > 0
 
 
 def test_a_second_refresh_is_refused_while_one_holds_the_lock(tmp_path):
     outputs = tmp_path / "outputs"
     outputs.mkdir()
-    runs_file = write_runs(tmp_path / "runs.yaml", [{"name": "t", "notebook": "testi.ipynb"}])
+    runs_file = write_runs(tmp_path / "runs.yaml", [{"name": "t", "notebook": "putki.ipynb"}])
     with FileLock(str(outputs / LOCK)):
         with pytest.raises(RefreshLocked, match=r"another refresh is running on .*outputs \(it holds .*\.refresh\.lock\); wait for it"):
             refresh(runs_file=runs_file, notebooks_dir=TOY_DIR, outputs=outputs, progress=False)
     assert not (outputs / "manifest.json").exists()
+
+
+# --------------------------------------------------------------------------- limits, names, paths, retries
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("t_{message.__class__}", "field '{message.__class__}' is not allowed"),
+    ("t_{message[0]}", "field '{message[0]}' is not allowed"),
+    ("t_{message!r}", "field '{message!r}' is not allowed"),
+    ("t_{message:>300}", "field '{message:>300}' is not allowed"),
+    ("t_{message", "is malformed"),
+])
+def test_name_templates_only_substitute_parameters(template, expected):
+    with pytest.raises(ConfigError, match=None) as err:
+        template_fields(template, "runs file x, entry 1")
+    assert expected in str(err.value) and "allowed: {param}" in str(err.value) or "allowed: text and {param}" in str(err.value)
+    assert template_fields("a_{level}_{year}", "w") == ["level", "year"]
+
+
+@pytest.mark.parametrize("message, shown", [("../../x", "'t_../../x'"), ("/etc", "'t_/etc'"), ("ä", "'t_ä'"), ("a b", "'t_a b'")])
+def test_run_names_must_be_safe_slugs(tmp_path, message, shown):
+    runs_file = write_runs(tmp_path / "r.yaml", [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"message": message}}])
+    with pytest.raises(ConfigError) as err:
+        load_runs(runs_file, TOY_DIR)
+    assert f"run name {shown} is not allowed; allowed: 1–120 ASCII letters, digits, '_' and '-'" in str(err.value)
+
+
+def test_yaml_alias_bomb_and_sizes_are_bounded(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 12)}]\n" for i in range(9))
+    with pytest.raises(ConfigError, match="more than 100 YAML aliases"):
+        safe_yaml_load(bomb, "runs file b.yaml")
+    few = "a: &a [" + ", ".join(["x"] * 5000) + "]\n" + "b: [" + ", ".join(["*a"] * 60) + "]\n"
+    with pytest.raises(ConfigError, match="more than 200000 values after expanding YAML aliases"):
+        safe_yaml_load(few, "runs file c.yaml")
+    assert safe_yaml_load("a: &a [1, 2]\nb: *a\n", "ok") == {"a": [1, 2], "b": [1, 2]}
+    with pytest.raises(ConfigError, match=r"runs file d.yaml: line 2: not valid YAML \(mapping values are not allowed here\)"):
+        safe_yaml_load("a: 1\nb: c: d\n", "runs file d.yaml")
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * (1024 * 1024 + 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="1048577 bytes; allowed: at most 1048576 bytes"):
+        load_runs(big, TOY_DIR)
+    many = write_runs(tmp_path / "many.yaml", [{"name": "t_{message}_{version}", "notebook": "putki.ipynb",
+                                                "matrix": {"message": [f"m{i}" for i in range(400)], "version": list(range(300))}}])
+    with pytest.raises(ConfigError, match=r"more than 20000 runs after expanding the matrices .* alone makes 120000"):
+        load_runs(many, TOY_DIR)
+    huge = write_runs(tmp_path / "huge.yaml", [{"name": "t", "notebook": "putki.ipynb", "parameters": {"message": "x" * 20000}}])
+    with pytest.raises(ConfigError, match="parameter 'message' is 20002 characters as JSON; allowed: at most 10000"):
+        load_runs(huge, TOY_DIR)
+
+
+def test_error_lists_are_short(tmp_path):
+    runs_file = write_runs(tmp_path / "r.yaml", [{"name": "k_{year}", "notebook": "04_kyselyt.ipynb", "matrix": {"year": list(range(1000, 1100))}}])
+    with pytest.raises(InvalidParameter) as err:
+        validate(load_runs(runs_file))
+    message = str(err.value)
+    assert message.startswith("100 run(s) have bad parameters") and message.endswith("… and 80 more")
+    assert len(message.splitlines()) == 22 and max(len(line) for line in message.splitlines()) <= 302
+
+
+def test_output_paths_must_stay_inside_outputs(tmp_path):
+    outputs = tmp_path / "outputs"
+    (outputs / "site").mkdir(parents=True)
+    assert check_relative("site/a.html", outputs) == (outputs / "site" / "a.html").resolve()
+    for bad in ("../x", "/etc/passwd", "site/../../x", "", "~/x"):
+        with pytest.raises(UnsafePath, match="is not allowed; allowed: a relative path inside the outputs folder"):
+            check_relative(bad, outputs)
+    (tmp_path / "elsewhere").mkdir()
+    (outputs / "site" / "linkki").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePath, match="outside the outputs folder"):
+        check_relative("site/linkki/a.html", outputs)
+
+
+def test_two_runs_writing_one_page_are_rejected_before_any_kernel(tmp_path):
+    runs_file = write_runs(tmp_path / "r.yaml", [
+        {"name": "kysely_a", "notebook": "04_kyselyt.ipynb", "parameters": {"year": 2025}},
+        {"name": "kysely_b", "notebook": "04_kyselyt.ipynb", "parameters": {"year": 2026}},
+    ])
+    with pytest.raises(ConfigError, match="runs kysely_a and kysely_b both write site/kyselyt/kyselyt_2020_2021.html"):
+        refresh(runs_file=runs_file, outputs=tmp_path / "outputs", progress=False)
+    assert not (tmp_path / "outputs").exists()
+
+
+class _CellError(Exception):
+    ename, evalue, exec_count = "ValueError", "solu kaatui", 3
+
+
+def test_kernel_start_is_retried_but_cell_errors_are_not(tmp_path):
+    import zmq
+
+    run = Run("t", TOY_DIR / "putki.ipynb", {})
+    calls, pauses = [], []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < 3:
+            raise zmq.error.ZMQError(98, "Address already in use")
+
+    out = execute_with_retries(flaky, run, tmp_path, 10, "k", sleep=pauses.append)
+    assert out["error"] == "" and out["attempts"] == 3 and pauses == [1.0, 2.0]
+
+    calls.clear()
+
+    def always_down(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    out = execute_with_retries(always_down, run, tmp_path, 10, "k", sleep=pauses.append)
+    assert len(calls) == 3 and out["error"] == "kernel did not start after 3 attempts: RuntimeError: Kernel died before replying to kernel_info"
+
+    calls.clear()
+
+    def cell_fails(*args, **kwargs):
+        calls.append(1)
+        raise _CellError()
+
+    out = execute_with_retries(cell_fails, run, tmp_path, 10, "k", sleep=pauses.append)
+    assert len(calls) == 1 and out["error"] == "ValueError: solu kaatui (cell 3)"

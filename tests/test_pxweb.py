@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 import requests
 
@@ -111,3 +112,67 @@ def test_http_429_is_reported_with_url(live_mode, monkeypatch):
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, r, **k: _fake_response(429, b"Too many", r.url, r))
     with pytest.raises(FetchError, match=r"GET https://pxdata\.stat\.fi/PxWeb/api/v1/fi/StatFin/11re\.px failed: HTTP 429"):
         pxweb.get_metadata("11re")
+
+
+# --------------------------------------------------------------------------- notes and markers become flags
+# Each case modifies a copy of a recorded answer (never the fixture files) and feeds it through the parser.
+
+def _recorded(name):
+    return json.loads((STAT / "recorded_post2026" / name).read_text(encoding="utf-8"))
+
+
+TOP5 = "11re_POST_KU091_top5_json-stat2.json"  # Helsinki 2021–2025
+
+
+def test_recorded_answers_carry_no_flags():
+    df = pxweb.parse_jsonstat2(_recorded(TOP5))
+    assert df["flags"].tolist() == [""] * 5  # its notes explain the table, they mark no value
+
+
+def test_jsonstat2_status_symbols_become_finnish_flags():
+    data = _recorded(TOP5)
+    data["value"][2] = None
+    data["value"][4] = None
+    data["status"] = {"1": "p", "2": "..", "3": ".", "4": "…"}
+    df = pxweb.parse_jsonstat2(data)
+    assert df["flags"].tolist() == ["", "ennakkotieto", "salattu", "ei sovellu", "salattu"]
+    assert df["value"].isna().tolist() == [False, False, True, False, True]  # suppressed stays missing
+    data["status"] = [None, None, None, None, "x"]  # an undocumented symbol stays visible
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "merkintä x"]
+    data["status"] = [None, "p"]
+    with pytest.raises(ValidationError, match=r"2 status entries for 5 cells"):
+        pxweb.parse_jsonstat2(data, "POST 11re")
+
+
+def test_jsonstat2_notes_flag_the_cells_they_are_about():
+    data = _recorded(TOP5)
+    data["dimension"]["timeperiod_y"]["category"]["note"] = {"2025": ["Ennakkotieto."]}
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    data = _recorded(TOP5)
+    data["note"].append("Vuosien 2024 ja 2025 tiedot ovat ennakollisia.")  # table-wide, names its years
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "ennakkotieto", "ennakkotieto"]
+    data = _recorded(TOP5)
+    data["note"].append("Salassa pidettävät tiedot on merkitty kahdella pisteellä.")  # explains a symbol: no cell
+    data["dimension"]["contentscode"]["category"]["note"]["vaerak-vaesto"].append("Ennakkoväkiluku")
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["ennakkotieto"] * 5
+    data = _recorded(TOP5)
+    data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025 (ennakko)"
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+
+
+def test_legacy_json_symbols_comments_and_obs_comments():
+    data = json.loads((STAT / "recorded_pre2026" / "statfin_vaerak_pxt_11re_POST_all-areas_all-years_json.json").read_text(encoding="utf-8"))
+    at = {tuple(r["key"][i] for i in (0, 3)): r for r in data["data"]}
+    at[("KU091", "2022")]["values"] = [".."]
+    at[("KU092", "2021")]["comment"] = "Luku on luottamuksellinen."
+    data["comments"] = [{"variable": "Vuosi", "value": "2023", "comment": "Ennakkotieto"}]
+    df = pxweb.parse_json(data)
+    flagged = df[df["flags"] != ""].set_index(["Alue", "Vuosi"])["flags"]
+    assert flagged.loc[("KU091", "2022")] == "salattu" and pd.isna(df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2022")]["value"].item())
+    assert flagged.loc[("KU092", "2021")] == "salattu"
+    assert (flagged.xs("2023", level="Vuosi") == "ennakkotieto").all() and len(flagged.xs("2023", level="Vuosi")) == 310
+    assert len(flagged) == 310 + 2
+    assert df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2023")]["value"].item() == 674500  # values untouched
+    data["columns"][-1]["comment"] = "Vuoden 2021 luvut ovat ennakollisia."  # contents-column comment, one year
+    df = pxweb.parse_json(data)
+    assert df.loc[df["Vuosi"] == "2021", "flags"].value_counts().to_dict() == {"ennakkotieto": 309, "ennakkotieto, salattu": 1}

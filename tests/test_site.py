@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.models import model_names
-from helpers.pages import PLOTLY_ASSET
+from helpers.pages import CONTENT_SECURITY_POLICY, PLOTLY_ASSET, SITE_SCRIPT
 
 pytestmark = pytest.mark.notebook
 NBSP = "\u00a0"
@@ -78,10 +78,15 @@ def test_region_profiles(refreshed):
 def test_pages_are_small_and_share_one_plotly(refreshed):
     site = refreshed / "site"
     assert (site / PLOTLY_ASSET).stat().st_size > 3_000_000
+    assert (site / SITE_SCRIPT).is_file()
     for page in pages(site):
         body = text(page)
         assert "plotly.js v" not in body and "cdn.plot.ly" not in body, page  # no inlined or CDN copy
+        assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' in body, page
+        # No inline script: the shared files, and figures as JSON data blocks that assets/site.js draws.
+        assert all(" src=" in s or 'type="application/json"' in s for s in re.findall(r"<script[^>]*>", body)), page
         if page.name != "index.html":
+            assert re.search(r'<script src="(\.\./)+assets/site\.js" defer>', body), page
             assert re.search(r'<script src="(\.\./)+assets/plotly\.min\.js">', body), page
     welfare_region_maps = [*site.glob("aluerajat/hyvinvointialue_*.html"), *site.glob("indikaattorit/*_hyvinvointialue_*.html"), *site.glob("alueet/*.html")]
     assert len(welfare_region_maps) == 2 + 8 + 23

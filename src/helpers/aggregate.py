@@ -2,13 +2,15 @@
 
 Rules (the catalogue's ``aggregation`` column): ``sum`` adds the counts; ``ratio`` adds numerator and denominator
 separately and divides (× 100 for shares). A unit with any member value missing gets a missing value, never a
-partial sum; members without any row at all are an error naming them.
+partial sum; members without any row at all are an error naming them. A unit's ``flags`` are the union of its
+members' flags (sorted, joined by ", "; "" when none), so one preliminary member value marks the unit.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from . import flags as value_flags
 from .errors import ValidationError, invalid
 
 RULES = ("sum", "ratio")
@@ -17,7 +19,8 @@ RULES = ("sum", "ratio")
 def aggregate(base: pd.DataFrame, mapping: pd.Series, *, rule: str, value_col: str = "value",
               numerator: str = "numerator", denominator: str = "denominator", scale: float = 100.0) -> pd.DataFrame:
     """``base``: rows area_code, year and the value columns. ``mapping``: index base code -> unit code.
-    Returns unit rows: area_code, year, value, numerator, denominator, members, missing_members."""
+    Returns unit rows: area_code, year, value, numerator, denominator, members, missing_members, flags
+    (``base`` without a ``flags`` column counts as unflagged)."""
     if rule not in RULES:
         raise invalid("aggregation", rule, RULES)
     mapping = mapping.astype(str)
@@ -36,6 +39,10 @@ def aggregate(base: pd.DataFrame, mapping: pd.Series, *, rule: str, value_col: s
         missing = grouped[cols].apply(lambda g: int(g.isna().any(axis=1).sum()))
         summed = summed.mask(missing > 0)
         frame = pd.DataFrame({"area_code": summed.index, "year": year, "members": grouped.size().values, "missing_members": missing.values})
+        if "flags" in work.columns:
+            frame["flags"] = grouped["flags"].agg(lambda f: value_flags.join(f.fillna(""))).reindex(summed.index).values
+        else:
+            frame["flags"] = ""
         if rule == "sum":
             frame["value"] = summed[value_col].values
             frame["numerator"] = frame["value"]

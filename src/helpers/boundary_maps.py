@@ -9,7 +9,7 @@ from .geography import attribution
 from .groupings import grouping_layer
 from .maps import boundary_map
 from .municipality_key import KEY_LEVELS
-from .pages import figure_div, site_dir, write_page
+from .pages import figure, num, site_dir, table, write_page
 
 LEVEL_TITLES = {
     "fi": {"kunta": "Kunnat", "maakunta": "Maakunnat", "hyvinvointialue": "Hyvinvointialueet ja Helsinki",
@@ -49,18 +49,23 @@ PNG_LINK = {"fi": "Kartta kuvana (PNG) esityksiin ja raportteihin", "sv": "Karta
 
 def write_boundary_page(level: str, year: int, *, mainland: bool = False, lang: str = "fi", extra_html: str = "",
                         png: bool = False) -> Path:
-    """Write the page; with ``png=True`` also a static PNG of the map beside it (kaleido + chromium), linked."""
+    """Write the page; with ``png=True`` also a static PNG of the map beside it (kaleido + chromium), linked.
+    ``extra_html`` goes in as markup only when it is ``markupsafe.Markup`` (trusted), else it is shown as text."""
     layer, fig = make_boundary_map(level, year, mainland=mainland, lang=lang)
     path = page_path(level, year, mainland)
+    png_name = ""
     if png:
         from .export import write_png
 
         image = write_png(fig, path.with_suffix(".png"))
-        extra_html = f"<p><a href='{image.name}'>{PNG_LINK[lang]}</a></p>" + extra_html
-    rows = "".join(
-        f"<tr><td>{r.code}</td><td>{getattr(r, f'name_{lang}')}</td><td class='num'>{r.municipalities}</td></tr>" for r in layer.itertuples()
-    )
-    table = f"<table><caption>{LEVEL_TITLES[lang][level]} {year}</caption><thead><tr><th>Koodi</th><th>Nimi</th><th>Kuntia</th></tr></thead><tbody>{rows}</tbody></table>"
-    body = f"<h1>{LEVEL_TITLES[lang][level]} {year}</h1>{figure_div(fig)}<p class='lahde'>{attribution(year, lang)}</p>{extra_html}{table}"
-    return write_page(path, title=f"{LEVEL_TITLES[lang][level]} {year}", body_html=body, lang=lang,
-                      description=f"{LEVEL_TITLES[lang][level]} {year}: rajat kartalla")
+        if image is not None:  # None: no browser, skipped with a notice
+            png_name = image.name
+    heading = f"{LEVEL_TITLES[lang][level]} {year}"
+    rows = [[str(r.code), str(getattr(r, f"name_{lang}")), num(r.municipalities)] for r in layer.itertuples()]
+    context = {
+        "heading": heading, "map": figure(fig), "source_lines": [attribution(year, lang)],
+        "png_name": png_name, "png_label": PNG_LINK[lang], "extra_html": extra_html,
+        "regions": table(rows, caption=heading, header=["Koodi", "Nimi", "Kuntia"]),
+    }
+    return write_page(path, title=heading, template="boundary.html.j2", context=context, lang=lang,
+                      description=f"{heading}: rajat kartalla")

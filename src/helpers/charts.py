@@ -3,13 +3,13 @@ table is also the accessible alternative to the map)."""
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 
 from .maps import MISSING_COLOUR, add_source_note
 from .numbers import MISSING_LABEL, fmt_value, plotly_separators
+from .pages import figure, flag_marks, flag_meanings, num, render
+from .pages import table as table_data
 
 
 def ranked_bars(table: pd.DataFrame, *, value_col: str = "value", name_col: str = "area_name_fi", title: str, unit: str,
@@ -17,7 +17,8 @@ def ranked_bars(table: pd.DataFrame, *, value_col: str = "value", name_col: str 
                 code_col: str = "area_code", reference: float | None = None, reference_label: str = "") -> go.Figure:
     """Horizontal bars, largest on top; missing values listed at the bottom with an 'ei tietoa' label, no bar."""
     df = table.sort_values(value_col, ascending=True, na_position="first")
-    text = [fmt_value(v, unit, decimals, lang) for v in df[value_col]]
+    marks, _ = flag_marks(df["flags"] if "flags" in df.columns else None)
+    text = [fmt_value(v, unit, decimals, lang) + (f" {m}" if m else "") for v, m in zip(df[value_col], marks or [""] * len(df))]
     colours = ["#0072B2" if code != highlight else "#D55E00" for code in df[code_col]]
     fig = go.Figure(go.Bar(
         # A missing value has no bar; its label says so. Plain lists: plotly drops pandas 3 string arrays.
@@ -33,26 +34,29 @@ def ranked_bars(table: pd.DataFrame, *, value_col: str = "value", name_col: str 
     return fig
 
 
-def value_table_html(table: pd.DataFrame, *, value_col: str = "value", name_col: str = "area_name_fi", unit: str,
-                     year, lang: str = "fi", decimals: int = 1, caption: str = "", code_col: str = "area_code") -> str:
-    """The same numbers as an HTML table, ranked; missing values say so."""
+def value_table(table: pd.DataFrame, *, value_col: str = "value", name_col: str = "area_name_fi", unit: str,
+                year, lang: str = "fi", decimals: int = 1, caption: str = "", code_col: str = "area_code") -> dict:
+    """The same numbers as table data for the ``table`` macro, ranked; missing values say so. A row whose ``flags``
+    (when the table has that column) is not empty gets a mark after its value and a footnote below the table."""
     head = {"fi": ("Sija", "Alue", "Arvo"), "sv": ("Plats", "Område", "Värde"), "en": ("Rank", "Area", "Value")}[lang]
     df = table.sort_values(value_col, ascending=False, na_position="last").reset_index(drop=True)
+    source = str(df["source"].iloc[0]) if "source" in df.columns and len(df) and df["source"].nunique() == 1 else ""
+    marks, notes = flag_marks(df["flags"] if "flags" in df.columns else None, source=source, meanings=flag_meanings(table, lang))
     rows = []
     for i, r in df.iterrows():
         rank = "" if pd.isna(r[value_col]) else str(i + 1)
-        rows.append(f"<tr><td class='num'>{rank}</td><td>{html.escape(str(r[name_col]))}</td>"
-                    f"<td class='num'>{html.escape(fmt_value(r[value_col], unit, decimals, lang))}</td></tr>")
-    cap = html.escape(caption or f"{unit}, {year}")
-    return (f"<table class='arvot'><caption>{cap}</caption><thead><tr><th>{head[0]}</th><th>{head[1]}</th>"
-            f"<th>{head[2]}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        rows.append([num(rank), str(r[name_col]), num(fmt_value(r[value_col], unit, decimals, lang), mark=marks[i] if marks else "")])
+    return table_data(rows, caption=caption or f"{unit}, {year}", header=head, cls="arvot", footnotes=notes)
+
+
+def value_table_html(table: pd.DataFrame, *, value_col: str = "value", name_col: str = "area_name_fi", unit: str,
+                     year, lang: str = "fi", decimals: int = 1, caption: str = "", code_col: str = "area_code") -> str:
+    """The same numbers as an HTML table (rendered from ``value_table`` by the escaping templates)."""
+    return render("value_table.html.j2", t=value_table(table, value_col=value_col, name_col=name_col, unit=unit, year=year, lang=lang,
+                                                        decimals=decimals, caption=caption, code_col=code_col))
 
 
 def linked_view(map_fig: go.Figure, bars_fig: go.Figure, table_html: str) -> str:
-    """Map and bars side by side (stacked on a phone), the table below. Returns an HTML fragment."""
-    from .pages import figure_div
-
-    return (
-        "<div class='linkitetty'><div class='kartta'>" + figure_div(map_fig) + "</div>"
-        "<div class='pylvaat'>" + figure_div(bars_fig) + "</div></div>" + table_html
-    )
+    """Map and bars side by side (stacked on a phone), the table below. Returns an HTML fragment. ``table_html``
+    is inserted as markup only when it is ``markupsafe.Markup`` (e.g. from ``value_table_html``), else as text."""
+    return render("linked_view.html.j2", map_fig=figure(map_fig), bars_fig=figure(bars_fig), table_html=table_html, alt="")

@@ -30,3 +30,11 @@ class MirrorMiss(FetchError):
 
 class ValidationError(SoteError):
     """Data did not pass a validation rule (feature count, codes, geometry, join, schema)."""
+
+
+class ConfigError(SoteError):
+    """The refresh's own input (options, runs file, manifest, mirror, model files) is unusable; nothing was run."""
+
+
+class UnsafePath(SoteError):
+    """A path a run would write, copy or delete lies outside the outputs folder (or is not a plain file there)."""

@@ -18,19 +18,33 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/b
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("BROWSER_PATH"), *CHROMIUM_CANDIDATES, shutil.which("chromium")):
+    """The browser kaleido drives: ``BROWSER_PATH`` when set (an explicit choice, even if it is missing), else the
+    usual Debian/Chrome locations."""
+    if os.environ.get("BROWSER_PATH"):
+        return os.environ["BROWSER_PATH"] if Path(os.environ["BROWSER_PATH"]).is_file() else None
+    for candidate in (*CHROMIUM_CANDIDATES, shutil.which("chromium")):
         if candidate and Path(candidate).is_file():
             return candidate
     return None
 
 
-def write_png(fig, path: str | os.PathLike, *, width: int = 1200, height: int = 900, scale: float = 1.0) -> Path:
-    """Write the figure as PNG atomically; raises SoteError naming what is missing when no browser is found."""
+def write_png(fig, path: str | os.PathLike, *, width: int = 1200, height: int = 900, scale: float = 1.0,
+              required: bool = False) -> Path | None:
+    """Write the figure as PNG atomically and return its path.
+
+    Without a browser the PNG is skipped: returns None and records a notice (the refresh puts it in the run's
+    manifest entry), so a machine without chromium still publishes the pages. ``required=True`` raises instead.
+    """
     import plotly.io as pio
 
     browser = chromium_path()
     if browser is None:
-        raise SoteError("PNG export needs a Chrome/Chromium: install Debian's 'chromium' package or set BROWSER_PATH")
+        if required:
+            raise SoteError("PNG export needs a Chrome/Chromium: install Debian's 'chromium' package or set BROWSER_PATH")
+        from .notices import record_notice
+
+        record_notice(f"PNG ohitettu: {Path(path).name} (Chromium puuttuu; asenna Debianin chromium-paketti tai aseta BROWSER_PATH)")
+        return None
     os.environ.setdefault("BROWSER_PATH", browser)
     pio.defaults.topojson = PLOTLY_CONFIG["topojsonURL"]
     path = Path(path)

@@ -2,7 +2,10 @@
 
 * Live (default): a ``requests_cache.CachedSession`` (filesystem backend under ``data/cache/http``) with urllib3
   retries on connection errors, 429 and 5xx. A cached answer older than the source's ``max_age`` is fetched again;
-  if that fails the error is raised (``stale_if_error`` is off): stale data is never served as fresh.
+  if that fails the error is raised (``stale_if_error`` is off): stale data is never served as fresh. Bodies are
+  stored as the bytes received (not re-encoded JSON), so a cached answer has the sha256 of the live one. An entry
+  that cannot be read back (truncated, garbage, wrong fields) is discarded with a :class:`CacheWarning` and fetched
+  again; redirect aliases are kept in memory only, so there is no shared SQLite file to break.
 * Mirror (``SOTE_MIRROR`` set): a transport adapter answers every http(s) request from the mirror's
   ``INDEX.json``. A request it does not hold raises :class:`MirrorMiss`; the network is never touched.
 
@@ -14,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -92,6 +97,15 @@ def canonical_request(method: str, url: str, params: dict | None = None, body: A
     return key
 
 
+class CacheWarning(UserWarning):
+    """A cache entry was stale, corrupt or unreadable: it was discarded and is rebuilt from its source."""
+
+
+def cache_notice(path, why: str) -> None:
+    """The one way the package reports a healed cache entry: one line naming the file and why."""
+    warnings.warn(f"{path}: {why}; discarded and rebuilt from its source", CacheWarning, stacklevel=3)
+
+
 def _describe(method: str, url: str, params: dict | None, body: Any) -> str:
     text = f"{method} {url}"
     if params:
@@ -105,8 +119,12 @@ def _describe(method: str, url: str, params: dict | None, body: Any) -> str:
 
 
 @lru_cache(maxsize=16)
-def _load_index(index_path: Path, mtime: float) -> dict[str, list[dict]]:
-    raw = json.loads(index_path.read_text(encoding="utf-8"))
+def _load_index(index_path: Path, mtime_ns: int, size: int) -> dict[str, list[dict]]:
+    """Parsed once per file version: an edited INDEX.json changes its mtime or size and is read again."""
+    try:
+        raw = json.loads(index_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FetchError(f"{index_path}: not a readable mirror index ({exc.__class__.__name__}: {exc})") from None
     folder = index_path.parent
     table: dict[str, list[dict]] = {}
     for entry in raw.get("entries", []):
@@ -136,7 +154,8 @@ class MirrorAdapter(BaseAdapter):
             raw = request.body if isinstance(request.body, bytes) else request.body.encode("utf-8")
             body = json.loads(raw)
         key = canonical_request(request.method, request.url, None, body)
-        table = _load_index(self.index_path, self.index_path.stat().st_mtime)
+        stat = self.index_path.stat()
+        table = _load_index(self.index_path, stat.st_mtime_ns, stat.st_size)
         entries = table.get(key)
         if not entries:
             raise MirrorMiss(
@@ -163,14 +182,64 @@ class MirrorAdapter(BaseAdapter):
 # --------------------------------------------------------------------------- sessions
 
 
+@lru_cache(maxsize=1)
+def _checked_file_cache_class():
+    """requests-cache's filesystem backend, made to heal: an entry it cannot read back becomes a miss (refetched)
+    with a CacheWarning instead of an error on every run (requests-cache itself only logs a decode error, and a
+    well-formed but wrong entry, e.g. ``{}``, reaches the caller as an HTTP 0 answer or a cattrs exception)."""
+    from requests_cache import CachedResponse
+    from requests_cache.backends.base import BaseCache, DictStorage
+    from requests_cache.backends.filesystem import FileCache, FileDict
+
+    class CheckedFileCache(FileCache):
+        def __init__(self, cache_name, *, decode_content: bool, **kwargs):
+            # Skip FileCache's redirects.sqlite: a broken database there fails every request; keep aliases in memory.
+            BaseCache.__init__(self, cache_name=str(cache_name), **kwargs)
+            self.responses = FileDict(cache_name, decode_content=decode_content, **kwargs)
+            self.redirects = DictStorage()
+
+        def get_response(self, key, default=None):
+            if key not in self.responses:
+                return super().get_response(key, default)
+            path = self.cache_dir / f"{key}{self.responses.extension}"
+            quiet = logging.getLogger("requests_cache.backends.base")
+            was_disabled, quiet.disabled = quiet.disabled, True  # its own log line would repeat ours
+            try:
+                response = self.responses[key]
+                problem = None
+                if not isinstance(response, CachedResponse):
+                    problem = "not a cached response (truncated or not JSON)"
+                elif response.status_code != 200 or response.content is None:
+                    problem = f"wrong fields (status {response.status_code!r})"
+                elif not isinstance(getattr(response, "expires", None), (datetime, type(None))):
+                    problem = "wrong fields (expires)"
+            except KeyError:
+                return default
+            except Exception as exc:  # noqa: BLE001 - cattrs and serializer errors have no common base
+                problem = f"unreadable ({exc.__class__.__name__}: {str(exc)[:120]})"
+            finally:
+                quiet.disabled = was_disabled
+            if problem is None:
+                return response
+            cache_notice(path, f"HTTP cache entry {problem}")
+            with contextlib.suppress(Exception):
+                del self.responses[key]
+            return default
+
+    return CheckedFileCache
+
+
+def _checked_file_cache(folder: Path):
+    return _checked_file_cache_class()(folder, serializer="json", decode_content=False)
+
+
 def _live_session(source_key: str):
     import requests_cache
 
     source = get_source(source_key)
     session = requests_cache.CachedSession(
-        cache_name=str(config.cache_dir() / "http" / source.key),
-        backend="filesystem",
-        serializer="json",
+        # Bodies kept as received (base64), not decoded JSON: re-encoded JSON would have another sha256.
+        backend=_checked_file_cache(config.cache_dir() / "http" / source.key),
         expire_after=source.max_age,
         allowable_methods=("GET", "POST"),
         allowable_codes=(200,),

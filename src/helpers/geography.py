@@ -3,7 +3,8 @@
 ``load_layer(level, year)`` returns a GeoDataFrame in EPSG:3067 with columns
 ``code`` (zero-padded string), ``name_fi``, ``name_sv``, ``name_en`` (stray blanks stripped), ``level``, ``year``,
 ``geometry``. Every layer is checked before use: the feature count expected for the year, unique codes of the
-right width, valid non-empty geometry. Processed layers are cached under ``geodata/`` with a provenance record.
+right width, valid non-empty geometry. Processed layers are cached under ``geodata/``, keyed by the sha256 of the raw
+answer they were built from and verified on every read (see the cache section).
 """
 
 from __future__ import annotations
@@ -13,22 +14,23 @@ import io
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
-from functools import lru_cache
+from collections import OrderedDict
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
+import pyproj
 import shapely
+from filelock import FileLock
 
 from . import config
 from .errors import ValidationError, invalid
-from .fetch import fetch, record_input
-from .sources import get_source
+from .fetch import cache_notice, fetch
 
 WFS_URL = "https://geo.stat.fi/geoserver/tilastointialueet/wfs"
 CRS = "EPSG:3067"
-CACHE_VERSION = 1  # bump when the processing below changes
+CACHE_VERSION = 2  # bump when the processing below changes
 
 # level -> (layer prefix, code property, code width)
 LEVELS: dict[str, tuple[str, str, int]] = {
@@ -148,70 +150,148 @@ def validate_layer(gdf: gpd.GeoDataFrame, level: str, year: int) -> gpd.GeoDataF
 
 
 # --------------------------------------------------------------------------- cache
+#
+# An entry is ``geodata/{layer}.v{CACHE_VERSION}.{raw sha256[:16]}.parquet`` with a sidecar ``….json`` holding the
+# full sha256 of the raw answer it was built from and of the parquet bytes. It is used only when the answer fetched
+# now (HTTP cache or mirror file) has exactly that sha256 and the parquet bytes still hash to the recorded value;
+# anything else (stale, truncated, garbage, broken or incomplete sidecar) is discarded with a CacheWarning and
+# rebuilt. The provenance recorded as the run's input is always the one of the answer fetched in this process.
+
+ENTRY_FIELDS = {"cache_version": int, "layer": str, "features": int, "raw_sha256": str, "parquet_sha256": str}
+LAYER_COLUMNS = ["code", "name_fi", "name_sv", "name_en", "level", "year", "geometry"]
+_CRS = pyproj.CRS.from_user_input(CRS)  # built once: geopandas rebuilds it from the file's PROJJSON (~30 ms a read)
+_DECODED: OrderedDict[str, gpd.GeoDataFrame] = OrderedDict()  # parquet sha256 -> layer (content-addressed)
+_DECODED_MAX = 16
 
 
-def _mode_tag() -> str:
-    mirror = config.mirror_dir()
-    if mirror is None:
-        return "live"
-    return "mirror-" + hashlib.sha256(str(mirror).encode()).hexdigest()[:8]
+class _BadEntry(Exception):
+    """Why a cache entry cannot be trusted."""
 
 
-def _cache_paths(level: str, year: int) -> tuple[Path, Path]:
-    stem = f"{layer_name(level, year)}.{_mode_tag()}.v{CACHE_VERSION}"
+def _entry_paths(level: str, year: int, raw_sha256: str) -> tuple[Path, Path]:
+    stem = f"{layer_name(level, year)}.v{CACHE_VERSION}.{raw_sha256[:16]}"
     folder = config.geodata_dir()
-    return folder / f"{stem}.parquet", folder / f"{stem}.provenance.json"
+    return folder / f"{stem}.parquet", folder / f"{stem}.json"
 
 
-def _read_cached(level: str, year: int) -> gpd.GeoDataFrame | None:
-    data_path, prov_path = _cache_paths(level, year)
-    if not (data_path.is_file() and prov_path.is_file()):
+def _entry_lock(level: str, year: int) -> FileLock:
+    # Parquet and sidecar are written as a pair; parallel workers read and write them one at a time.
+    folder = config.geodata_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / f".{layer_name(level, year)}.lock"))
+
+
+def _check_sidecar(meta, level: str, year: int, raw_sha256: str) -> None:
+    if not isinstance(meta, dict):
+        raise _BadEntry("sidecar is not a JSON object")
+    wrong = [k for k, t in ENTRY_FIELDS.items() if not isinstance(meta.get(k), t) or isinstance(meta.get(k), bool)]
+    if wrong:
+        raise _BadEntry(f"sidecar fields {wrong} missing or of the wrong type")
+    if meta["cache_version"] != CACHE_VERSION or meta["layer"] != layer_name(level, year):
+        raise _BadEntry(f"sidecar is for {meta['layer']} v{meta['cache_version']}")
+    if meta["raw_sha256"] != raw_sha256:
+        raise _BadEntry(f"built from raw sha256 {meta['raw_sha256'][:16]}…, the answer now is {raw_sha256[:16]}…")
+
+
+def _decode(parquet_sha256: str, data: bytes) -> gpd.GeoDataFrame:
+    gdf = _DECODED.get(parquet_sha256)
+    if gdf is None:
+        df = pq.read_table(io.BytesIO(data)).to_pandas()
+        if list(df.columns) != LAYER_COLUMNS:
+            raise _BadEntry(f"parquet columns {list(df.columns)}, expected {LAYER_COLUMNS}")
+        gdf = gpd.GeoDataFrame(df.drop(columns="geometry"), geometry=shapely.from_wkb(df["geometry"].values), crs=_CRS)
+        _DECODED[parquet_sha256] = gdf
+        while len(_DECODED) > _DECODED_MAX:
+            _DECODED.popitem(last=False)
+    return gdf.copy()
+
+
+def _read_entry(level: str, year: int, raw_sha256: str) -> gpd.GeoDataFrame | None:
+    """The cached layer built from exactly this raw answer, or None (a bad entry is discarded with a notice)."""
+    data_path, meta_path = _entry_paths(level, year, raw_sha256)
+    if not data_path.exists() and not meta_path.exists():
         return None
-    prov = json.loads(prov_path.read_text(encoding="utf-8"))
-    fetched = datetime.fromisoformat(prov["fetched_at"])
-    if prov.get("origin") != "mirror" and datetime.now(timezone.utc) - fetched > get_source("geo").max_age:
-        return None  # stale: fetch again rather than serve old boundaries as fresh
-    gdf = _read_parquet(data_path, data_path.stat().st_mtime_ns).copy()
-    gdf.attrs["provenance"] = prov
-    record_input(prov)  # the layer's source answer is an input of whatever uses it
+    try:
+        try:
+            meta = json.loads(meta_path.read_bytes())
+        except FileNotFoundError:
+            raise _BadEntry("sidecar missing") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
+        _check_sidecar(meta, level, year, raw_sha256)
+        try:
+            data = data_path.read_bytes()
+        except FileNotFoundError:
+            raise _BadEntry("parquet missing") from None
+        if hashlib.sha256(data).hexdigest() != meta["parquet_sha256"]:
+            raise _BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+        try:
+            gdf = _decode(meta["parquet_sha256"], data)
+        except _BadEntry:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyarrow and shapely raise several types for broken files
+            raise _BadEntry(f"parquet unreadable ({exc.__class__.__name__}: {exc})") from None
+        if len(gdf) != meta["features"]:
+            raise _BadEntry(f"parquet has {len(gdf)} features, the sidecar says {meta['features']}")
+    except (_BadEntry, OSError) as exc:
+        cache_notice(data_path, str(exc))
+        for path in (data_path, meta_path):
+            path.unlink(missing_ok=True)
+        return None
     return gdf
 
 
-@lru_cache(maxsize=16)
-def _read_parquet(path: Path, mtime_ns: int) -> gpd.GeoDataFrame:
-    """Parsed once per process and file version (callers get copies)."""
-    return gpd.read_parquet(path)
+def _write_entry(gdf: gpd.GeoDataFrame, answer_provenance: dict, level: str, year: int) -> None:
+    raw_sha256 = answer_provenance["sha256"]
+    data_path, meta_path = _entry_paths(level, year, raw_sha256)
+    buffer = io.BytesIO()
+    gdf[LAYER_COLUMNS].to_parquet(buffer)
+    data = buffer.getvalue()
+    meta = {
+        "cache_version": CACHE_VERSION,
+        "layer": layer_name(level, year),
+        "features": len(gdf),
+        "raw_sha256": raw_sha256,
+        "parquet_sha256": hashlib.sha256(data).hexdigest(),
+        "built_from": {k: answer_provenance.get(k) for k in ("url", "fetched_at", "origin", "mirror_file", "bytes")},
+    }
+    _atomic_write(data_path, data)
+    _atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+    # Entries of this layer built from other answers are never read again.
+    for old in data_path.parent.glob(f"{layer_name(level, year)}.*"):
+        if old not in (data_path, meta_path) and not old.name.endswith(".tmp"):
+            old.unlink(missing_ok=True)
 
 
-def _write_cached(gdf: gpd.GeoDataFrame, provenance: dict, level: str, year: int) -> None:
-    data_path, prov_path = _cache_paths(level, year)
-    data_path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique temporary names + rename: parallel runs and readers never see half a file.
-    fd, tmp = tempfile.mkstemp(prefix=data_path.name, suffix=".tmp", dir=data_path.parent)
-    os.close(fd)
-    gdf.to_parquet(tmp)
-    os.replace(tmp, data_path)
-    fd, tmp = tempfile.mkstemp(prefix=prov_path.name, suffix=".tmp", dir=prov_path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(provenance, fh, ensure_ascii=False, indent=1)
-    os.replace(tmp, prov_path)
+def _atomic_write(path: Path, data: bytes) -> None:
+    # Unique temporary name + rename: a reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
 
 
 def load_layer(level: str, year: int, *, mainland: bool = False, use_cache: bool = True) -> gpd.GeoDataFrame:
     """A validated boundary layer for the year (EPSG:3067). ``mainland=True`` drops Åland.
 
-    The provenance record (source, URL, fetch time, sha256, layer and year) is in ``gdf.attrs['provenance']``.
+    The raw answer is fetched every time (HTTP cache or mirror; that fetch records it as an input); the processed
+    layer comes from ``geodata/`` only when it was built from exactly those bytes. The provenance record (source,
+    URL, fetch time, sha256 of the raw answer, layer and year) is in ``gdf.attrs['provenance']``.
     """
     level = check_level(level)
     year = check_year(level, year)
-    gdf = _read_cached(level, year) if use_cache else None
+    url, params = layer_request(level, year)
+    answer = fetch("geo", url, params=params)
+    raw_sha256 = answer.provenance["sha256"]
+    gdf = None
+    if use_cache:
+        with _entry_lock(level, year):
+            gdf = _read_entry(level, year, raw_sha256)
     if gdf is None:
-        url, params = layer_request(level, year)
-        answer = fetch("geo", url, params=params)
         gdf = validate_layer(parse_layer(answer.content, level, year), level, year)
-        provenance = dict(answer.provenance, layer=layer_name(level, year), level=level, year=year, features=len(gdf))
-        _write_cached(gdf, provenance, level, year)
-        gdf.attrs["provenance"] = provenance
+        with _entry_lock(level, year):
+            _write_entry(gdf, answer.provenance, level, year)
+    gdf.attrs["provenance"] = dict(answer.provenance, layer=layer_name(level, year), level=level, year=year, features=len(gdf))
     if mainland:
         gdf = drop_aland(gdf, level)
     return gdf

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
 
-from .charts import linked_view, ranked_bars, value_table_html
+from .charts import ranked_bars, value_table
 from .geography import attribution as boundary_attribution
 from .groupings import grouping_layer
 from .indicators import catalogue, indicator_table
 from .maps import choropleth
-from .pages import site_dir, write_page
+from .pages import figure, render, site_dir, write_page
 
 DECIMALS = {"%": 1, "henkeä": 0, "kuntaa": 0, "km²": 0}
+NOSCRIPT_NOTE = {"fi": "Kartta ja pylväät piirretään JavaScriptillä; samat luvut ovat alla olevassa taulukossa.",
+                 "sv": "Kartan och staplarna ritas med JavaScript; samma siffror finns i tabellen nedan.",
+                 "en": "The map and bars are drawn with JavaScript; the table below has the same numbers."}
 MISSING_NOTE = {"fi": "Puuttuvia tai salattuja arvoja: {n}", "sv": "Saknade eller skyddade värden: {n}", "en": "Missing or suppressed values: {n}"}
 
 
@@ -22,14 +24,19 @@ def decimals_for(unit: str) -> int:
     return DECIMALS.get(unit, 1)
 
 
+def source_lines(table: pd.DataFrame, division_year: int, lang: str = "fi") -> list[str]:
+    """Data source of the numbers and of the boundaries, with licence: one line each."""
+    return [str(table["source"].iloc[0]), boundary_attribution(division_year, lang)]
+
+
 def source_line(table: pd.DataFrame, division_year: int, lang: str = "fi") -> str:
-    """Data source of the numbers and of the boundaries, with licence."""
-    return f"{table['source'].iloc[0]}<br>{boundary_attribution(division_year, lang)}"
+    """The same as one line for a figure's source note (plotly breaks lines at <br>)."""
+    return "<br>".join(source_lines(table, division_year, lang))
 
 
-def indicator_figures(table: pd.DataFrame, year: int, *, level: str, division_year: int, lang: str = "fi",
-                      scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None):
-    """(map, bars, table_html) for one year of a tidy indicator table."""
+def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year: int, lang: str = "fi",
+                    scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None):
+    """(map, bars, table data for the ``table`` macro) for one year of a tidy indicator table."""
     row = catalogue().set_index("indicator_id").loc[table["indicator_id"].iloc[0]]
     one = table[table["year"] == year]
     if one.empty:
@@ -44,8 +51,16 @@ def indicator_figures(table: pd.DataFrame, year: int, *, level: str, division_ye
     shown = one if show_aland else one[one["area_code"].isin(set(fig_map_codes(fig_map)))]
     bars = ranked_bars(shown, name_col=f"area_name_{lang}", title=name, unit=unit, year=year, attribution=note,
                        lang=lang, decimals=dec, highlight=highlight)
-    table_html = value_table_html(shown, name_col=f"area_name_{lang}", unit=unit, year=year, lang=lang, decimals=dec, caption=f"{name} {year}")
-    return fig_map, bars, table_html
+    values = value_table(shown, name_col=f"area_name_{lang}", unit=unit, year=year, lang=lang, decimals=dec, caption=f"{name} {year}")
+    return fig_map, bars, values
+
+
+def indicator_figures(table: pd.DataFrame, year: int, *, level: str, division_year: int, lang: str = "fi",
+                      scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None):
+    """(map, bars, table_html) for one year of a tidy indicator table."""
+    fig_map, bars, values = indicator_parts(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme, k=k,
+                                            show_aland=show_aland, highlight=highlight)
+    return fig_map, bars, render("value_table.html.j2", t=values)
 
 
 def fig_map_codes(fig) -> list[str]:
@@ -60,17 +75,18 @@ def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvoi
                          years=None, lang: str = "fi", scheme: str = "quantiles", show_aland: bool = True) -> Path:
     """Fetch, draw and write one indicator page; returns its path."""
     table = indicator_table(indicator_id, years or [year], level=level, division_year=division_year)
-    fig_map, bars, table_html = indicator_figures(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme, show_aland=show_aland)
+    fig_map, bars, values = indicator_parts(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme, show_aland=show_aland)
     row = catalogue().set_index("indicator_id").loc[indicator_id]
     missing = int(table.loc[table["year"] == year, "value"].isna().sum())
-    body = (f"<h1>{html.escape(row[f'name_{lang}'])} {year}</h1>"
-            + (f"<p>{MISSING_NOTE[lang].format(n=missing)}</p>" if missing else "")
-            + linked_view(fig_map, bars, table_html)
-            + f"<p class='lahde'>{source_line(table, division_year, lang)}</p>"
-            + (f"<p class='lahde'>{html.escape(row['notes'])}</p>" if row["notes"] else ""))
     from .boundary_maps import LEVEL_TITLES
 
     level_label = LEVEL_TITLES[lang].get(level, level)
     title = f"{row[f'name_{lang}']} {year}" + ("" if level == "hyvinvointialue" else f" – {level_label}")
-    return write_page(page_path(indicator_id, level, year), title=title, body_html=body, lang=lang,
+    notes = row["notes"] if isinstance(row["notes"], str) else ""
+    context = {
+        "heading": f"{row[f'name_{lang}']} {year}", "missing_note": MISSING_NOTE[lang].format(n=missing) if missing else "",
+        "map": figure(fig_map), "bars": figure(bars), "values": values, "map_alt": NOSCRIPT_NOTE[lang],
+        "source_lines": source_lines(table, division_year, lang), "notes": notes,
+    }
+    return write_page(page_path(indicator_id, level, year), title=title, template="indicator.html.j2", context=context, lang=lang,
                       description=f"{row['name_fi']}: {LEVEL_TITLES['fi'].get(level, level).lower()}, {year}", data_year=year)

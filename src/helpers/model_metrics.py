@@ -5,7 +5,10 @@ seed 000). Where the source gives none (5+1, 2021 build), the comparison uses on
 on the 18+1 proposal (seeds/000_40c8c2f453133c56.txt):
 * ``sama_per_yksikko``: the same per unit as 18+1 — 1 regional htv per unit, 2 htv coordination;
 * ``sama_kokonaismaara``: the same total as 18+1 — 20 htv: 2 coordination, 18 regional shared by population.
-Järjestö 2.0 (htv not in the sources) stays unknown under both. Distances: municipality centres are the
+Järjestö 2.0 (htv not in the sources) stays unknown under both. A third convention, ``lahteen_mukaan`` (as in
+the source), uses only what each model's source states: the 2021 build's headcounts (one regional expert per area,
+two in Uusimaa, national coordination three persons; seed 002) — persons, not person-years — and the own htv of
+18+1-type models; where the source states nothing the staffing stays unknown. Distances: municipality centres are the
 representative points of the municipality polygons (EPSG:3067); a unit's population centre is the
 population-weighted mean of its municipalities' centres. Areas are from generalised 1:4.5M boundaries.
 """
@@ -21,15 +24,31 @@ from . import config
 from .errors import invalid
 from .geography import load_layer
 from .models import Model, load_model, resolve
-from .municipality_key import municipality_key
-from .population import municipal_population_wfs
+from .municipality_key import key_inputs, municipality_key
+from .population import municipal_population_wfs, wfs_answer_sha256
 from .surveys import support_for
 
 REFERENCE = {"regional_htv_per_unit": 1.0, "coordination_htv": 2.0, "regional_htv_total": 18.0}  # 18+1, seed 000
 STAFFING = {
     "sama_per_yksikko": "sama htv yksikköä kohden kuin 18+1-mallissa (1 htv/yksikkö + koordinaatio 2 htv)",
     "sama_kokonaismaara": "sama kokonaismäärä kuin 18+1-mallissa (20 htv: koordinaatio 2, alueille 18 väestön suhteessa)",
+    "lahteen_mukaan": "lähteen mukaan (vuoden 2021 rakenteessa henkilömäärät, ei henkilötyövuosia; muuten mallin oma luku tai ei tiedossa)",
 }
+# Reader-facing labels of the conventions in the page languages (never the raw ids).
+STAFFING_LABELS = {
+    "sama_per_yksikko": {"fi": STAFFING["sama_per_yksikko"],
+                         "sv": "samma årsverken per enhet som i 18+1-modellen (1 årsverke/enhet + samordning 2 årsverken)",
+                         "en": "same person-years per unit as the 18+1 model (1 per unit + coordination 2)"},
+    "sama_kokonaismaara": {"fi": STAFFING["sama_kokonaismaara"],
+                           "sv": "samma totala antal som i 18+1-modellen (20 årsverken: samordning 2, regionerna 18 i proportion till befolkningen)",
+                           "en": "same total as the 18+1 model (20 person-years: coordination 2, 18 to the areas by population)"},
+    "lahteen_mukaan": {"fi": STAFFING["lahteen_mukaan"],
+                       "sv": "enligt källan (för 2021 års struktur antal personer, inte årsverken; annars modellens egen siffra eller okänt)",
+                       "en": "as in the source (for the 2021 build headcounts, not person-years; otherwise the model's own figure or unknown)"},
+}
+OWN_STAFFING_LABELS = {"fi": "mallin oma henkilöstö lähteen mukaan", "sv": "modellens egen personal enligt källan", "en": "the model's own staffing as in its source"}
+HEADCOUNT_LABELS = {"fi": "henkilömäärät lähteen mukaan (ei henkilötyövuosia)", "sv": "antal personer enligt källan (inte årsverken)", "en": "headcounts as in the source (not person-years)"}
+UNKNOWN_LABELS = {"fi": "henkilötyövuodet eivät ole tiedossa", "sv": "årsverkena är inte kända", "en": "person-years not known"}
 POPULATION_YEAR = 2024
 
 
@@ -39,17 +58,28 @@ def check_staffing(staffing: str) -> str:
     return staffing
 
 
-def staffing_label(model: Model, staffing: str) -> str:
+def uses_headcounts(model: Model, staffing: str) -> bool:
+    """True when the figures are the source's headcounts (persons), not person-years."""
+    return staffing == "lahteen_mukaan" and not model.htv_known and bool(model.units) and all(u.headcount is not None for u in model.units)
+
+
+def staffing_label(model: Model, staffing: str, lang: str = "fi") -> str:
     if model.htv_known:
-        return "mallin oma henkilöstö lähteen mukaan"
+        return OWN_STAFFING_LABELS[lang]
     if not model.staffing_applies:
-        return "henkilötyövuodet eivät ole tiedossa"
-    return STAFFING[staffing]
+        return UNKNOWN_LABELS[lang]
+    if staffing == "lahteen_mukaan":
+        return HEADCOUNT_LABELS[lang] if uses_headcounts(model, staffing) else UNKNOWN_LABELS[lang]
+    return STAFFING_LABELS[staffing][lang]
+
+
+def _inputs(year: int) -> str:
+    # The raw sha256 of every answer the base is built from: a changed layer or population answer is a new entry.
+    return "|".join(map(str, (*key_inputs(year), wfs_answer_sha256(POPULATION_YEAR))))
 
 
 def _municipal_base(year: int) -> pd.DataFrame:
-    mirror = config.mirror_dir()
-    return _municipal_base_cached(year, str(mirror) if mirror else "live").copy()
+    return _municipal_base_cached(year, _inputs(year)).copy()
 
 
 @lru_cache(maxsize=4)
@@ -69,8 +99,7 @@ def unit_metrics(model: str | Model, year: int, staffing: str = "sama_per_yksikk
     """One row per unit (see module docstring for the definitions)."""
     model = load_model(model)
     check_staffing(staffing)
-    mirror = config.mirror_dir()
-    cached = _unit_metrics_cached(model.model_dump_json(), year, staffing, str(mirror) if mirror else "live")
+    cached = _unit_metrics_cached(model.model_dump_json(), year, staffing, _inputs(year))
     out = cached.copy()
     out.attrs = dict(cached.attrs)
     return out
@@ -102,6 +131,7 @@ def _unit_metrics_cached(model_json: str, year: int, staffing: str, mode: str) -
     units["municipalities_per_htv"] = units["municipalities"] / units["regional_htv"].where(units["regional_htv"] > 0)
     units["ngo_count"] = _ngo_counts(model, units)
     units.attrs["staffing"] = staffing_label(model, staffing)
+    units.attrs["headcounts"] = uses_headcounts(model, staffing)  # regional_htv then holds persons, not htv
     return units
 
 
@@ -110,14 +140,21 @@ def _regional_htv(model: Model, staffing: str, units: pd.DataFrame) -> pd.Series
         return pd.Series(model.regional_htv_per_unit, index=units.index, dtype=float)
     if not model.staffing_applies:
         return pd.Series(np.nan, index=units.index, dtype=float)
+    if staffing == "lahteen_mukaan":
+        if not uses_headcounts(model, staffing):
+            return pd.Series(np.nan, index=units.index, dtype=float)
+        heads = {u.code: float(u.headcount) for u in model.units}
+        return units["unit_code"].map(heads).astype("float64")
     if staffing == "sama_per_yksikko":
         return pd.Series(REFERENCE["regional_htv_per_unit"], index=units.index, dtype=float)
     return REFERENCE["regional_htv_total"] * units["population"] / units["population"].sum()
 
 
-def coordination_htv(model: Model) -> float:
+def coordination_htv(model: Model, staffing: str = "sama_per_yksikko") -> float:
     if model.htv_known:
         return float(model.coordination_htv)
+    if staffing == "lahteen_mukaan":
+        return float(model.coordination_headcount) if uses_headcounts(model, staffing) and model.coordination_headcount is not None else float("nan")
     return REFERENCE["coordination_htv"] if model.staffing_applies else float("nan")
 
 
@@ -156,7 +193,7 @@ def model_summary(model: str | Model, year: int, staffing: str = "sama_per_yksik
     model = load_model(model)
     units = unit_metrics(model, year, staffing)
     regional = units["regional_htv"].sum(min_count=len(units)) if units["regional_htv"].notna().all() else float("nan")
-    coord = coordination_htv(model)
+    coord = coordination_htv(model, staffing)
     ppw = units["population_per_htv"]
     support = support_for(model.survey_question)
     res = resolve(model, year)
@@ -164,7 +201,7 @@ def model_summary(model: str | Model, year: int, staffing: str = "sama_per_yksik
     return {
         "model": model.id, "name_fi": model.label("fi"), "units": len(units), "municipalities": int(units["municipalities"].sum()),
         "population": int(units["population"].sum()), "regional_htv": regional, "coordination_htv": coord,
-        "total_htv": regional + coord, "staffing": staffing_label(model, staffing),
+        "total_htv": regional + coord, "staffing": staffing_label(model, staffing), "headcounts": uses_headcounts(model, staffing),
         "population_per_htv_max_min": float(ppw.max() / ppw.min()) if ppw.notna().all() and len(ppw) > 1 else float("nan"),
         "population_per_htv_cv": float(ppw.std(ddof=0) / ppw.mean()) if ppw.notna().all() and len(ppw) > 1 else float("nan"),
         "population_max_min": float(units["population"].max() / units["population"].min()),

@@ -3,7 +3,6 @@ erva-based and collaboration-area-based 5+1 differ (notebook 03)."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +16,7 @@ from .model_metrics import check_staffing, compare, unit_metrics
 from .models import check_year, load_model, mapping, model_names, unit_layer
 from .municipality_key import erva_yta_differences, municipality_key
 from .numbers import fmt_number, fmt_value, plotly_separators
-from .pages import figure_div, site_dir, write_page
+from .pages import cell, figure, flag_marks, flag_meanings, frame_table, site_dir, table, write_page
 from .population import municipal_population_wfs
 
 OUTSIDE_CODE, OUTSIDE_NAME = "ei_mallissa", "Mallin ulkopuolella (Ahvenanmaa)"
@@ -34,9 +33,14 @@ def check_models(models) -> list[str]:
     return list(models)
 
 
-def model_source(model) -> str:
+def model_source_lines(model) -> list[str]:
     m = load_model(model)
-    return f"Malli: {m.source.citation}<br>({m.source.date}; seed {m.source.seed})"
+    return [f"Malli: {m.source.citation}", f"({m.source.date}; seed {m.source.seed})"]
+
+
+def model_source(model) -> str:
+    """The model's source as one line for a figure's source note (plotly breaks lines at <br>)."""
+    return "<br>".join(model_source_lines(model))
 
 
 def unit_map(model: str, year: int, lang: str = "fi") -> go.Figure:
@@ -95,13 +99,9 @@ def indicator_by_unit(models: list[str], year: int, indicator: str, indicator_ye
         t = indicator_table(indicator, indicator_years, level="custom", mapping=full, division_year=year)
         names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
         frames.append(t.assign(model=load_model(m).label(), area_name_fi=t["area_code"].map(names)))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _table_html(df: pd.DataFrame, caption: str) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
-    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["flag_meanings"] = {w: m for f in frames for w, m in (f.attrs.get("flag_meanings") or {}).items()}
+    return out
 
 
 def page_path(models: list[str], year: int, staffing: str) -> Path:
@@ -114,29 +114,29 @@ def write_comparison_page(models: list[str], year: int, staffing: str, indicator
     check_staffing(staffing)
     if indicator not in set(catalogue()["indicator_id"]):
         raise invalid("indicator", indicator, catalogue()["indicator_id"].tolist())
-    maps = "".join(f"<div>{figure_div(unit_map(m, year))}</div>" for m in models)
     ind = indicator_by_unit(models, year, indicator, indicator_years)
     row = catalogue().set_index("indicator_id").loc[indicator]
     latest = ind["year"].max()
-    ind_tbl = ind[ind["year"] == latest][["model", "area_name_fi", "value"]].assign(
-        value=lambda d: d["value"].map(lambda v: fmt_value(v, row["unit"], 1)))
-    ind_tbl.columns = ["Malli", "Alue", f"{row['name_fi']} {latest}"]
+    shown = ind[ind["year"] == latest].reset_index(drop=True)
+    source = str(ind["source"].iloc[0])
+    marks, flag_notes = flag_marks(shown["flags"] if "flags" in shown.columns else None, source=source, meanings=flag_meanings(ind))
+    ind_rows = [[str(r.model), str(r.area_name_fi), cell(fmt_value(r.value, row["unit"], 1), mark=marks[i] if marks else "")]
+                for i, r in enumerate(shown.itertuples())]
     diff = erva_yta_table(year)
     diff_tbl = diff[["kunta_name_fi", "maakunta_name_fi", "yhteistyoalue_university_hospital", "erva2020_abbr", "population_2024"]].assign(
         population_2024=lambda d: d["population_2024"].map(fmt_number))
     diff_tbl.columns = ["Kunta", "Maakunta", "Yhteistyöalue (yo-sairaala)", "Erva 2020", "Väestö 31.12.2024"]
     names = ", ".join(load_model(m).label() for m in models)
-    body = (
-        f"<h1>Tukirakennemallit: {html.escape(names)}</h1>"
-        f"<p>Aluejako {year}. Henkilöstö: {html.escape(staffing)} – niissä malleissa, joiden lähde ei kerro henkilötyövuosia.</p>"
-        f"<div class='linkitetty'>{maps}</div>"
-        + _table_html(metrics_table(models, year, staffing), "Mallien vertailu")
-        + figure_div(per_worker_bars(models, year, staffing))
-        + _table_html(ind_tbl, f"{row['name_fi']} malleittain ({ind['source'].iloc[0]})")
-        + "<h2>Erva-alueet 2020 ja yhteistyöalueet</h2>"
-        + f"<p>Erot koskevat {len(diff)} kuntaa, yhteensä {fmt_number(int(diff['population_2024'].sum()))} asukasta.</p>"
-        + _table_html(diff_tbl, "Kunnat, joiden erva 2020 ja yhteistyöalue eroavat")
-        + f"<p class='lahde'>{POP_NOTE}; {boundary_attribution(year)}; kyselyt: seeds/001_48285e5e0158bf76.txt.</p>"
-    )
-    return write_page(page_path(models, year, staffing), title=f"Tukirakennemallit {year}: {names}", body_html=body,
-                      description=f"Mallien vertailu: {names}", data_year=year)
+    context = {
+        "heading": f"Tukirakennemallit: {names}", "year": year, "staffing": staffing,
+        "unit_maps": [figure(unit_map(m, year)) for m in models],
+        "metrics": frame_table(metrics_table(models, year, staffing), caption="Mallien vertailu"),
+        "per_worker": figure(per_worker_bars(models, year, staffing)),
+        "by_unit": table(ind_rows, caption=f"{row['name_fi']} malleittain ({source})",
+                         header=["Malli", "Alue", f"{row['name_fi']} {latest}"], footnotes=flag_notes),
+        "diff_count": len(diff), "diff_population": fmt_number(int(diff["population_2024"].sum())),
+        "diff": frame_table(diff_tbl, caption="Kunnat, joiden erva 2020 ja yhteistyöalue eroavat"),
+        "source_lines": [f"{POP_NOTE}; {boundary_attribution(year)}; kyselyt: seeds/001_48285e5e0158bf76.txt."],
+    }
+    return write_page(page_path(models, year, staffing), title=f"Tukirakennemallit {year}: {names}", template="model.html.j2",
+                      context=context, description=f"Mallien vertailu: {names}", data_year=year)

@@ -8,7 +8,8 @@ erva come from the small cited tables in ``data/``. Åland has neither; it carri
 
 from __future__ import annotations
 
-from functools import lru_cache
+import hashlib
+from collections import OrderedDict
 
 import geopandas as gpd
 import pandas as pd
@@ -20,6 +21,11 @@ from .geography import load_layer
 KEY_LEVELS = ("kunta", "maakunta", "hyvinvointialue", "yhteistyoalue", "erva2020")
 ALAND_MAAKUNTA = "21"
 AREA_TOLERANCE = 0.001  # share of a region's area that may differ from the sum of its municipalities
+KEY_TABLES = ("yhteistyoalueet.csv", "erva2020_alueet.csv", "erva2020_maakunnat.csv", "erva2020_poikkeukset.csv")
+# Built keys by their inputs (raw sha256 of the three layers' answers and of the data tables): a changed layer or
+# table is a new entry, never a stale one.
+_KEYS: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_KEYS_MAX = 8
 
 
 def _read_table(name: str) -> pd.DataFrame:
@@ -52,11 +58,7 @@ def _assign(points: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, what: str) -> p
     return joined.set_index("code")["region"]
 
 
-@lru_cache(maxsize=8)
-def _municipality_key(year: int, mirror_tag: str) -> pd.DataFrame:
-    kunta = load_layer("kunta", year)
-    maakunta = load_layer("maakunta", year)
-    hva = load_layer("hyvinvointialue", year)
+def _build_key(year: int, kunta: gpd.GeoDataFrame, maakunta: gpd.GeoDataFrame, hva: gpd.GeoDataFrame) -> pd.DataFrame:
     points = gpd.GeoDataFrame(kunta[["code"]], geometry=kunta.geometry.representative_point(), crs=kunta.crs)
     key = kunta[["code", "name_fi", "name_sv", "name_en"]].rename(
         columns={"code": "kunta_code", "name_fi": "kunta_name_fi", "name_sv": "kunta_name_sv", "name_en": "kunta_name_en"}
@@ -117,10 +119,30 @@ def _municipality_key(year: int, mirror_tag: str) -> pd.DataFrame:
     return key.sort_values("kunta_code", ignore_index=True)
 
 
+def _inputs(year: int, layers: list[gpd.GeoDataFrame]) -> tuple:
+    return (year, *(layer.attrs["provenance"]["sha256"] for layer in layers),
+            *(hashlib.sha256((config.DATA_DIR / name).read_bytes()).hexdigest() for name in KEY_TABLES))
+
+
+def key_inputs(year: int) -> tuple:
+    """What the year's key is built from (raw sha256 of the three layers' answers and of the data tables), for
+    caches of results derived from the key."""
+    year = int(year)
+    return _inputs(year, [load_layer(level, year) for level in ("kunta", "maakunta", "hyvinvointialue")])
+
+
 def municipality_key(year: int) -> pd.DataFrame:
     """One row per municipality of the year's division with its regions (see module docstring)."""
-    mirror = config.mirror_dir()
-    return _municipality_key(int(year), str(mirror) if mirror else "live").copy()
+    year = int(year)
+    layers = [load_layer(level, year) for level in ("kunta", "maakunta", "hyvinvointialue")]
+    inputs = _inputs(year, layers)
+    key = _KEYS.get(inputs)
+    if key is None:
+        key = _build_key(year, *layers)
+        _KEYS[inputs] = key
+        while len(_KEYS) > _KEYS_MAX:
+            _KEYS.popitem(last=False)
+    return key.copy()
 
 
 def erva_yta_differences(year: int) -> pd.DataFrame:

@@ -33,6 +33,14 @@ def wfs_request(stat_year: int) -> tuple[str, dict]:
     }
 
 
+def wfs_answer_sha256(stat_year: int = 2024) -> str:
+    """sha256 of the population layer's raw answer (cache or mirror), for caches of results derived from it."""
+    if stat_year not in WFS_POPULATION_YEARS:
+        raise invalid("stat_year", stat_year, list(WFS_POPULATION_YEARS))
+    url, params = wfs_request(stat_year)
+    return fetch("stat", url, params=params).provenance["sha256"]
+
+
 def municipal_population_wfs(stat_year: int = 2024) -> pd.DataFrame:
     """One row per municipality: kunta_code, names, stat_year, division_year and the COLUMNS counts.
 

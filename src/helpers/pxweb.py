@@ -5,7 +5,10 @@ The table's variable codes are read from its GET metadata, never hard-coded: on 
 identified by role: the area variable carries ``map``, the time variable ``time: true``, the contents variable is the
 one named Tiedot/Uppgifter/Information (or coded ``contentscode``); others (age, sex) by their text.
 Answers in JSON-stat2 and the older ``json`` format are parsed into one long table whose category order follows
-the metadata (the service orders categories that way, whatever the request order).
+the metadata (the service orders categories that way, whatever the request order). The markers the answer puts on
+values become the ``flags`` column (Finnish words, see ``helpers.flags``): JSON-stat2 ``status`` symbols and
+dataset/dimension/category ``note`` texts; in the ``json`` format the symbol in place of a value, value
+``comments``, observation and column comments.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from . import config
+from . import flags as value_flags
 from .errors import ValidationError, invalid
 from .fetch import Fetched, fetch
 
@@ -237,6 +242,7 @@ def parse_jsonstat2(data: dict, where: str = "answer") -> pd.DataFrame:
     index = pd.MultiIndex.from_product(codes_per_dim, names=ids)
     df = index.to_frame(index=False)
     df["value"] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64")
+    df["flags"] = _jsonstat2_flags(data, df, ids, total, where)
     df.attrs["updated"] = data.get("updated")
     df.attrs["label"] = data.get("label")
     df.attrs["source"] = data.get("source")
@@ -244,7 +250,8 @@ def parse_jsonstat2(data: dict, where: str = "answer") -> pd.DataFrame:
 
 
 def parse_json(data: dict, where: str = "answer") -> pd.DataFrame:
-    """PxWeb 'json' format -> long table. Values are strings; '.', '..', '...', '-' mark missing or suppressed cells."""
+    """PxWeb 'json' format -> long table (+ ``flags``). Values are strings; a symbol such as '.', '..', '...', '-'
+    in place of a number marks a missing, suppressed or nil cell: the value is missing and the symbol is flagged."""
     try:
         columns, rows = data["columns"], data["data"]
     except (KeyError, TypeError) as exc:
@@ -254,18 +261,116 @@ def parse_json(data: dict, where: str = "answer") -> pd.DataFrame:
     if not value_cols:
         raise ValidationError(f"{where}: no contents column in the answer")
     records = []
-    for row in rows:
+    for i, row in enumerate(rows):
         if len(row["key"]) != len(keys) or len(row["values"]) != len(value_cols):
             raise ValidationError(f"{where}: row {row} does not match the columns {keys + value_cols}")
         for content, v in zip(value_cols, row["values"]):
-            records.append([*row["key"], content, v])
-    df = pd.DataFrame(records, columns=[*keys, "__contents", "value"])
-    df["value"] = pd.to_numeric(df["value"].where(~df["value"].isin([".", "..", "...", "-", ""])), errors="coerce").astype("float64")
+            records.append([*row["key"], content, v, i])
+    df = pd.DataFrame(records, columns=[*keys, "__contents", "value", "__row"])
+    raw = df["value"].astype(str).str.strip()
+    numeric = pd.to_numeric(raw.where(~raw.isin(["", *value_flags.STATUS_WORDS])), errors="coerce")
+    marks = _Marks(len(df))
+    for symbol in sorted(set(raw[numeric.isna() & (raw != "")])):  # a symbol in place of the value
+        marks.add(value_flags.status_word(symbol), (raw == symbol).to_numpy())
+    df["value"] = numeric.astype("float64")
+    time_col = next((c["code"] for c in columns if c.get("type") == "t"), None)
+    years = df[time_col] if time_col else None
+    for c in columns:  # column comments: a contents column's comment is about its values, others about all rows
+        mask = (df["__contents"] == c["code"]).to_numpy() if c.get("type") == "c" else None
+        marks.note(c.get("comment"), mask, years, table_wide=c.get("type") != "c")
+    for comment in data.get("comments") or []:  # value comments: every row with that value code
+        var, code = comment.get("variable"), comment.get("value")
+        if var in keys:
+            mask = (df[var] == code).to_numpy()
+        elif var in value_cols:
+            mask = (df["__contents"] == var).to_numpy()
+        else:
+            mask = None  # not tied to a column we know: it is still the answer's word on its values
+        marks.note(comment.get("comment"), mask, years)
+    for i, row in enumerate(rows):  # observation comments
+        if row.get("comment"):
+            marks.note(row["comment"], (df["__row"] == i).to_numpy(), None)
+    df["flags"] = marks.column()
+    df = df.drop(columns="__row")
     meta = (data.get("metadata") or [{}])[0]
     df.attrs["updated"] = meta.get("updated")
     df.attrs["label"] = meta.get("label")
     df.attrs["source"] = meta.get("source")
     return df
+
+
+class _Marks:
+    """Flag words per row of a long table, collected as boolean masks (one per word)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.masks: dict[str, np.ndarray] = {}
+
+    def add(self, word: str, mask: np.ndarray | None = None):
+        if not word:
+            return
+        m = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        self.masks[word] = self.masks.get(word, np.zeros(self.n, dtype=bool)) | m
+
+    def note(self, text, mask: np.ndarray | None, years: pd.Series | None, *, table_wide: bool = False):
+        """A free-text note on the rows in ``mask`` (all when None); a note naming years of the table's time
+        variable flags only those years' rows ("Vuoden 2025 tiedot ovat ennakkotietoja")."""
+        words = value_flags.note_words(text, table_wide=table_wide)
+        if not words:
+            return
+        if years is not None:
+            named = value_flags.note_years(text) & set(years.astype(str))
+            if named:
+                in_years = years.astype(str).isin(named).to_numpy()
+                mask = in_years if mask is None else np.asarray(mask, dtype=bool) & in_years
+        for word in words:
+            self.add(word, mask)
+
+    def column(self) -> list[str]:
+        if not self.masks:
+            return [""] * self.n
+        words = sorted(self.masks)
+        stacked = np.column_stack([self.masks[w] for w in words])
+        return [value_flags.SEPARATOR.join(w for w, on in zip(words, row) if on) for row in stacked]
+
+
+def _jsonstat2_flags(data: dict, df: pd.DataFrame, ids: list[str], total: int, where: str) -> list[str]:
+    """JSON-stat2 ``status`` (array, {position: symbol} or one symbol for all cells) and notes -> flags per cell."""
+    marks = _Marks(total)
+    status = data.get("status")
+    if isinstance(status, str):
+        status = [status] * total
+    elif isinstance(status, dict):
+        dense = [None] * total
+        for pos, sym in status.items():
+            if not str(pos).isdigit() or int(pos) >= total:
+                raise ValidationError(f"{where}: status position {pos!r} outside the {total} cells")
+            dense[int(pos)] = sym
+        status = dense
+    if status is not None:
+        if not isinstance(status, list) or len(status) != total:
+            raise ValidationError(f"{where}: {len(status) if isinstance(status, list) else type(status).__name__} status entries for {total} cells")
+        symbols = pd.Series(status, dtype="object").fillna("").astype(str).str.strip()
+        for symbol in sorted(set(symbols) - {""}):
+            marks.add(value_flags.status_word(symbol), (symbols == symbol).to_numpy())
+    time_ids = (data.get("role") or {}).get("time") or []
+    time_dim = next((d for d in ids if d in time_ids), None)
+    years = df[time_dim] if time_dim else None
+    for text in data.get("note") or []:
+        marks.note(text, None, years, table_wide=True)
+    for dim_id in ids:
+        dim = data["dimension"][dim_id]
+        for text in dim.get("note") or []:
+            marks.note(text, None, years, table_wide=True)
+        category = dim.get("category") or {}
+        for code, texts in (category.get("note") or {}).items():
+            mask = (df[dim_id] == code).to_numpy()
+            for text in texts if isinstance(texts, list) else [texts]:
+                marks.note(text, mask, years)
+        for code, label in (category.get("label") or {}).items():  # e.g. a year labelled "2025 ennakko"
+            if value_flags.note_words(label):
+                marks.note(label, (df[dim_id] == code).to_numpy(), None)
+    return marks.column()
 
 
 def area_to_municipality_code(code: str) -> str | None:

@@ -6,7 +6,7 @@ files) or ``{all: regions, year: 2025}`` (every welfare-region code of the year,
 ``name`` is a template filled from the parameters (lists joined by ``-``); names must be unique.
 
 Validation happens for every run before execution: parameter names and types against the notebook's tagged
-parameters cell (``papermill.inspect_notebook``), then values against what the package allows (years, levels, models,
+parameters cell (read with json + ast, as papermill infers them), then values against what the package allows (years, levels, models,
 indicators, regions), using the same checks the notebooks call.
 """
 
@@ -15,6 +15,9 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import json
+import math
+import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,10 +26,113 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
 
 from . import config
-from .errors import InvalidParameter, SoteError
+from .errors import ConfigError, InvalidParameter, SoteError
 
 RUNS_FILE = config.PROJECT_ROOT / "runs.yaml"
 LANGS = ("fi", "sv", "en")
+
+# Bounds on what a runs file may ask for: the job is unattended, so a hostile or mistaken file must end in a short
+# message, never in gigabytes of memory or of error text.
+MAX_RUNS_FILE_BYTES = 1024 * 1024
+MAX_RUNS = 20_000
+MAX_ALIASES = 100  # YAML aliases (*x) in one file
+MAX_NODES = 200_000  # values after alias expansion (billion-laughs guard)
+MAX_PARAMETER_CHARS = 10_000  # one parameter value as JSON
+MAX_NAME_CHARS = 120
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_PROBLEMS = 20  # error lists show this many
+MAX_LINE_CHARS = 300  # and clip each line to this
+
+
+def clip(text, limit: int = MAX_LINE_CHARS) -> str:
+    """One message line, at most ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def problem_list(problems: list[str]) -> str:
+    """The first MAX_PROBLEMS problems (each clipped) and how many more there were."""
+    shown = [clip(p) for p in problems[:MAX_PROBLEMS]]
+    more = len(problems) - len(shown)
+    return "\n  " + "\n  ".join(shown) + (f"\n  … and {more} more" if more > 0 else "")
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses more than MAX_ALIASES aliases (expansion is bounded separately by _count_nodes)."""
+
+    aliases_seen = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen += 1
+            if self.aliases_seen > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise ConfigError(f"line {mark.line + 1}: more than {MAX_ALIASES} YAML aliases; allowed: at most {MAX_ALIASES}")
+        return super().compose_node(parent, index)
+
+
+def _count_nodes(value, budget: list[int]) -> None:
+    # Walks the data as it would be expanded (shared alias targets count every time they are reached).
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"more than {MAX_NODES} values after expanding YAML aliases; allowed: at most {MAX_NODES}")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _count_nodes(k, budget)
+            _count_nodes(v, budget)
+    elif isinstance(value, list):
+        for v in value:
+            _count_nodes(v, budget)
+
+
+def safe_yaml_load(text: str, where: str):
+    """yaml.safe_load with bounded aliases and expansion; errors name the file and line."""
+    loader = _BoundedLoader(text)
+    try:
+        data = loader.get_single_data()
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ConfigError(f"{where}: {line}not valid YAML ({clip(getattr(exc, 'problem', None) or exc, 200)})") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply") from None
+    finally:
+        loader.dispose()
+    try:
+        _count_nodes(data, [MAX_NODES])
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply (or a recursive alias)") from None
+    return data
+
+
+def template_fields(template: str, where: str) -> list[str]:
+    """The parameter names a name template uses; only plain ``{param}`` fields are allowed."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: name template {clip(template, 80)!r} is malformed ({exc}); allowed: text and {{param}} fields") from None
+    fields = []
+    for _literal, field_name, spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if not field_name.isidentifier() or spec or conversion:
+            shown = "{" + field_name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ConfigError(f"{where}: name template field {clip(shown, 80)!r} is not allowed; allowed: {{param}} "
+                              "(a parameter name only: no attribute access, indexing, conversion or format spec)")
+        fields.append(field_name)
+    return fields
+
+
+def check_run_name(name: str, where: str) -> str:
+    """A run name becomes file names under outputs/: ASCII letters, digits, '_' and '-', bounded length."""
+    if not (0 < len(name) <= MAX_NAME_CHARS) or not SAFE_NAME.match(name) or not name.isascii():
+        raise ConfigError(f"{where}: run name {clip(name, 80)!r} is not allowed; allowed: 1–{MAX_NAME_CHARS} ASCII letters, "
+                          "digits, '_' and '-' (after filling the template)")
+    return name
 
 
 class RunEntry(BaseModel):
@@ -69,13 +175,13 @@ def _generated(spec: dict, where: str) -> list:
     if kind == "models":
         size = spec.get("size", 2)
         if not isinstance(size, int) or size < 2:
-            raise SoteError(f"{where}: size={size!r} is not allowed; allowed: an integer of 2 or more")
+            raise ConfigError(f"{where}: size={clip(repr(size), 60)} is not allowed; allowed: an integer of 2 or more")
         return [list(c) for c in itertools.combinations(model_names(), size)]
     if kind == "regions":
         from .site import region_codes
 
         return region_codes(spec.get("year", 2025))
-    raise SoteError(f"{where}: {{all: {kind!r}}} is not allowed; allowed: all: models (with size), all: regions (with year)")
+    raise ConfigError(f"{where}: {{all: {clip(repr(kind), 60)}}} is not allowed; allowed: all: models (with size), all: regions (with year)")
 
 
 def _name_part(value) -> str:
@@ -84,41 +190,71 @@ def _name_part(value) -> str:
     return str(value)
 
 
+def _read_runs_file(path: Path):
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ConfigError(f"runs file {path}: cannot read it ({exc.strerror or exc})") from None
+    if size > MAX_RUNS_FILE_BYTES:
+        raise ConfigError(f"runs file {path}: {size} bytes; allowed: at most {MAX_RUNS_FILE_BYTES} bytes")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"runs file {path}: cannot read it ({clip(exc, 200)})") from None
+    return safe_yaml_load(text, f"runs file {path}")
+
+
+def _check_parameters(params: dict, where: str) -> None:
+    for key, value in params.items():
+        try:
+            size = len(json.dumps(value, ensure_ascii=False, default=str))
+        except (TypeError, ValueError, RecursionError):
+            raise ConfigError(f"{where}: parameter {clip(key, 60)!r} is not a plain value; allowed: numbers, text, lists, mappings") from None
+        if size > MAX_PARAMETER_CHARS:
+            raise ConfigError(f"{where}: parameter {clip(key, 60)!r} is {size} characters as JSON; allowed: at most {MAX_PARAMETER_CHARS}")
+
+
 def load_runs(path: str | Path | None = None, notebooks_dir: Path | None = None) -> list[Run]:
     """Read and expand the runs file; errors name the file, the entry and the problem."""
     path = Path(path or RUNS_FILE)
     notebooks_dir = Path(notebooks_dir or config.NOTEBOOKS_DIR)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SoteError(f"runs file {path}: cannot read it ({exc})") from None
+    raw = _read_runs_file(path)
     try:
         spec = RunsFile.model_validate(raw)
     except PydanticError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise SoteError(f"runs file {path}: {problems}") from None
+        problems = [f"{'.'.join(clip(p, 40) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"runs file {path}: {len(problems)} problem(s):{problem_list(problems)}") from None
     runs: list[Run] = []
     for i, entry in enumerate(spec.runs):
-        where = f"runs file {path}, entry {i + 1} ({entry.name})"
+        where = f"runs file {path}, entry {i + 1} ({clip(entry.name, 60)})"
+        fields = template_fields(entry.name, where)
         notebook = notebooks_dir / entry.notebook
-        if not notebook.is_file():
+        if Path(entry.notebook).name != entry.notebook or not notebook.is_file():
             available = sorted(p.name for p in notebooks_dir.glob("*.ipynb"))
-            raise SoteError(f"{where}: notebook {entry.notebook!r} not found; available: {', '.join(available)}")
+            raise ConfigError(f"{where}: notebook {clip(entry.notebook, 80)!r} not found; available: {', '.join(available)}")
+        _check_parameters(entry.parameters, where)
         axes = {k: (_generated(v, where) if isinstance(v, dict) else v) for k, v in entry.matrix.items()}
         for k, v in axes.items():
             if not isinstance(v, list) or not v:
-                raise SoteError(f"{where}: matrix value for {k!r} must be a non-empty list or {{all: ...}}")
+                raise ConfigError(f"{where}: matrix value for {clip(k, 60)!r} must be a non-empty list or {{all: ...}}")
+            for value in v:
+                _check_parameters({k: value}, where)
+        count = math.prod(len(v) for v in axes.values()) if axes else 1
+        if len(runs) + count > MAX_RUNS:
+            raise ConfigError(f"runs file {path}: more than {MAX_RUNS} runs after expanding the matrices "
+                              f"({where} alone makes {count}); allowed: at most {MAX_RUNS}")
         for combo in itertools.product(*axes.values()) if axes else [()]:
             params = {**entry.parameters, **dict(zip(axes, combo))}
-            try:
-                name = entry.name.format(**{k: _name_part(v) for k, v in params.items()})
-            except (KeyError, IndexError) as exc:
-                raise SoteError(f"{where}: name template uses {exc} which is not a parameter; parameters: {', '.join(params)}") from None
+            missing = [f for f in fields if f not in params]
+            if missing:
+                raise ConfigError(f"{where}: name template uses {missing[0]!r} which is not a parameter; parameters: {', '.join(params)}")
+            name = entry.name.format(**{k: _name_part(params[k]) for k in fields})
+            check_run_name(name, where)
             runs.append(Run(name=name, notebook=notebook, parameters=params, tags=tuple(entry.tags)))
     seen: dict[str, Run] = {}
     for run in runs:
         if run.name in seen:
-            raise SoteError(f"runs file {path}: run name {run.name!r} is used twice ({seen[run.name].describe()} and {run.describe()})")
+            raise ConfigError(f"runs file {path}: run name {run.name!r} is used twice ({clip(seen[run.name].describe(), 140)} and {clip(run.describe(), 140)})")
         seen[run.name] = run
     return runs
 
@@ -147,14 +283,66 @@ _TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "st
                                        "list": (list, tuple), "dict": (dict,)}
 
 
-def declared_parameters(notebook: Path) -> dict[str, dict]:
-    """Name -> {inferred_type_name, default} from the notebook's cell tagged ``parameters``."""
-    import papermill as pm
+def parameters_cell_source(nb: dict) -> str | None:
+    """Source of the cell tagged ``parameters`` (papermill's rule: the first such cell), None if there is none."""
+    for cell in nb.get("cells", []):
+        if "parameters" in ((cell.get("metadata") or {}).get("tags") or []):
+            source = cell.get("source", "")
+            return "".join(source) if isinstance(source, list) else str(source)
+    return None
 
-    declared = pm.inspect_notebook(str(notebook))
-    if not declared:
-        raise SoteError(f"{notebook.name}: no cell tagged 'parameters'; the refresh only runs parameterised notebooks")
-    return declared
+
+def parse_parameters(source: str) -> dict[str, dict]:
+    """Name -> {name, inferred_type_name, default, help} for each top-level assignment, as papermill infers them:
+    the annotation (or "None"), the default's source text and the comment at the end of its last line."""
+    import ast
+    import io
+    import tokenize
+
+    comments: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string.lstrip("#").strip()
+        tree = ast.parse(source)
+    except (SyntaxError, tokenize.TokenError, ValueError) as exc:
+        raise SoteError(f"the parameters cell is not valid Python ({clip(exc, 160)})") from None
+    out: dict[str, dict] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            name, annotation = stmt.target.id, ast.get_source_segment(source, stmt.annotation) or "None"
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, annotation = stmt.targets[0].id, "None"
+        else:
+            continue
+        out[name] = {"name": name, "inferred_type_name": annotation.strip("'\" ").strip(),
+                     "default": (ast.get_source_segment(source, stmt.value) or "").strip(),
+                     "help": comments.get(stmt.end_lineno, "")}
+    return out
+
+
+_DECLARED_CACHE: dict[tuple, dict[str, dict]] = {}
+
+
+def declared_parameters(notebook: Path) -> dict[str, dict]:
+    """Name -> {inferred_type_name, default, help} from the notebook's cell tagged ``parameters``.
+
+    Read with json + ast (importing papermill/nbformat would cost seconds per refresh) and kept per notebook file
+    (path, size, modification time), so thousands of runs of one notebook parse it once."""
+    notebook = Path(notebook)
+    st = notebook.stat()
+    key = (str(notebook.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DECLARED_CACHE:
+        try:
+            nb = json.loads(notebook.read_bytes())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SoteError(f"{notebook.name}: not a readable notebook ({clip(exc, 160)})") from None
+        source = parameters_cell_source(nb if isinstance(nb, dict) else {})
+        declared = parse_parameters(source) if source is not None else {}
+        if not declared:
+            raise SoteError(f"{notebook.name}: no cell tagged 'parameters'; the refresh only runs parameterised notebooks")
+        _DECLARED_CACHE[key] = declared
+    return _DECLARED_CACHE[key]
 
 
 def _declared_type(info: dict) -> str:
@@ -249,6 +437,12 @@ def _profile(p):
     _lang(p)
 
 
+def _scorecard(p):
+    from .analysis.scorecard import check_request
+
+    check_request(p["models"], p["year"], p["staffings"], p["budget"], p["ks"], p["lang"])
+
+
 # notebook file name -> value check over the complete parameters (declared defaults + the run's own)
 VALUE_CHECKS: dict[str, Callable[[dict], None]] = {
     "01_aluerajat.ipynb": _boundaries,
@@ -256,6 +450,7 @@ VALUE_CHECKS: dict[str, Callable[[dict], None]] = {
     "03_mallivertailu.ipynb": _models,
     "04_kyselyt.ipynb": _surveys,
     "05_alueprofiili.ipynb": _profile,
+    "06_tulostaulu.ipynb": _scorecard,
 }
 
 
@@ -282,7 +477,7 @@ def validate(runs: list[Run]) -> None:
             check = VALUE_CHECKS.get(run.notebook.name)
             if check:
                 check({**_defaults(declared), **run.parameters})
-        except (InvalidParameter, SoteError, ValueError) as exc:
+        except (InvalidParameter, SoteError, ValueError, TypeError, KeyError) as exc:
             problems.append(f"run {run.name} ({run.notebook.name}): {exc}")
     if problems:
-        raise InvalidParameter(f"{len(problems)} run(s) have bad parameters; nothing was executed:\n  " + "\n  ".join(problems))
+        raise InvalidParameter(f"{len(problems)} run(s) have bad parameters; nothing was executed:" + problem_list(problems))

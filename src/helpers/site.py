@@ -1,13 +1,12 @@
 """The site for policy staff: a profile page per welfare region (and Helsinki, Åland) and the index page.
 
-The index lists every page under ``outputs/site/`` with its one-line description and data year (read from the
-page's ``<title>``, ``<meta name="description">`` and ``<meta name="data-year">``) and the refresh date.
+The index lists every page under ``outputs/site/`` with its one-line description and data year (read back from the
+page's ``<title>``, ``<meta name="description">`` and ``<meta name="data-year">`` with an HTML parser) and the
+refresh date.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from .maps import category_map
 from .models import load_model, model_names, resolve
 from .municipality_key import municipality_key
 from .numbers import fmt_value
-from .pages import PLOTLY_ASSET, atomic_write_text, figure_div, site_dir, write_page
+from .pages import PLOTLY_ASSET, figure, flag_marks, flag_meanings, num, read_page_meta, site_dir, table, write_page
 
 # Key indicators of a profile: (indicator id, years to fetch, year shown) - the years the offline mirror answers.
 PROFILE_INDICATORS = [
@@ -43,18 +42,25 @@ def profile_path(region: str) -> Path:
 
 def profile_indicators(region: str, year: int) -> pd.DataFrame:
     """Rows indicator, name, unit, region value, whole-country value, year and source."""
-    rows = []
+    rows, meanings = [], {}
     for ind, years, shown in PROFILE_INDICATORS:
         years = years or [year]
         shown = shown or year
         reg = indicator_table(ind, years, level="hyvinvointialue", division_year=year)
         nat = indicator_table(ind, years, level="koko_maa", division_year=year)
         meta = catalogue().set_index("indicator_id").loc[ind]
-        value = reg[(reg["year"] == shown) & (reg["area_code"] == region)]["value"]
-        rows.append({"indicator_id": ind, "name_fi": meta["name_fi"], "unit": meta["unit"], "year": shown,
-                     "region": value.item() if len(value) else float("nan"),
-                     "country": nat[nat["year"] == shown]["value"].item(), "source": reg["source"].iloc[0]})
-    return pd.DataFrame(rows)
+        own = reg[(reg["year"] == shown) & (reg["area_code"] == region)]
+        whole = nat[nat["year"] == shown]
+        row = {"indicator_id": ind, "name_fi": meta["name_fi"], "unit": meta["unit"], "year": shown,
+               "region": own["value"].item() if len(own) else float("nan"), "country": whole["value"].item(), "source": reg["source"].iloc[0]}
+        if "flags" in reg.columns or "flags" in nat.columns:  # the source's markers (ennakkotieto, salattu, ...)
+            row["region_flags"] = own["flags"].item() if "flags" in own.columns and len(own) else ""
+            row["country_flags"] = whole["flags"].item() if "flags" in whole.columns else ""
+        meanings |= {**(reg.attrs.get("flag_meanings") or {}), **(nat.attrs.get("flag_meanings") or {})}
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs["flag_meanings"] = meanings
+    return out
 
 
 def profile_models(region: str, year: int) -> pd.DataFrame:
@@ -86,43 +92,41 @@ def write_region_profile(region: str, year: int = 2025, lang: str = "fi") -> Pat
     ervas = own.groupby("erva2020_name_fi").size()
     erva_text = "; ".join(f"{n} ({c} kuntaa)" if len(ervas) > 1 else n for n, c in ervas.items())
     ind = profile_indicators(region, year)
-    ind_rows = "".join(
-        f"<tr><td>{html.escape(r.name_fi)}</td><td class='num'>{r.year}</td><td class='num'>{html.escape(fmt_value(r.region, r.unit, 0 if r.unit in ('henkeä', 'kuntaa') else 1, lang))}</td>"
-        f"<td class='num'>{html.escape(fmt_value(r.country, r.unit, 0 if r.unit in ('henkeä', 'kuntaa') else 1, lang))}</td></tr>" for r in ind.itertuples())
+    flagged = "region_flags" in ind.columns
+    marks, notes = flag_marks([*ind["region_flags"], *ind["country_flags"]] if flagged else None, source=[*ind["source"], *ind["source"]],
+                              meanings=flag_meanings(ind, lang))
+    ind_rows = []
+    for i, r in enumerate(ind.itertuples()):
+        dec = 0 if r.unit in ("henkeä", "kuntaa") else 1
+        ind_rows.append([str(r.name_fi), num(r.year), num(fmt_value(r.region, r.unit, dec, lang), mark=marks[i] if flagged else ""),
+                         num(fmt_value(r.country, r.unit, dec, lang), mark=marks[len(ind) + i] if flagged else "")])
     mod = profile_models(region, year)
-    mod_rows = "".join(f"<tr><td>{html.escape(r.model)}</td><td>{html.escape(r.unit)}</td><td class='num'>{r.municipalities}</td></tr>" for r in mod.itertuples())
+    mod_rows = [[str(r.model), str(r.unit), num(r.municipalities)] for r in mod.itertuples()]
     locator = category_map(layer, pd.Series("muut alueet", index=layer["code"].values).mask(layer["code"].values == region, name),
                            title=name, attribution=boundary_attribution(year, lang), order=[name, "muut alueet"],
                            colours={name: "#D55E00", "muut alueet": "#e8e8e8"})
-    sources = "<br>".join(sorted(set(ind["source"])))
-    facts = (f"<dl><dt>Yhteistyöalue</dt><dd>{html.escape(yta)}</dd><dt>Erityisvastuualue 2020</dt><dd>{html.escape(erva_text)}</dd>"
-             f"<dt>Kuntia ({year})</dt><dd>{len(own)}</dd></dl>")
-    # Tables span the page width below the locator map: side by side they clip on narrow screens.
-    body = (f"<h1>{html.escape(name)}</h1>"
-            f"<div class='linkitetty'><div>{figure_div(locator)}</div><div>{facts}</div></div>"
-            f"<table class='levea'><caption>Keskeiset tunnusluvut alueella ja koko maassa</caption><thead><tr><th>Tunnusluku</th><th>Vuosi</th>"
-            f"<th>{html.escape(name)}</th><th>Koko maa</th></tr></thead><tbody>{ind_rows}</tbody></table>"
-            f"<table class='levea'><caption>Alue tukirakennemalleissa</caption><thead><tr><th>Malli</th><th>Mallin alue</th><th>Kuntia</th></tr></thead>"
-            f"<tbody>{mod_rows}</tbody></table>"
-            f"<p class='lahde'>{sources}<br>{boundary_attribution(year, lang)}<br>Mallit: data/mallit/ (lähteet seeds/000–004).</p>")
-    return write_page(profile_path(region), title=f"Alueprofiili: {name}", body_html=body, lang=lang,
+    context = {
+        "heading": str(name), "locator": figure(locator),
+        "facts": [("Yhteistyöalue", yta), ("Erityisvastuualue 2020", erva_text), (f"Kuntia ({year})", len(own))],
+        # Tables span the page width below the locator map: side by side they clip on narrow screens.
+        "indicators": table(ind_rows, caption="Keskeiset tunnusluvut alueella ja koko maassa", header=["Tunnusluku", "Vuosi", str(name), "Koko maa"],
+                            cls="levea", footnotes=notes),
+        "models": table(mod_rows, caption="Alue tukirakennemalleissa", header=["Malli", "Mallin alue", "Kuntia"], cls="levea"),
+        "source_lines": [*sorted(set(ind["source"])), boundary_attribution(year, lang), "Mallit: data/mallit/ (lähteet seeds/000–004)."],
+    }
+    return write_page(profile_path(region), title=f"Alueprofiili: {name}", template="profile.html.j2", context=context, lang=lang,
                       description=f"{name}: tunnusluvut, yhteistyöalue, erva 2020 ja alue tukirakennemalleissa", data_year=year)
 
 
-_META = {"title": re.compile(r"<title>(.*?)</title>", re.S), "description": re.compile(r'<meta name="description" content="(.*?)">'),
-         "data_year": re.compile(r'<meta name="data-year" content="(.*?)">')}
-
-
 def page_entries(site: Path | None = None) -> list[dict]:
+    """Every page of the site (but the index and the assets) with its section, title, description and data year."""
     site = Path(site or site_dir())
     entries = []
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site)
         if rel.parts[0] == PLOTLY_ASSET.parts[0] or rel.as_posix() == "index.html":
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")[:4000]
-        found = {k: (m.group(1) if (m := rx.search(text)) else "") for k, rx in _META.items()}
-        entries.append({"path": rel.as_posix(), "section": rel.parts[0] if len(rel.parts) > 1 else "", **{k: html.unescape(v) for k, v in found.items()}})
+        entries.append({"path": rel.as_posix(), "section": rel.parts[0] if len(rel.parts) > 1 else "", **read_page_meta(path)})
     return entries
 
 
@@ -136,29 +140,19 @@ def write_index(manifest: dict | None = None, site: Path | None = None) -> Path:
     for run in (manifest or {}).get("runs", {}).values():
         for rel in (run.get("last_success") or {}).get("outputs", []) or run.get("outputs", []):
             made_by[rel.removeprefix("site/")] = run
-    parts = [f"<h1>Sote-järjestökartat</h1><p>Alueelliset tunnusluvut hyvinvointialueittain ja järjestöjen alueellisen tukirakenteen mallit. "
-             f"Päivitetty {html.escape(refreshed[:16].replace('T', ' '))} (UTC). Sivuja {len(entries)}.</p>"]
-
-    def item(e: dict) -> str:
-        run = made_by.get(e["path"], {})
-        made = (run.get("last_success") or {}).get("started_at") or run.get("started_at") or ""
-        notes = [f"tiedot {html.escape(e['data_year'])}"] if e["data_year"] else []
-        if made:
-            notes.append(f"ajettu {html.escape(made[:10])}")
-        if run.get("status") == "failed":
-            notes.append("<strong>viimeisin päivitys epäonnistui; sivu on edelliseltä onnistuneelta ajolta</strong>")
-        return (f"<li><a href='{html.escape(e['path'])}'>{html.escape(e['title'])}</a>"
-                f"{' – ' + html.escape(e['description']) if e['description'] else ''}{' (' + ', '.join(notes) + ')' if notes else ''}</li>")
-
-    for section, title in SECTIONS.items():
-        items = [e for e in entries if e["section"] == section]
+    sections = []
+    for section, title in [*SECTIONS.items(), (None, "Muut")]:
+        items = [e for e in entries if (e["section"] == section if section else e["section"] not in SECTIONS)]
         if items:
-            parts.append(f"<h2>{title}</h2><ul>{''.join(item(e) for e in items)}</ul>")
-    others = [e for e in entries if e["section"] not in SECTIONS]
-    if others:
-        parts.append(f"<h2>Muut</h2><ul>{''.join(item(e) for e in others)}</ul>")
-    parts.append("<p class='lahde'>Lähteet: Tilastokeskus (StatFin, väestöalueet, kuntapohjaiset tilastointialueet; pohja-aineisto "
-                 "Maanmittauslaitos) ja THL Sotkanet, lisenssi CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/). "
-                 "Mallit ja kyselyt: järjestökentän asiakirjat 2020–2021, lähteet kullakin sivulla.</p>")
-    return write_page(site / "index.html", title="Sote-järjestökartat", body_html="".join(parts),
+            sections.append({"title": title, "pages": [_index_item(e, made_by.get(e["path"], {})) for e in items]})
+    context = {"refreshed": refreshed[:16].replace("T", " "), "count": len(entries), "sections": sections}
+    return write_page(site / "index.html", title="Sote-järjestökartat", template="index.html.j2", context=context,
                       description="Hakemisto: kaikki kartat ja raportit", data_year="", site=site)
+
+
+def _index_item(e: dict, run: dict) -> dict:
+    made = (run.get("last_success") or {}).get("started_at") or run.get("started_at") or ""
+    notes = [f"tiedot {e['data_year']}"] if e["data_year"] else []
+    if made:
+        notes.append(f"ajettu {made[:10]}")
+    return {"path": e["path"], "title": e["title"], "description": e["description"], "notes": notes, "failed": run.get("status") == "failed"}

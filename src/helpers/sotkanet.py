@@ -3,12 +3,16 @@
 ``/json`` returns every region of every category for the selected years; rows are joined to ``/regions`` by the
 internal Sotkanet region id (not a municipality or welfare-region code). Welfare regions are the category
 HYVINVOINTIALUE with 2-character codes 01–21, 90 (Helsinki) and 91 (Åland); municipalities are KUNTA (3 characters).
+An answer with no rows for the asked level in some asked year is an error (``EmptyLevel``), never an empty table.
+Rows carry ``flags`` (see ``helpers.flags``): a row whose ``value`` is absent or null is a suppressed cell
+("salattu"); the API documents no other per-value marker.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from . import flags as value_flags
 from .errors import ValidationError, invalid
 from .fetch import fetch
 
@@ -21,6 +25,10 @@ LICENCE = {  # THL's open-data terms for Sotkanet (CC BY 4.0); attribution names
     "sv": "Källa: THL, Sotkanet.fi; uppgiftsproducent {org}. Licens CC BY 4.0.",
     "en": "Source: THL, Sotkanet.fi; data producer {org}. Licence CC BY 4.0.",
 }
+
+
+class EmptyLevel(ValidationError):
+    """A Sotkanet answer holds no rows for the asked level (e.g. no welfare-region rows) in an asked year."""
 
 
 def indicator_metadata(indicator: int) -> dict:
@@ -69,7 +77,7 @@ def regions() -> pd.DataFrame:
 
 
 def data(indicator: int, years: list[int], gender: str = "total") -> pd.DataFrame:
-    """Rows of ``/json``: region_id, year, gender, value (NaN when suppressed), abs_value."""
+    """Rows of ``/json``: region_id, year, gender, value (NaN when suppressed), abs_value, flags."""
     indicator = _check_indicator(indicator)
     if gender not in GENDERS:
         raise invalid("gender", gender, GENDERS)
@@ -89,13 +97,16 @@ def data(indicator: int, years: list[int], gender: str = "total") -> pd.DataFram
     df = df.rename(columns={"region": "region_id", "absValue": "abs_value"})
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
     df["abs_value"] = pd.to_numeric(df["abs_value"], errors="coerce").astype("float64")
+    # The row is there but its value is not: Sotkanet's way of suppressing a cell.
+    df["flags"] = df["value"].isna().map({True: value_flags.SUPPRESSED, False: ""}).astype(str)
     df.attrs["provenance"] = answer.provenance
     return df
 
 
 def data_by_level(indicator: int, years: list[int], level: str, gender: str = "total") -> pd.DataFrame:
     """Data rows joined to region codes of one level (kunta, hyvinvointialue, maakunta, koko_maa).
-    A data row whose region id is unknown to /regions is an error, not dropped."""
+    A level without rows in an asked year raises EmptyLevel naming indicator, level, category and years; regions
+    present with a null value stay missing (flagged "salattu"); a missing welfare region is an error."""
     allowed = {lvl for lvl, _ in CATEGORY_LEVEL.values()}
     if level not in allowed:
         raise invalid("level", level, allowed)
@@ -106,6 +117,15 @@ def data_by_level(indicator: int, years: list[int], level: str, gender: str = "t
     # Rows of other categories are not wanted; ids /regions does not know cannot be classified and are counted
     # (a complete live /regions knows them all). The level's own completeness is checked below and by the join.
     out.attrs["unclassified_region_ids"] = sorted(set(rows["region_id"]) - set(regs["region_id"]))
+    asked = sorted({int(y) for y in years})
+    empty = sorted(set(asked) - set(out["year"].astype(int)))
+    if empty:
+        in_empty = rows[rows["year"].astype(int).isin(empty)]
+        unknown = int((~in_empty["region_id"].isin(regs["region_id"])).sum())
+        raise EmptyLevel(
+            f"Sotkanet indicator {indicator}, level {level!r} (Sotkanet category {category}), years asked {asked}: "
+            f"the answer has no rows for this level in {empty}"
+            + (f" ({unknown} rows of those years have region ids /regions does not know)" if unknown else ""))
     if level == "hyvinvointialue":
         for year, got in out.groupby("year")["code"]:
             missing = sorted(WELFARE_REGION_CODES - set(got))

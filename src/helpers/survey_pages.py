@@ -11,7 +11,7 @@ from .geography import attribution as boundary_attribution
 from .geography import load_layer
 from .maps import add_source_note, category_map
 from .numbers import fmt_number, plotly_separators
-from .pages import figure_div, site_dir, write_page
+from .pages import figure, num, site_dir, table, write_page
 from .surveys import situation_2021, source_line, support_2020, surveys
 
 ANSWER_COLOURS = {"Kyllä": "#009E73", "Ei": "#D55E00", "En osaa sanoa": "#999999"}
@@ -78,10 +78,11 @@ def page_path() -> Path:
 
 def write_survey_page(year: int = 2025) -> Path:
     q = situation_2021()
-    rows = "".join(f"<tr><td>{r.text_fi}</td><td class='num'>{fmt_number(r.mean, 1)}</td></tr>" for r in q.itertuples())
-    body = ("<h1>Kyselyt järjestöjen alueellisesta tukirakenteesta (2020) ja tilannekuvasta (2021)</h1>"
-            + figure_div(support_chart()) + figure_div(membership_chart()) + figure_div(means_chart())
-            + f"<table><caption>Tilannekuvakysely 2021, keskiarvot</caption><tbody>{rows}</tbody></table>"
-            + figure_div(mentions_map(year))
-            + f"<p class='lahde'>{source_line('kysely_2020')}<br>{source_line('kysely_2021')}<br>{boundary_attribution(year)}</p>")
-    return write_page(page_path(), title="Kyselyt 2020 ja 2021", body_html=body, description="Tukirakennekysely 2020 ja tilannekuvakysely 2021", data_year="2020–2021")
+    context = {
+        "charts": [figure(support_chart()), figure(membership_chart()), figure(means_chart())],
+        "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1))] for r in q.itertuples()), caption="Tilannekuvakysely 2021, keskiarvot"),
+        "map": figure(mentions_map(year)),
+        "source_lines": [source_line("kysely_2020"), source_line("kysely_2021"), boundary_attribution(year)],
+    }
+    return write_page(page_path(), title="Kyselyt 2020 ja 2021", template="survey.html.j2", context=context,
+                      description="Tukirakennekysely 2020 ja tilannekuvakysely 2021", data_year="2020–2021")

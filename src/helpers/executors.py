@@ -1,0 +1,330 @@
+"""Where runs execute: the local process pool (default) or a Dask distributed cluster (``--dask ADDRESS``).
+
+Both run the same function, :func:`execute_in`, which executes one notebook in a staging folder and returns a
+:class:`RunOutcome` (error, attempts, duration, the files it made with their sha256, the inputs it read, its notices
+and per-phase timings). The refresh (``helpers.pipeline``) validates, publishes and writes the manifest from that
+outcome the same way for both:
+
+* local: the staging folder is ``outputs/.staging/RUN.*`` on the refresh's own disk; nothing is copied;
+* Dask: the staging folder is a temporary folder on the worker; the outcome carries it as a tarball
+  (``payload``), which the refresh unpacks into its own staging folder before publishing. The outputs folder need
+  not be shared with the workers.
+
+A Dask worker must have the same pinned environment and the registered kernel (see README, "Dask"). Runs change
+process-wide state (environment variables for the kernel, the stderr file descriptor), so one process executes one
+run at a time; give workers one thread (``--nthreads 1``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import socket
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config
+from .errors import ConfigError, UnsafePath
+from .notices import NOTICES_LOG_ENV, read_notices
+from .runs import Run, clip
+
+DASK_ENV = "SOTE_DASK_SCHEDULER"
+DASK_CONNECT_TIMEOUT_S = 10
+# Settings the refresh forwards to each run (a Dask worker has its own environment): the mirror decides the mode,
+# the cache folders where answers and layers are kept.
+FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV)
+EXECUTED = "executed.ipynb"
+KERNEL_LOG = "kernel.log"
+
+_ONE_RUN_PER_PROCESS = threading.Lock()
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run: the notebook as the refresh validated and fingerprinted it."""
+
+    run: Run
+    notebook_bytes: bytes
+    timeout: int
+    kernel: str
+    env: dict = field(default_factory=dict)  # name -> value, or None to unset
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced, the same structure from every executor."""
+
+    name: str
+    error: str = ""
+    attempts: int = 0
+    duration_s: float = 0.0
+    files: list = field(default_factory=list)  # [(path relative to outputs/, sha256)] of the staged outputs
+    rejected: str = ""  # why the staged outputs cannot be published (a symlink, a special file)
+    inputs: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)  # phase -> seconds
+    host: str = ""
+    payload: bytes | None = None  # tar of the staging folder when it is not on the refresh's disk
+
+
+def forwarded_env() -> dict:
+    return {k: os.environ.get(k) for k in FORWARDED_ENV}
+
+
+# --------------------------------------------------------------------------- one run (in a worker)
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _cell_timings(executed: Path) -> dict:
+    """Kernel start-up and cell time from papermill's metadata in the executed notebook."""
+    try:
+        nb = json.loads(executed.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    from datetime import datetime
+
+    def stamp(value):
+        try:
+            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+
+    meta = (nb.get("metadata") or {}).get("papermill") or {}
+    starts = [stamp(((c.get("metadata") or {}).get("papermill") or {}).get("start_time")) for c in nb.get("cells", [])]
+    starts = [s for s in starts if s]
+    durations = [((c.get("metadata") or {}).get("papermill") or {}).get("duration") for c in nb.get("cells", [])]
+    out = {"cells": round(sum(d for d in durations if isinstance(d, (int, float))), 3)}
+    begin = stamp(meta.get("start_time"))
+    if begin and starts:
+        out["kernel_start"] = round(min(starts) - begin, 3)
+    return out
+
+
+def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
+    """Execute one run into ``staging`` (outputs/, executed.ipynb, kernel.log, provenance and notices logs)."""
+    from .pipeline import execute_with_retries, staged_files
+
+    t0 = time.perf_counter()
+    staging = Path(staging)
+    run = task.run
+    with _ONE_RUN_PER_PROCESS:
+        notebook = run.notebook
+        try:
+            same = notebook.is_file() and notebook.read_bytes() == task.notebook_bytes
+        except OSError:
+            same = False
+        if not same:  # a worker without this checkout (or a changed file): run the bytes the refresh validated
+            notebook = staging / f".input.{run.notebook.name}"
+            notebook.write_bytes(task.notebook_bytes)
+        cwd = run.notebook.parent if run.notebook.parent.is_dir() else staging
+        for key, value in task.env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        os.environ[config.OUTPUTS_ENV] = str(staging / "outputs")
+        os.environ["SOTE_PROVENANCE_LOG"] = str(staging / "provenance.jsonl")
+        os.environ[NOTICES_LOG_ENV] = str(staging / "notices.jsonl")
+        if execute is None:
+            import papermill as pm
+
+            execute = pm.execute_notebook
+        t_ready = time.perf_counter()
+        # The kernel's own stderr (start-up warnings, crashes) goes to the run's log, not over the progress bar;
+        # restored afterwards, since a Dask worker process lives on.
+        saved_fd = os.dup(2)
+        saved_stderr = sys.stderr
+        try:
+            with open(staging / KERNEL_LOG, "ab") as log:
+                os.dup2(log.fileno(), 2)
+            sys.stderr = open(2, "w", closefd=False)
+            staged_run = Run(run.name, notebook, run.parameters, run.tags)
+            out = execute_with_retries(execute, staged_run, staging, task.timeout, task.kernel, cwd=cwd)
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            sys.stderr = saved_stderr
+        t_done = time.perf_counter()
+        outcome = RunOutcome(run.name, error=out["error"], attempts=out["attempts"], duration_s=out["duration_s"],
+                             host=socket.gethostname())
+        if not out["error"]:
+            try:
+                outcome.files = [(rel, _sha_file(path)) for path, rel in staged_files(staging / "outputs")]
+            except UnsafePath as exc:
+                outcome.rejected = str(exc)
+            except OSError as exc:
+                outcome.rejected = f"the staged outputs cannot be read ({exc.__class__.__name__}: {exc.strerror or exc})"
+        from .pipeline import _inputs_from_log
+
+        outcome.inputs = _inputs_from_log(staging / "provenance.jsonl")
+        outcome.notices = read_notices(staging / "notices.jsonl")
+        timings = {"prepare": round(t_ready - t0, 3), "papermill": round(t_done - t_ready, 3)}
+        timings.update(_cell_timings(staging / EXECUTED))
+        if "cells" in timings and "kernel_start" in timings:
+            # what papermill spends besides start-up and cells: reading, writing the executed notebook, shutdown
+            timings["notebook_io"] = round(max(0.0, timings["papermill"] - timings["cells"] - timings["kernel_start"]), 3)
+        timings["collect"] = round(time.perf_counter() - t_done, 3)
+        outcome.timings = timings
+        return outcome
+
+
+def execute_local(task: RunTask, staging: str) -> RunOutcome:
+    """Local pool: the staging folder is already on the refresh's disk."""
+    return execute_in(task, Path(staging))
+
+
+def _pack(staging: Path, files: list) -> bytes:
+    """Tar of what the refresh needs: the staged outputs (plain files only), the executed notebook, the kernel log."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as tar:
+        for rel, _sha in files:
+            tar.add(staging / "outputs" / rel, arcname=f"outputs/{rel}", recursive=False)
+        for name in (EXECUTED, KERNEL_LOG):
+            if (staging / name).is_file():
+                tar.add(staging / name, arcname=name, recursive=False)
+    return buffer.getvalue()
+
+
+def execute_remote(task: RunTask) -> RunOutcome:
+    """Dask task: run in a temporary folder on the worker, return the files as a tarball in the outcome."""
+    import shutil
+
+    staging = Path(tempfile.mkdtemp(prefix=f"sote-{task.run.name}."))
+    try:
+        outcome = execute_in(task, staging)
+        t0 = time.perf_counter()
+        outcome.payload = _pack(staging, outcome.files)
+        outcome.timings["pack"] = round(time.perf_counter() - t0, 3)
+        return outcome
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def unpack(payload: bytes, staging: Path) -> None:
+    """The worker's tarball into the refresh's staging folder: plain files and folders only, nothing outside it."""
+    with tarfile.open(fileobj=io.BytesIO(payload), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if not (member.isfile() or member.isdir()):
+                raise UnsafePath(f"the worker sent {clip(member.name, 120)}, which is not a plain file")
+        tar.extractall(staging, filter="data")
+
+
+# --------------------------------------------------------------------------- executors
+
+
+class LocalExecutor:
+    """A pool of worker processes on this machine (spawned; they stop with their kernels when the refresh dies)."""
+
+    name = "local"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = None
+
+    def start(self, pending: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        from .pipeline import _worker_init
+
+        self.pool = ProcessPoolExecutor(max_workers=max(1, min(self.workers, pending)), mp_context=get_context("spawn"),
+                                        initializer=_worker_init, initargs=(os.getpid(),))
+
+    def submit(self, task: RunTask, staging: Path):
+        return self.pool.submit(execute_local, task, str(staging))
+
+    def completed(self, futures):
+        from concurrent.futures import as_completed
+
+        return as_completed(futures)
+
+    def stop(self, graceful: bool) -> None:
+        if self.pool is not None:
+            from .pipeline import _stop_pool
+
+            _stop_pool(self.pool, graceful)
+
+
+class DaskExecutor:
+    """Runs as tasks on a Dask distributed scheduler (LocalCluster, dask-jobqueue, Kubernetes, ...)."""
+
+    name = "dask"
+
+    def __init__(self, address: str, connect_timeout: float = DASK_CONNECT_TIMEOUT_S):
+        self.address = address
+        self.connect_timeout = connect_timeout
+        self.client = None
+        self.workers = 0
+        self._futures: list = []
+
+    def connect(self) -> None:
+        """Before the lock and any run: a clear message if distributed is missing or the scheduler is unreachable."""
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigError(f"--dask {clip(self.address, 120)}: the Dask extra is not installed; install it with "
+                              f"{sys.executable} -m pip install -e '.[dask]' (or leave --dask out for the local pool)") from None
+        try:
+            self.client = Client(self.address, timeout=self.connect_timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            raise ConfigError(f"--dask {clip(self.address, 120)}: cannot reach the Dask scheduler within {self.connect_timeout:g} s "
+                              f"({clip(exc, 200)}); allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
+        self.workers = len(self.client.scheduler_info().get("workers", {}))
+
+    def start(self, pending: int) -> None:
+        if self.client is None:
+            self.connect()
+
+    def submit(self, task: RunTask, staging: Path):
+        # pure=False: a run is executed afresh each time (its inputs may have changed upstream)
+        future = self.client.submit(execute_remote, task, key=f"sote-run-{task.run.name}-{os.urandom(4).hex()}", pure=False)
+        self._futures.append(future)
+        return future
+
+    def completed(self, futures):
+        from distributed import as_completed
+
+        return as_completed(list(futures), loop=self.client.loop)
+
+    def stop(self, graceful: bool) -> None:
+        if self.client is None:
+            return
+        try:
+            if not graceful:
+                # Tasks not started are dropped; a run already executing on a worker finishes there, its result is
+                # discarded and its temporary folder removed on the worker.
+                self.client.cancel(self._futures, force=True)
+        except Exception:  # noqa: BLE001 - stopping must not hide why the refresh stopped
+            pass
+        finally:
+            try:
+                self.client.close(timeout=5)
+            except Exception:  # noqa: BLE001
+                pass
+            self.client = None
+
+
+def make_executor(workers: int, dask: str | None):
+    """The executor for a refresh: Dask when an address is given (argument or SOTE_DASK_SCHEDULER), else local."""
+    address = dask if dask is not None else os.environ.get(DASK_ENV)
+    if address is None:
+        return LocalExecutor(workers)
+    if not str(address).strip():
+        raise ConfigError(f"--dask '' is not allowed; allowed: a scheduler address like tcp://127.0.0.1:8786 "
+                          f"(unset {DASK_ENV} / leave --dask out for the local pool)")
+    return DaskExecutor(str(address).strip())
