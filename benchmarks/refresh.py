@@ -1,9 +1,11 @@
-"""Refresh job benchmark: cold full refresh, warm refresh (every run skipped), one empty notebook under papermill with
-the same kernel, and the ratio of the full refresh to (runs x empty-notebook time / workers) - how much of a refresh is
-real work beyond starting kernels.
+"""Refresh job benchmark: for each executor (the local pool, then a Dask LocalCluster on 127.0.0.1) a cold full
+refresh and a warm one (every run skipped); one empty notebook under papermill with the same kernel; the ratio of the
+cold refresh to (runs x empty-notebook time / workers) - how much of a refresh is real work beyond starting kernels;
+and where a run's time goes (mean per phase over the cold local refresh's runs).
 
-Usage: python benchmarks/refresh.py --mirror ../shared/mirror [--workers N]
-Everything goes to temporary folders (cache, geodata, outputs); the project's outputs/ is not touched.
+Usage: python benchmarks/refresh.py --mirror ../shared/mirror [--workers N] [--executors local,dask]
+Everything goes to temporary folders (cache, geodata, outputs; fresh ones per executor); the project's outputs/ is
+not touched.
 """
 
 from __future__ import annotations
@@ -19,25 +21,31 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--mirror", help="offline mirror folder (as ./run refresh --mirror)")
 parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
 parser.add_argument("--repeat-empty", type=int, default=3)
+parser.add_argument("--executors", default="local,dask", help="comma-separated: local, dask")
+parser.add_argument("--only", action="append", help="run names (shell patterns), as ./run refresh --only")
+parser.add_argument("--no-index", action="store_true", help="leave out the site index (written once per refresh)")
 args = parser.parse_args()
 
 work = Path(tempfile.mkdtemp(prefix="refresh-bench-"))
-os.environ["SOTE_CACHE_DIR"] = str(work / "cache")
-os.environ["SOTE_GEODATA_DIR"] = str(work / "geodata")
-os.environ["SOTE_OUTPUTS_DIR"] = str(work / "outputs")
 
 from helpers import config  # noqa: E402
 
 if args.mirror:
     config.set_mirror(args.mirror)
 
-import nbformat  # noqa: E402
-import papermill as pm  # noqa: E402
-
 from helpers.pipeline import refresh, summary  # noqa: E402
+
+# phases of a run, in the order they happen (seconds, from the run's outcome and the publish step)
+PHASES = (("prepare", "worker: set up the run (before papermill)"), ("kernel_start", "kernel start-up (papermill start to first cell)"),
+          ("cells", "cells: imports, reading inputs, figures, writing pages"), ("notebook_io", "papermill besides cells (read, write executed notebook, shutdown)"),
+          ("collect", "worker: list and hash the staged files"), ("pack", "worker: tarball for the client (Dask)"),
+          ("publish", "refresh: unpack, publish, keep logs"))
 
 
 def empty_notebook_seconds() -> float:
+    import nbformat
+    import papermill as pm
+
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": config.KERNEL_NAME, "display_name": config.KERNEL_DISPLAY_NAME, "language": "python"}
     cell = nbformat.v4.new_code_cell("x = 1")
@@ -54,17 +62,49 @@ def empty_notebook_seconds() -> float:
     return statistics.median(times)
 
 
+def one_executor(name: str, dask: str | None):
+    folder = work / name
+    os.environ["SOTE_CACHE_DIR"] = str(folder / "cache")
+    os.environ["SOTE_GEODATA_DIR"] = str(folder / "geodata")
+    outputs = folder / "outputs"
+    cold = refresh(outputs=outputs, workers=args.workers, progress=False, dask=dask, only=args.only, build_index=not args.no_index)
+    print(f"[{name}] {summary(cold)}")
+    warm = refresh(outputs=outputs, workers=args.workers, progress=False, dask=dask, only=args.only, build_index=not args.no_index)
+    return cold, warm
+
+
+def phase_table(report) -> None:
+    ran = [r for r in report.results if r.status != "skipped" and r.timings]
+    if not ran:
+        return
+    print(f"where a run's time goes (mean over {len(ran)} runs, seconds):")
+    for key, label in PHASES:
+        values = [r.timings.get(key, 0.0) for r in ran]
+        print(f"  {key:13s} {statistics.mean(values):6.2f}   {label}")
+    print(f"  {'run total':13s} {statistics.mean(r.duration_s for r in ran):6.2f}   papermill incl. retries (manifest duration_s)")
+
+
 if __name__ == "__main__":
     empty = empty_notebook_seconds()
-    cold = refresh(workers=args.workers, progress=False)
-    print(summary(cold))
-    warm = refresh(workers=args.workers, progress=False)
-    runs = len(cold.results)
-    floor = runs * empty / args.workers
-    print(f"runs: {runs}, workers: {args.workers}, cores: {os.cpu_count()}")
-    print(f"cold full refresh:          {cold.wall_s:7.1f} s  ({cold.counts()['ok']} ran, {cold.counts()['failed']} failed)")
-    print(f"warm refresh (all skipped): {warm.wall_s:7.1f} s  ({warm.counts()['skipped']} skipped)")
-    print(f"empty notebook (papermill): {empty:7.2f} s  (median of {args.repeat_empty})")
-    print(f"runs x empty / workers:     {floor:7.1f} s")
-    print(f"ratio full / that:          {cold.wall_s / floor:7.2f}")
+    rows = []
+    cluster = None
+    for name in [e.strip() for e in args.executors.split(",") if e.strip()]:
+        address = None
+        if name == "dask":
+            from distributed import LocalCluster
+
+            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+            address = cluster.scheduler_address
+        cold, warm = one_executor(name, address)
+        rows.append((name, cold, warm))
+        phase_table(cold)
+    if cluster is not None:
+        cluster.close()
+    print(f"workers: {args.workers}, cores: {os.cpu_count()}; empty notebook (papermill): {empty:.2f} s (median of {args.repeat_empty})")
+    for name, cold, warm in rows:
+        runs = len(cold.results)
+        floor = runs * empty / args.workers
+        print(f"[{name:5s}] runs {runs}: cold {cold.wall_s:6.1f} s ({cold.counts()['ok']} ran, {cold.counts()['failed']} failed), "
+              f"warm {warm.wall_s:5.2f} s ({warm.counts()['skipped']} skipped); runs x empty / workers {floor:5.1f} s; "
+              f"ratio cold / that {cold.wall_s / floor:5.2f} (target <= 2.0), warm target <= 2 s")
     print(f"(work folder: {work})")

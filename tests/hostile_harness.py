@@ -159,6 +159,7 @@ class HostileCase:
         self._before: dict[str, dict[str, str]] | None = None
         self._survivors: dict[Path, bytes] = {}
         self._immutable: list[Path] = []
+        self._children_before: set[int] = set()
 
     # ---------------------------------------------------------------- set-up
 
@@ -230,6 +231,8 @@ class HostileCase:
 
     def snapshot(self) -> None:
         strict = os.environ.get("HOSTILE_STRICT") == "1"
+        # Children the test process had before this case (a browser driver, a cluster of another test) are not its.
+        self._children_before = set(child_processes())
         self._before = {
             "repository": tree_snapshot(REPO, skip_busy=not strict),
             "sentinel": tree_snapshot(self.sentinel),
@@ -269,7 +272,8 @@ class HostileCase:
         """Processes of this case still alive after ``wait_s`` (they are killed, and reported)."""
         deadline = time.monotonic() + wait_s
         while True:
-            left = sorted(set(processes_with_marker(self.marker)) | set(child_processes()))
+            new_children = set(child_processes()) - self._children_before if self._before is not None else set()
+            left = sorted(set(processes_with_marker(self.marker)) | new_children)
             if not left or time.monotonic() > deadline:
                 break
             time.sleep(0.1)

@@ -111,10 +111,19 @@ def test_figure_travels_as_json_with_the_same_traces_layout_and_config():
     fig = choropleth(layer, values, title="t", unit="%", year=2024, attribution="Lähde: Tilastokeskus<br>CC BY 4.0")
     fragment = str(figure_div(fig))
     spec = _figure_block(fragment)
-    assert spec["data"] == json.loads(fig.to_json())["data"] and spec["layout"] == json.loads(fig.to_json())["layout"]
-    assert spec["config"] == {**PLOTLY_CONFIG, "responsive": True}
+    drawn = json.loads(fig.to_json())["layout"]
+    assert spec["data"] == json.loads(fig.to_json())["data"]
+    # On the page the title and the source note are HTML around the plot (they wrap and never meet the toolbar);
+    # the rest of the layout is as plotly made it, with a top margin the hover toolbar fits in.
+    assert "title" not in spec["layout"] and not [a for a in spec["layout"].get("annotations", []) if a.get("name") == "lahde"]
+    assert {k: v for k, v in spec["layout"].items() if k not in ("margin", "height", "annotations")} == \
+        {k: v for k, v in drawn.items() if k not in ("margin", "height", "annotations", "title")}
+    assert spec["layout"]["margin"]["t"] == 32 and spec["layout"]["height"] == 720 - 60
+    assert "<figcaption class='kuvion-otsikko'>t</figcaption>" in fragment
+    assert "<p class='lahde'>Lähde: Tilastokeskus<br>CC BY 4.0</p>" in fragment
+    assert spec["config"] == {**PLOTLY_CONFIG, "responsive": True} and spec["config"]["displayModeBar"] == "hover"
     assert "</script><script>" not in fragment and "<b>" not in fragment and "\\u003c/script\\u003e" in fragment
-    assert 'style="height:720px; width:100%;"' in fragment  # the slot is sized like to_html sized it
+    assert 'style="height:660px; width:100%;"' in fragment  # the slot is the plot's height
     assert "Plotly.newPlot" not in fragment  # no inline script: assets/site.js draws it
 
 
@@ -169,13 +178,15 @@ def test_page_escapes_text_carries_the_policy_and_no_inline_script(tmp_path):
     assert policy == CONTENT_SECURITY_POLICY and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
     assert "unsafe-eval" not in policy and "http" not in policy
     assert read_page_meta(page) == {"title": title, "description": "kuvaus <b>", "data_year": "2024"}
-    assert "plotly.min.js" not in html and not (site / "assets").exists()  # a page without figures loads no scripts
+    # a page without figures loads the stylesheet and the site script, not plotly.js
+    assert "plotly" not in html and '<script src="../assets/site.js" defer></script>' in html
+    assert '<link rel="stylesheet" href="../assets/site.css">' in html and (site / "assets" / "site.css").is_file()
     layer, values = _welfare_values()
     page = write_page(site / "kartta.html", title="Kartta", template="page.html.j2",
                       context={"heading": "Kartta", "fig": figure(choropleth(layer, values, title="t", unit="%", year=2024, attribution="x"))},
                       site=site)
     html = page.read_text(encoding="utf-8")
-    assert '<script src="assets/site.js" defer></script>\n<script src="assets/plotly.min.js"></script>' in html
+    assert '<script src="assets/site.js" defer></script>\n<script src="assets/plotly-sote.min.js"></script>' in html
     assert (site / SITE_SCRIPT).read_text(encoding="utf-8").startswith("/* Sote-järjestökartat")
     scripts = re.findall(r"<script[^>]*>", html)
     assert all(" src=" in s or 'type="application/json"' in s for s in scripts), scripts

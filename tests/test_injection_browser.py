@@ -49,9 +49,14 @@ EXPECTED = {
                                                                    payload("ind-osuus_65")],
     "kyselyt/kyselyt_2020_2021.html": [payload("kysymys"), payload("kysely-lahde")],
     "alueet/90.html": [BOUNDARY_PAYLOAD, payload("yhteistyoalue"), payload("erva2020"), payload("ind-vaesto"), payload("malli"),
-                       payload("yksikko")],
-    "index.html": [BOUNDARY_PAYLOAD, payload("ind-vaesto")],
+                       payload("yksikko"), payload("malli-lahde")],
+    "mallit/index.html": [BOUNDARY_PAYLOAD, payload("malli"), payload("yksikko"), payload("malli-lahde")],
+    "indikaattorit/index.html": [payload("ind-vaesto")],
+    "alueet/index.html": [BOUNDARY_PAYLOAD],
+    "index.html": [],
 }
+# The model view shows the models the URL names (the rest is hidden): the poisoned model must be among them.
+HASH = {"mallit/index.html": "#malli_18_1,rakenne_2021"}
 WRITE_PAGES = """
 from helpers.boundary_maps import write_boundary_page
 from helpers.indicator_pages import write_indicator_page
@@ -98,6 +103,11 @@ def poison(work: Path) -> dict[str, str]:
     [uusimaa] = [u for u in model["units"] if u["code"] == "uusimaa"]
     uusimaa["name"]["fi"] = payload("yksikko")
     model_file.write_text(yaml.safe_dump(model, allow_unicode=True), encoding="utf-8")
+    # pages cite a model's document from data/lahteet.csv (by the model's source ref)
+    cited = pd.read_csv(data / "lahteet.csv", dtype=str, keep_default_na=False, comment="#")
+    cited.loc[cited["key"] == model["source"]["ref"], "title"] = payload("malli-lahde")
+    cited.loc[cited["key"] == surveys["kysely_2020"]["source"]["ref"], "title"] = payload("kysely-lahde")
+    cited.to_csv(data / "lahteet.csv", index=False)
 
     mirror = work / "mirror"
     shutil.copytree(FIXTURE_MIRROR, mirror)
@@ -132,7 +142,9 @@ def poisoned_site(tmp_path_factory, chromium) -> Path:
     done = subprocess.run([sys.executable, "-c", WRITE_PAGES], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     site = work / "outputs" / "site"
-    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")) == sorted(EXPECTED)
+    written = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
+    assert set(EXPECTED) <= written
+    assert {f"{lang}/{rel}" for rel in EXPECTED if "__" not in rel for lang in ("sv", "en")} <= written  # every language
     return site
 
 
@@ -201,7 +213,8 @@ def problems_of(rel: str, seen: dict) -> list[str]:
         out.append(f"requests left the machine: {seen['outside']}")
     if seen["images"]:
         out.append(f"image elements on the page: {seen['images']}")
-    wanted = {"type:application/json"} | ({"src:../assets/plotly.min.js", "src:../assets/site.js"} if seen["blocks"] else set())
+    prefix = "../" * rel.count("/")
+    wanted = {"type:application/json", f"src:{prefix}assets/site.js"} | ({f"src:{prefix}assets/plotly-sote.min.js"} if seen["blocks"] else set())
     if set(seen["scripts"]) - wanted:
         out.append(f"unexpected scripts: {sorted(set(seen['scripts']) - wanted)}")
     if seen["plots"] != seen["blocks"]:
@@ -220,9 +233,9 @@ def test_injected_markup_is_text_and_never_runs(poisoned_site, server, chromium,
     problems = []
     for rel in EXPECTED:
         if mode == "file":
-            seen = visit(chromium, (poisoned_site / rel).as_uri(), ("file:", "data:"))
+            seen = visit(chromium, (poisoned_site / rel).as_uri() + HASH.get(rel, ""), ("file:", "data:"))
         else:
-            seen = visit(chromium, server + rel, (server, "data:"))
+            seen = visit(chromium, server + rel + HASH.get(rel, ""), (server, "data:"))
         problems += problems_of(rel, seen)
     assert not problems, "\n".join(problems)
 

@@ -47,25 +47,47 @@ def make_boundary_map(level: str, year: int, *, mainland: bool = False, lang: st
 PNG_LINK = {"fi": "Kartta kuvana (PNG) esityksiin ja raportteihin", "sv": "Kartan som bild (PNG)", "en": "Map as an image (PNG)"}
 
 
+TABLE_HEAD = {"fi": ["Koodi", "Nimi", "Kuntia"], "sv": ["Kod", "Namn", "Kommuner"], "en": ["Code", "Name", "Municipalities"]}
+DESCRIPTION = {"fi": "{h}: rajat kartalla", "sv": "{h}: gränserna på kartan", "en": "{h}: boundaries on the map"}
+
+
 def write_boundary_page(level: str, year: int, *, mainland: bool = False, lang: str = "fi", extra_html: str = "",
-                        png: bool = False) -> Path:
-    """Write the page; with ``png=True`` also a static PNG of the map beside it (kaleido + chromium), linked.
+                        png: bool = False, langs=("fi", "sv", "en")) -> Path:
+    """Write the page in every language of ``langs`` (the path in ``lang`` is returned); with ``png=True`` also a
+    static PNG of the map beside the page in ``lang`` (kaleido + chromium), linked from every language.
     ``extra_html`` goes in as markup only when it is ``markupsafe.Markup`` (trusted), else it is shown as text."""
+    written, png_path = {}, None
+    for one in dict.fromkeys([lang, *langs]):
+        written[one], png_path = _write_boundary_page(level, year, mainland=mainland, lang=one, extra_html=extra_html,
+                                                      png=png and one == lang, png_path=png_path)
+    return written[lang]
+
+
+def _write_boundary_page(level, year, *, mainland, lang, extra_html, png, png_path):
+    from .downloads import table_files
+    from .pages import _href, lang_root
+
     layer, fig = make_boundary_map(level, year, mainland=mainland, lang=lang)
-    path = page_path(level, year, mainland)
-    png_name = ""
+    path = lang_root(site_dir(), lang) / page_path(level, year, mainland).relative_to(site_dir())
+    png_name = _href(png_path, path) if png_path else ""
     if png:
         from .export import write_png
 
         image = write_png(fig, path.with_suffix(".png"))
         if image is not None:  # None: no browser, skipped with a notice
-            png_name = image.name
+            png_name, png_path = image.name, image
     heading = f"{LEVEL_TITLES[lang][level]} {year}"
-    rows = [[str(r.code), str(getattr(r, f"name_{lang}")), num(r.municipalities)] for r in layer.itertuples()]
+    head = TABLE_HEAD[lang]
+    rows = [[str(r.code), str(getattr(r, f"name_{lang}") or r.name_fi), num(r.municipalities)] for r in layer.itertuples()]
+    import pandas as pd
+
+    df = pd.DataFrame({head[0]: [r[0] for r in rows], head[1]: [r[1] for r in rows], head[2]: [int(m) for m in layer["municipalities"]]})
+    downloads = table_files(df, page=path, name="alueet", title=heading, sources=[attribution(year, lang)],
+                            licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", lang=lang)
     context = {
         "heading": heading, "map": figure(fig), "source_lines": [attribution(year, lang)],
         "png_name": png_name, "png_label": PNG_LINK[lang], "extra_html": extra_html,
-        "regions": table(rows, caption=heading, header=["Koodi", "Nimi", "Kuntia"]),
+        "regions": table(rows, caption=heading, header=head, downloads=downloads),
     }
     return write_page(path, title=heading, template="boundary.html.j2", context=context, lang=lang,
-                      description=f"{heading}: rajat kartalla")
+                      description=DESCRIPTION[lang].format(h=heading)), png_path

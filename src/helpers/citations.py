@@ -67,6 +67,12 @@ def cite(key: str, *, url: bool = True) -> str:
     return f"{text} {row['url']}" if url and row["url"] else text
 
 
+def short_cite(key: str) -> str:
+    """Short form for figure notes, where a line must fit the figure: ``Publisher: Title, 13.2.2020``."""
+    row = sources().loc[check_key(key)]
+    return f"{row['publisher']}: {row['title']}, {format_date(row['date'])}"
+
+
 def source_line(keys, lang: str = "fi") -> str:
     """``Lähde: …`` / ``Lähteet``-style line for one or more keys, in the page's language."""
     keys = [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))

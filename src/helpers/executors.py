@@ -257,7 +257,8 @@ class LocalExecutor:
         if self.pool is not None:
             from .pipeline import _stop_pool
 
-            _stop_pool(self.pool, graceful)
+            pool, self.pool = self.pool, None
+            _stop_pool(pool, graceful)
 
 
 class DaskExecutor:

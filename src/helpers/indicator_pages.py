@@ -35,8 +35,13 @@ def source_line(table: pd.DataFrame, division_year: int, lang: str = "fi") -> st
 
 
 def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year: int, lang: str = "fi",
-                    scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None):
-    """(map, bars, table data for the ``table`` macro) for one year of a tidy indicator table."""
+                    scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None,
+                    bins: list[float] | None = None):
+    """(map, bars, table data for the ``table`` macro) for one year of a tidy indicator table.
+    ``scheme='fixed'`` needs ``bins`` (increasing upper bounds)."""
+    from .classify import check_scheme
+
+    bins = check_scheme(scheme, bins)
     row = catalogue().set_index("indicator_id").loc[table["indicator_id"].iloc[0]]
     one = table[table["year"] == year]
     if one.empty:
@@ -47,7 +52,7 @@ def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year
     layer = grouping_layer(level, division_year)
     note = source_line(one, division_year, lang)
     fig_map = choropleth(layer, one, title=f"{name} {year}", unit=unit, year=year, attribution=note, lang=lang,
-                         scheme=scheme, k=k, decimals=dec, show_aland=show_aland, level=level)
+                         scheme=scheme, k=k, bins=bins, decimals=dec, show_aland=show_aland, level=level)
     shown = one if show_aland else one[one["area_code"].isin(set(fig_map_codes(fig_map)))]
     bars = ranked_bars(shown, name_col=f"area_name_{lang}", title=name, unit=unit, year=year, attribution=note,
                        lang=lang, decimals=dec, highlight=highlight)
@@ -56,10 +61,11 @@ def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year
 
 
 def indicator_figures(table: pd.DataFrame, year: int, *, level: str, division_year: int, lang: str = "fi",
-                      scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None):
+                      scheme: str = "quantiles", k: int = 5, show_aland: bool = True, highlight: str | None = None,
+                      bins: list[float] | None = None):
     """(map, bars, table_html) for one year of a tidy indicator table."""
     fig_map, bars, values = indicator_parts(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme, k=k,
-                                            show_aland=show_aland, highlight=highlight)
+                                            show_aland=show_aland, highlight=highlight, bins=bins)
     return fig_map, bars, render("value_table.html.j2", t=values)
 
 
@@ -71,11 +77,31 @@ def page_path(indicator_id: str, level: str, year: int) -> Path:
     return site_dir() / "indikaattorit" / f"{indicator_id}_{level}_{year}.html"
 
 
+LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
+
+
 def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvointialue", division_year: int = 2025,
-                         years=None, lang: str = "fi", scheme: str = "quantiles", show_aland: bool = True) -> Path:
-    """Fetch, draw and write one indicator page; returns its path."""
+                         years=None, lang: str = "fi", scheme: str = "quantiles", show_aland: bool = True,
+                         langs=("fi", "sv", "en"), bins: list[float] | None = None) -> Path:
+    """Fetch, draw and write one indicator page in every language of ``langs``; returns the path in ``lang``."""
+    from .classify import check_scheme
+
+    check_scheme(scheme, bins)  # before any download
     table = indicator_table(indicator_id, years or [year], level=level, division_year=division_year)
-    fig_map, bars, values = indicator_parts(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme, show_aland=show_aland)
+    written = {}
+    for one in dict.fromkeys([lang, *langs]):
+        written[one] = _write_indicator_page(table, indicator_id, year, level=level, division_year=division_year, lang=one,
+                                             scheme=scheme, show_aland=show_aland, bins=bins)
+    return written[lang]
+
+
+def _write_indicator_page(table, indicator_id: str, year: int, *, level: str, division_year: int, lang: str, scheme: str,
+                          show_aland: bool, bins: list[float] | None = None) -> Path:
+    from .downloads import table_files
+    from .pages import _href, lang_root, link
+
+    fig_map, bars, values = indicator_parts(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme,
+                                            show_aland=show_aland, bins=bins)
     row = catalogue().set_index("indicator_id").loc[indicator_id]
     missing = int(table.loc[table["year"] == year, "value"].isna().sum())
     from .boundary_maps import LEVEL_TITLES
@@ -83,10 +109,29 @@ def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvoi
     level_label = LEVEL_TITLES[lang].get(level, level)
     title = f"{row[f'name_{lang}']} {year}" + ("" if level == "hyvinvointialue" else f" – {level_label}")
     notes = row["notes"] if isinstance(row["notes"], str) else ""
+    path = lang_root(site_dir(), lang) / "indikaattorit" / f"{indicator_id}_{level}_{year}.html"
+    # The numbers of the map, the bars and the table as a CSV (the table's columns, its rounding) and metadata.
+    shown = table[table["year"] == year].sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
+    if not show_aland:
+        shown = shown[shown["area_code"].isin(set(fig_map_codes(fig_map)))].reset_index(drop=True)
+    head = values["header"]
+    ranks = [str(i + 1) if v == v else "" for i, v in enumerate(shown["value"])]
+    dec = decimals_for(row["unit"])
+    frame = pd.DataFrame({head[0]: pd.array([int(r) if r else None for r in ranks], dtype="Int64"), head[1]: shown[f"area_name_{lang}"].astype(str),
+                          head[2]: shown["value"].round(dec), "unit": row["unit"], "year": year, "area_code": shown["area_code"].astype(str)})
+    if "flags" in shown.columns:
+        frame["flags"] = shown["flags"]
+    frame.attrs = dict(table.attrs)
+    values["downloads"] = table_files(frame, page=path, name="arvot", title=title, sources=source_lines(table, division_year, lang),
+                                      licence=LICENCE, decimals={head[2]: dec}, units={head[2]: row["unit"]}, lang=lang)
+    if level == "hyvinvointialue":  # area names link to the region profiles
+        for r, code in zip(values["rows"], frame["area_code"]):
+            target = lang_root(site_dir(), lang) / "alueet" / f"{code}.html"
+            r[1] = link(r[1], _href(target, path))
     context = {
         "heading": f"{row[f'name_{lang}']} {year}", "missing_note": MISSING_NOTE[lang].format(n=missing) if missing else "",
         "map": figure(fig_map), "bars": figure(bars), "values": values, "map_alt": NOSCRIPT_NOTE[lang],
         "source_lines": source_lines(table, division_year, lang), "notes": notes,
     }
-    return write_page(page_path(indicator_id, level, year), title=title, template="indicator.html.j2", context=context, lang=lang,
+    return write_page(path, title=title, template="indicator.html.j2", context=context, lang=lang,
                       description=f"{row['name_fi']}: {LEVEL_TITLES['fi'].get(level, level).lower()}, {year}", data_year=year)

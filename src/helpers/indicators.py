@@ -102,7 +102,11 @@ def check_request(indicator_id: str, years, level: str, division_year: int, mapp
         allowed = [division_year]
     bad = [y for y in year_list if y not in allowed]
     if bad:
-        raise invalid("years", bad if len(bad) > 1 else bad[0], f"{allowed[0]}–{allowed[-1]}" if len(allowed) > 1 else allowed)
+        # Name the indicator and the source that limit the years, so a researcher knows where the limit comes from.
+        limit = ("the division year (a count or area of the regional division itself)" if indicator_id in ("kuntien_lkm", "pinta_ala")
+                 else f"the years {row['source']} ({row['table_or_id']}) publishes")
+        err = invalid("years", bad if len(bad) > 1 else bad[0], f"{allowed[0]}–{allowed[-1]}" if len(allowed) > 1 else allowed)
+        raise InvalidParameter(f"{err} for indicator {indicator_id}: {limit}")
     if indicator_id == "vaesto_muutos" and len(year_list) < 2:
         raise invalid("years", years, "at least two years (the change is from the first to the last)")
     if level == "custom":
@@ -264,7 +268,17 @@ def _mapping(level: str, division_year: int, base_level: str, custom: pd.Series 
 
 def indicator_table(indicator_id: str, years, *, level: str = "hyvinvointialue", division_year: int = 2025,
                     mapping: pd.Series | None = None) -> pd.DataFrame:
-    """The tidy, validated table of one indicator (see module docstring). ``attrs``: provenance (list), missing (int)."""
+    """The tidy, validated table of one indicator (see module docstring). ``attrs``: provenance (list), missing (int).
+
+    Every argument is checked before any download; a mistake names the value and what is allowed.
+
+    >>> t = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue", division_year=2025)
+    >>> int(t.loc[(t["area_code"] == "90") & (t["year"] == 2024), "value"].item())  # Helsinki 31.12.2024, StatFin 11re
+    684018
+    >>> indicator_table("vaesto", [1850])
+    Traceback (most recent call last):
+    helpers.errors.InvalidParameter: years=1850 is not allowed; allowed: 1972–2025 for indicator vaesto: the years Tilastokeskus (StatFin) (11re) publishes
+    """
     year_list = check_request(indicator_id, years, level, division_year, mapping)
     row = _row(indicator_id)
     base_level = row["base_level"]

@@ -23,6 +23,8 @@ PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
     "locale": "fi",
+    "displayModeBar": "hover",  # the toolbar only on hover, in the plot's empty top margin (pages.figure)
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
 }
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 QUALITATIVE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999", "#000000"]
@@ -85,8 +87,9 @@ def add_source_note(fig: go.Figure, text: str, *, anchor: str = "left") -> go.Fi
     """The source and licence line, drawn inside the figure so it travels with every export.
     ``anchor='right'`` suits charts whose plot area starts after wide category labels."""
     x = 0 if anchor == "left" else 1
+    # Named, so that a page lifts it out of the plot into a paragraph below (pages.figure); an export keeps it.
     fig.add_annotation(text=text, xref="paper", yref="paper", x=x, y=-0.06, showarrow=False, xanchor=anchor, yanchor="top",
-                       font=dict(size=10, color="#444"), align=anchor)
+                       font=dict(size=10, color="#444"), align=anchor, name="lahde")
     return fig
 
 

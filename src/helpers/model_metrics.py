@@ -2,7 +2,7 @@
 
 Staffing (regional person-years, htv): a model's own figures where its source gives them (18+1: 18 + 2 htv,
 seed 000). Where the source gives none (5+1, 2021 build), the comparison uses one of two conventions, both anchored
-on the 18+1 proposal (seeds/000_40c8c2f453133c56.txt):
+on the 18+1 proposal (Sotunet to STEA, 13.2.2020):
 * ``sama_per_yksikko``: the same per unit as 18+1 — 1 regional htv per unit, 2 htv coordination;
 * ``sama_kokonaismaara``: the same total as 18+1 — 20 htv: 2 coordination, 18 regional shared by population.
 Järjestö 2.0 (htv not in the sources) stays unknown under both. A third convention, ``lahteen_mukaan`` (as in
@@ -50,6 +50,15 @@ OWN_STAFFING_LABELS = {"fi": "mallin oma henkilöstö lähteen mukaan", "sv": "m
 HEADCOUNT_LABELS = {"fi": "henkilömäärät lähteen mukaan (ei henkilötyövuosia)", "sv": "antal personer enligt källan (inte årsverken)", "en": "headcounts as in the source (not person-years)"}
 UNKNOWN_LABELS = {"fi": "henkilötyövuodet eivät ole tiedossa", "sv": "årsverkena är inte kända", "en": "person-years not known"}
 POPULATION_YEAR = 2024
+
+
+def model_citation(model: Model) -> str:
+    """The model's source document (data/lahteet.csv) in a short form; a computed model names how it was computed."""
+    if model.source.ref:
+        from .citations import short_cite
+
+        return short_cite(model.source.ref)
+    return model.source.citation
 
 
 def check_staffing(staffing: str) -> str:
@@ -208,7 +217,7 @@ def model_summary(model: str | Model, year: int, staffing: str = "sama_per_yksik
         "welfare_regions_split": split, "max_distance_km": float(units["max_distance_km"].max()),
         "survey_question": model.survey_question, "survey_yes_pct": support["kylla"] if support else None,
         "survey_no_pct": support["ei"] if support else None, "survey_dont_know_pct": support["eos"] if support else None,
-        "source": f"{model.source.citation} ({model.source.date}; seed {model.source.seed})",
+        "source": model_citation(model),
     }
 
 

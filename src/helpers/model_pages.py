@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from .citations import cite
 from .errors import invalid
 from .geography import attribution as boundary_attribution
 from .indicators import catalogue, indicator_table
@@ -33,21 +34,39 @@ def check_models(models) -> list[str]:
     return list(models)
 
 
-def model_source_lines(model) -> list[str]:
+MODEL_WORD = {"fi": "Malli", "sv": "Modell", "en": "Model"}
+
+
+def model_citation(model) -> str:
+    """The document behind a model, cited from data/lahteet.csv (publisher, title, date; never a file name)."""
     m = load_model(model)
-    return [f"Malli: {m.source.citation}", f"({m.source.date}; seed {m.source.seed})"]
+    return cite(m.source.ref, url=False) if m.source.ref else f"{m.source.citation}, {m.source.date}"
 
 
-def model_source(model) -> str:
+def model_source_lines(model, lang: str = "fi") -> list[str]:
+    return [f"{MODEL_WORD[lang]}: {model_citation(model)}"]
+
+
+def model_source(model, lang: str = "fi") -> str:
     """The model's source as one line for a figure's source note (plotly breaks lines at <br>)."""
-    return "<br>".join(model_source_lines(model))
+    return "<br>".join(model_source_lines(model, lang))
+
+
+UNITS_WORD = {"fi": "aluetta", "sv": "områden", "en": "areas"}
 
 
 def unit_map(model: str, year: int, lang: str = "fi") -> go.Figure:
+    """The model's units in distinguishable colours (neighbours differ) with a legend naming each unit, so a
+    screenshot or print tells them apart."""
+    from .maps import QUALITATIVE, category_map, neighbour_colouring
+
     m = load_model(model)
     layer = unit_layer(m, year)
-    note = f"{model_source(m)}<br>{boundary_attribution(year, lang)}"
-    return boundary_map(layer, title=f"{m.label(lang)}: {len(layer)} aluetta", attribution=note, lang=lang)
+    note = f"{model_source(m, lang)}<br>{boundary_attribution(year, lang)}"
+    names = [str(n or f) for n, f in zip(layer[f"name_{lang}"], layer["name_fi"])]
+    colours = [QUALITATIVE[i] for i in neighbour_colouring(layer, len(QUALITATIVE) - 1)]
+    return category_map(layer, pd.Series(names, index=layer["code"].values), title=f"{m.label(lang)}: {len(layer)} {UNITS_WORD[lang]}",
+                        attribution=note, lang=lang, order=names, colours=dict(zip(names, colours)))
 
 
 def metrics_table(models: list[str], year: int, staffing: str) -> pd.DataFrame:
@@ -63,7 +82,7 @@ def metrics_table(models: list[str], year: int, staffing: str) -> pd.DataFrame:
         "Kyselyn kannatus 2020 (kyllä/ei/eos %)": [
             f"{r.survey_yes_pct:.0f}/{r.survey_no_pct:.0f}/{r.survey_dont_know_pct:.0f} ({'maakuntapohjainen' if r.survey_question == 'maakunta' else 'erva-pohjainen'})"
             if r.survey_question else "ei kysytty" for r in df.itertuples()],
-        "Henkilöstö": df["staffing"], "Lähde": df["source"],
+        "Henkilöstö": df["staffing"], "Lähde": [model_citation(m) for m in models],
     })
     return out
 
@@ -76,9 +95,13 @@ def per_worker_bars(models: list[str], year: int, staffing: str) -> go.Figure:
             continue
         fig.add_trace(go.Bar(name=load_model(m).label(), x=units["unit_name_fi"].tolist(), y=units["population_per_htv"].tolist(),
                              text=[fmt_number(v, 0) for v in units["population_per_htv"]], hovertemplate="%{x}: %{text} as./htv<extra></extra>"))
-    add_source_note(fig, f"{POP_NOTE}. Henkilöstö: {', '.join(unit_metrics(m, year, staffing).attrs['staffing'] for m in models)}")
+    labels = sorted({unit_metrics(m, year, staffing).attrs["staffing"] for m in models})
+    add_source_note(fig, f"{POP_NOTE}.<br>Henkilöstö: {'; '.join(labels)}")
+    # Full Finnish numbers on the axis ("1 500 000", not "1,5M"); the source note sits below the rotated labels.
     fig.update_layout(title=f"Asukkaita alueellista henkilötyövuotta kohden ({year})", barmode="group", separators=plotly_separators("fi"),
-                      yaxis_title="asukasta / htv", height=560, margin=dict(b=160), xaxis=dict(tickangle=-40))
+                      yaxis=dict(title="asukasta / htv", tickformat=",d"), height=620, margin=dict(b=220, t=60),
+                      xaxis=dict(tickangle=-40, automargin=True), legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+    fig.layout.annotations[-1].update(y=0, yanchor="top", yshift=-185)  # below the rotated unit names
     return fig
 
 
@@ -127,8 +150,10 @@ def write_comparison_page(models: list[str], year: int, staffing: str, indicator
         population_2024=lambda d: d["population_2024"].map(fmt_number))
     diff_tbl.columns = ["Kunta", "Maakunta", "Yhteistyöalue (yo-sairaala)", "Erva 2020", "Väestö 31.12.2024"]
     names = ", ".join(load_model(m).label() for m in models)
+    from .model_metrics import STAFFING_LABELS
+
     context = {
-        "heading": f"Tukirakennemallit: {names}", "year": year, "staffing": staffing,
+        "heading": f"Tukirakennemallit: {names}", "year": year, "staffing": STAFFING_LABELS[staffing]["fi"],
         "unit_maps": [figure(unit_map(m, year)) for m in models],
         "metrics": frame_table(metrics_table(models, year, staffing), caption="Mallien vertailu"),
         "per_worker": figure(per_worker_bars(models, year, staffing)),
@@ -136,7 +161,8 @@ def write_comparison_page(models: list[str], year: int, staffing: str, indicator
                          header=["Malli", "Alue", f"{row['name_fi']} {latest}"], footnotes=flag_notes),
         "diff_count": len(diff), "diff_population": fmt_number(int(diff["population_2024"].sum())),
         "diff": frame_table(diff_tbl, caption="Kunnat, joiden erva 2020 ja yhteistyöalue eroavat"),
-        "source_lines": [f"{POP_NOTE}; {boundary_attribution(year)}; kyselyt: seeds/001_48285e5e0158bf76.txt."],
+        "source_lines": [f"{POP_NOTE}; {boundary_attribution(year)}.", *(line for m in models for line in model_source_lines(m)),
+                         f"Kysely: {cite('sotunet_kysely_2020', url=False)}"],
     }
     return write_page(page_path(models, year, staffing), title=f"Tukirakennemallit {year}: {names}", template="model.html.j2",
                       context=context, description=f"Mallien vertailu: {names}", data_year=year)

@@ -41,6 +41,7 @@ class SourceRef(BaseModel):
     seed: str
     date: str
     citation: str
+    ref: str | None = None  # key of the cited document in data/lahteet.csv (pages cite it, never the seed file)
 
 
 class Unit(BaseModel):

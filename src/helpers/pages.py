@@ -1,8 +1,13 @@
 """Writing HTML pages that open offline: one templating path (Jinja2, autoescaped), one shared copy of plotly.js
 and of the site script per site, a Content-Security-Policy on every page, atomic writes.
 
-A page lives somewhere under the site folder (``outputs/site``) and loads ``assets/plotly.min.js`` and
-``assets/site.js`` by relative paths, so the whole folder works from a file:// URL or any plain web server.
+A page lives somewhere under the site folder (``outputs/site``) and loads the shared files under ``assets/`` (the
+stylesheet, the site script and, on pages with figures, plotly.js) by relative paths, so the whole folder works from a
+file:// URL or any plain web server.
+
+Languages: a Finnish page is at ``site/<path>``, its Swedish and English versions at ``site/sv/<path>`` and
+``site/en/<path>``; every page carries the site header, breadcrumbs and a language switch to the same page in the
+other languages (``site_shell``).
 
 Escaping by construction: every page and fragment is rendered from ``templates/`` with autoescaping on; the page
 modules hand the templates *data* (strings, numbers, rows of cells, figures), never HTML. A figure travels as JSON in
@@ -26,12 +31,33 @@ from markupsafe import Markup
 
 from . import config
 
-PLOTLY_ASSET = Path("assets") / "plotly.min.js"
-SITE_SCRIPT = Path("assets") / "site.js"
-SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT)  # written once into the site, not per page
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 PACKAGE_ASSETS_DIR = Path(__file__).with_name("assets")
+# The partial plotly.js bundle (only the trace types the pages draw, ~1.2 MB instead of 4.8 MB) when the package
+# ships it; else the full copy plotly.py carries.
+PARTIAL_PLOTLY = "plotly-sote.min.js"
+PLOTLY_ASSET = Path("assets") / (PARTIAL_PLOTLY if (PACKAGE_ASSETS_DIR / PARTIAL_PLOTLY).is_file() else "plotly.min.js")
+SITE_SCRIPT = Path("assets") / "site.js"
+STYLESHEET = Path("assets") / "site.css"
+SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET)  # written once into the site, not per page
+LANGS = ("fi", "sv", "en")
+LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
 HOME_LABEL = {"fi": "Etusivu", "sv": "Startsida", "en": "Home"}
+# The site header: (page inside a language's folder, label per language). Sections are the first folder of a page.
+NAV = [
+    ("index.html", HOME_LABEL),
+    ("mallit/index.html", {"fi": "Mallit", "sv": "Modeller", "en": "Models"}),
+    ("indikaattorit/index.html", {"fi": "Indikaattorit", "sv": "Indikatorer", "en": "Indicators"}),
+    ("alueet/index.html", {"fi": "Alueet", "sv": "Områden", "en": "Regions"}),
+    ("kyselyt/kyselyt_2020_2021.html", {"fi": "Kyselyt", "sv": "Enkäter", "en": "Surveys"}),
+    ("lahteet.html", {"fi": "Lähteet", "sv": "Källor", "en": "Sources"}),
+]
+SECTION_OF = {"mallit": 1, "indikaattorit": 2, "alueet": 3, "aluerajat": 3, "kyselyt": 4}  # folder -> NAV entry
+SHELL_TEXT = {
+    "fi": {"skip": "Siirry sisältöön", "nav": "Sivuston osat", "crumbs": "Olet tässä", "langs": "Kieli", "site": "Sote-järjestökartat"},
+    "sv": {"skip": "Till innehållet", "nav": "Webbplatsens delar", "crumbs": "Du är här", "langs": "Språk", "site": "Sote-järjestökartat"},
+    "en": {"skip": "Skip to content", "nav": "Site sections", "crumbs": "You are here", "langs": "Language", "site": "Sote-järjestökartat"},
+}
 # The policy templates/base.html.j2 puts on every page (a trusted literal there; a test checks the two agree): scripts
 # and styles from the site's own files only (plotly injects <style> elements, hence 'unsafe-inline' for styles),
 # images from the site or data: URLs, and no network origin at all.
@@ -74,18 +100,77 @@ def ensure_site_script(site: Path | None = None) -> Path:
     return _ensure_file(Path(site or site_dir()) / SITE_SCRIPT, site_script())
 
 
-def ensure_plotly_asset(site: Path | None = None) -> Path:
-    """Copy plotly.js (the version the figures were made with) and the site script into the site once; returns the
-    plotly.js path."""
-    from plotly.offline import get_plotlyjs
+def ensure_stylesheet(site: Path | None = None) -> Path:
+    """Copy the shared stylesheet (screen and print) into the site once."""
+    return _ensure_file(Path(site or site_dir()) / STYLESHEET, (PACKAGE_ASSETS_DIR / "site.css").read_text(encoding="utf-8"))
 
+
+def ensure_plotly_asset(site: Path | None = None) -> Path:
+    """Copy plotly.js (the version the figures were made with), the site script and the stylesheet into the site
+    once; returns the plotly.js path."""
     site = Path(site or site_dir())
     target = site / PLOTLY_ASSET
-    js = get_plotlyjs()
-    if not target.is_file() or target.stat().st_size != len(js.encode("utf-8")):
-        atomic_write_text(target, js)
+    if PLOTLY_ASSET.name == PARTIAL_PLOTLY:
+        data = (PACKAGE_ASSETS_DIR / PARTIAL_PLOTLY).read_bytes()
+        if not target.is_file() or target.stat().st_size != len(data):
+            atomic_write_text(target, data.decode("utf-8"))
+    else:
+        from plotly.offline import get_plotlyjs
+
+        js = get_plotlyjs()
+        if not target.is_file() or target.stat().st_size != len(js.encode("utf-8")):
+            atomic_write_text(target, js)
     ensure_site_script(site)
+    ensure_stylesheet(site)
     return target
+
+
+# --------------------------------------------------------------------------- languages and the site shell
+
+def lang_root(site: Path, lang: str) -> Path:
+    """The folder a language's pages live in: the site itself for Finnish, ``sv/`` and ``en/`` for the others."""
+    return Path(site) if lang == "fi" else Path(site) / lang
+
+
+def page_in(site: Path, rel: str, lang: str) -> Path:
+    """The file of page ``rel`` (e.g. ``alueet/15.html``) in ``lang``."""
+    return lang_root(site, lang) / rel
+
+
+def page_rel(path: Path, site: Path, lang: str) -> str:
+    """A page's path inside its language's folder (``sv/alueet/15.html`` -> ``alueet/15.html``)."""
+    rel = Path(os.path.relpath(Path(path).resolve(), Path(site).resolve())).as_posix()
+    if lang != "fi" and rel.startswith(f"{lang}/"):
+        rel = rel[len(lang) + 1:]
+    return rel
+
+
+def _href(target: Path, page: Path) -> str:
+    return Path(os.path.relpath(Path(target).resolve(), Path(page).resolve().parent)).as_posix()
+
+
+def site_shell(path: Path, site: Path, lang: str, title: str, crumbs: Sequence | None = None) -> dict:
+    """Header links, breadcrumbs and the language switch of a page, as hrefs relative to the page.
+
+    ``crumbs``: (label, page inside the language folder or None) between the home page and the page itself; by
+    default the page's section (its first folder) when it is not the section's own index."""
+    rel = page_rel(path, site, lang)
+    folder = rel.split("/")[0] if "/" in rel else ""
+    current = 0 if rel == "index.html" else (NAV.index(next(n for n in NAV if n[0] == rel)) if any(n[0] == rel for n in NAV)
+                                             else SECTION_OF.get(folder))
+    nav = [{"href": _href(page_in(site, target, lang), path), "label": labels[lang], "current": i == current}
+           for i, (target, labels) in enumerate(NAV)]
+    if crumbs is None:
+        crumbs = []
+        if current and NAV[current][0] != rel:
+            crumbs = [(NAV[current][1][lang], NAV[current][0])]
+    trail = [] if rel == "index.html" else [{"label": HOME_LABEL[lang], "href": nav[0]["href"]}]
+    trail += [{"label": label, "href": _href(page_in(site, target, lang), path) if target else ""} for label, target in crumbs]
+    if trail:
+        trail.append({"label": title, "href": ""})
+    langs = [{"lang": other, "label": LANG_NAMES[other], "href": _href(page_in(site, rel, other), path), "current": other == lang}
+             for other in LANGS]
+    return {"nav": nav, "crumbs": trail, "langs": langs, "text": SHELL_TEXT.get(lang, SHELL_TEXT["fi"])}
 
 
 def relative_to_site(page: Path, site: Path | None = None) -> str:
@@ -103,6 +188,8 @@ class Figure:
     spec: dict
     height: str
     width: str
+    title: str = ""
+    source: tuple = ()
 
 
 def _css_size(value, default: str) -> str:
@@ -121,13 +208,34 @@ def figure(fig) -> Figure:
     from .maps import PLOTLY_CONFIG
 
     fig_dict = fig.to_dict() if hasattr(fig, "to_dict") else dict(fig)
-    layout = fig_dict.get("layout", {})
+    layout = dict(fig_dict.get("layout", {}))
     template_layout = layout.get("template", {}).get("layout", {})
     cfg = dict(PLOTLY_CONFIG)
     cfg.setdefault("responsive", True)
+    # On a page the title and the source note are HTML around the plot (a figcaption and a paragraph): they wrap on
+    # a phone instead of running off the edge, and plotly's toolbar (shown on hover, in the empty top margin) and
+    # rotated axis labels cannot cover them. A PNG export keeps them inside the figure.
+    title = layout.pop("title", None)
+    title_text = (title.get("text") if isinstance(title, Mapping) else title) or ""
+    notes = [a for a in layout.get("annotations", []) if a.get("name") == SOURCE_NOTE_NAME]
+    if notes:
+        layout["annotations"] = [a for a in layout.get("annotations", []) if a.get("name") != SOURCE_NOTE_NAME]
+    margin = dict(layout.get("margin") or {})
+    margin["t"] = 32
+    if notes:
+        margin["b"] = max(int(margin.get("b", 80)) - 60, 40)
+    layout["margin"] = margin
+    height = layout.get("height", template_layout.get("height"))
+    if isinstance(height, (int, float)):
+        height = max(height - 60, 200) if notes else height
+        layout["height"] = height
+    source = tuple(line for a in notes for line in str(a.get("text", "")).split("<br>") if line.strip())
     return Figure(spec={"data": fig_dict.get("data", []), "layout": layout, "config": cfg},
-                  height=_css_size(layout.get("height", template_layout.get("height")), "100%"),
-                  width=_css_size(layout.get("width", template_layout.get("width")), "100%"))
+                  height=_css_size(height, "100%"), width=_css_size(layout.get("width", template_layout.get("width")), "100%"),
+                  title=str(title_text).replace("<br>", " "), source=source)
+
+
+SOURCE_NOTE_NAME = "lahde"  # maps.add_source_note names its annotation so a page can lift it out of the figure
 
 
 def cell(text, *, num: bool = False, mark: str = "") -> dict:
@@ -139,11 +247,19 @@ def num(text, mark: str = "") -> dict:
     return cell(text, num=True, mark=mark)
 
 
+def link(text, href: str, *, num: bool = False) -> dict:
+    """A table cell that links to another page of the site (``href`` relative to the page, made by the page module)."""
+    return {**cell(text, num=num), "href": href}
+
+
 def table(rows: Iterable[Sequence], *, caption: str = "", header: Sequence | None = None, cls: str = "",
-          footnotes: Sequence[str] = ()) -> dict:
-    """A table for the ``table`` macro: rows of cells (plain values are text cells; see ``cell`` and ``num``)."""
-    return {"caption": caption, "header": list(header) if header is not None else [], "rows": [list(r) for r in rows],
-            "cls": cls, "footnotes": list(footnotes)}
+          footnotes: Sequence[str] = (), downloads: Mapping | None = None, row_attrs: Sequence[Mapping] | None = None) -> dict:
+    """A table for the ``table`` macro: rows of cells (plain values are text cells; see ``cell``, ``num`` and
+    ``link``), the download links of its numbers (``downloads.table_files``) and per row data attributes."""
+    rows = [list(r) for r in rows]
+    return {"caption": caption, "header": list(header) if header is not None else [], "rows": rows,
+            "cls": cls, "footnotes": list(footnotes), "downloads": dict(downloads) if downloads else None,
+            "row_attrs": [dict(a) for a in row_attrs] if row_attrs else [{} for _ in rows]}
 
 
 def frame_table(df, *, caption: str = "", cls: str = "") -> dict:
@@ -241,22 +357,27 @@ def figure_div(fig, *, div_id: str | None = None) -> Markup:
 
 def write_page(path: Path, *, title: str, template: str = "page.html.j2", context: Mapping | None = None,
                paragraphs: Sequence[str] = (), lang: str = "fi", description: str = "", data_year=None,
-               site: Path | None = None) -> Path:
+               site: Path | None = None, crumbs: Sequence | None = None) -> Path:
     """Write a complete page atomically and return its path.
 
     ``template`` (under ``helpers/templates``, extending ``base.html.j2``) is rendered with ``context`` (data only:
     text is escaped) plus ``paragraphs`` (plain text, one ``<p>`` each, for the default ``page.html.j2``). A page
-    with figures (``figure(fig)`` values anywhere in the context) loads the shared plotly.js and site script."""
+    with figures (``figure(fig)`` values anywhere in the context) loads the shared plotly.js; every page loads the
+    stylesheet and the site script (figures, filters, the model picker). ``crumbs``: see ``site_shell``."""
     path = Path(path)
     site = Path(site or site_dir())
     context = {"paragraphs": list(paragraphs), **(context or {})}
-    scripts = _has_figures(context)
-    if scripts:
+    plotly = _has_figures(context)
+    if plotly:
         ensure_plotly_asset(site)
+    else:
+        ensure_site_script(site)
+        ensure_stylesheet(site)
     prefix = relative_to_site(path, site)
+    scripts = {"site": prefix + SITE_SCRIPT.as_posix(), **({"plotly": prefix + PLOTLY_ASSET.as_posix()} if plotly else {})}
     doc = environment().get_template(template).render(
         **context, title=title, lang=lang, description=description, data_year="" if data_year is None else str(data_year),
-        prefix=prefix, scripts={"plotly": prefix + PLOTLY_ASSET.as_posix(), "site": prefix + SITE_SCRIPT.as_posix()} if scripts else {},
+        prefix=prefix, scripts=scripts, stylesheet=prefix + STYLESHEET.as_posix(), shell=site_shell(path, site, lang, title, crumbs),
         home_label=HOME_LABEL.get(lang, HOME_LABEL["fi"]), figure_ids=_FigureIds())
     atomic_write_text(path, doc)
     return path

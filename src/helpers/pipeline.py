@@ -50,7 +50,8 @@ SHARED_ASSET = "site/assets/plotly.min.js"  # written once into the site by the 
 PACKAGES = ("pandas", "numpy", "geopandas", "shapely", "pyogrio", "pyproj", "plotly", "kaleido", "mapclassify", "requests",
             "requests-cache", "pandera", "pydantic", "papermill", "nbclient", "ipykernel", "jupyterlab")
 # Files whose change invalidates every run's previous result (the code and cited data the notebooks call).
-CODE_GLOBS = (("src/helpers", "*.py"), ("data", "*.csv"), ("data", "*.yaml"))
+CODE_GLOBS = (("src/helpers", "*.py"), ("src/helpers", "*.j2"), ("src/helpers", "*.js"), ("src/helpers", "*.css"),
+              ("data", "*.csv"), ("data", "*.yaml"))
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -583,20 +584,25 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
     check_kernel(kernel)
     workers = max(1, workers or os.cpu_count() or 1)
     executor = make_executor(workers, dask)
-    _prepare_outputs(outputs)
-    lock = FileLock(str(outputs / LOCK))
+    if hasattr(executor, "connect"):
+        executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise RefreshLocked(f"another refresh is running on {outputs} (it holds {outputs / LOCK}); wait for it to finish. "
-                            "The lock is released when that process ends, even if it crashed.") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot take the lock {outputs / LOCK} ({exc.strerror or exc}); allowed: a writable outputs folder") from None
-    try:
-        manifest = load_manifest(outputs)
-        return _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+        _prepare_outputs(outputs)
+        lock = FileLock(str(outputs / LOCK))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise RefreshLocked(f"another refresh is running on {outputs} (it holds {outputs / LOCK}); wait for it to finish. "
+                                "The lock is released when that process ends, even if it crashed.") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot take the lock {outputs / LOCK} ({exc.strerror or exc}); allowed: a writable outputs folder") from None
+        try:
+            manifest = load_manifest(outputs)
+            return _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        executor.stop(graceful=True)  # closes a Dask client; the local pool was already shut down
 
 
 def preflight_only(*, runs_file=None, notebooks_dir=None, outputs=None, only=None, tags=None) -> list[Run]:

@@ -63,6 +63,14 @@ class MirrorCatalogue:
     typenames: dict[str, set[str]] = field(default_factory=dict)  # service folder -> WFS typeNames
     pxweb_years: dict[str, set[int] | None] = field(default_factory=dict)  # table file (e.g. 11re.px) -> years; None: all
     sotkanet: dict[int, list[frozenset[int]]] = field(default_factory=dict)  # indicator -> year sets of data requests
+    _rows: object = None  # the indicator catalogue by id, read once for all runs
+
+    def indicator_rows(self):
+        if self._rows is None:
+            from .indicators import catalogue
+
+            self._rows = catalogue().set_index("indicator_id")
+        return self._rows
 
 
 def _read_index(path: Path) -> dict:
@@ -162,7 +170,6 @@ def _indicator_requests(run: Run, p: dict) -> list[tuple[str, list[int]]]:
 def mirror_problems(run: Run, p: dict, cat: MirrorCatalogue) -> list[str]:
     """What this run would ask the mirror for that the mirror does not hold."""
     from .geography import layer_name
-    from .indicators import catalogue
 
     out = []
     where = f"run {run.name} ({run.notebook.name})"
@@ -175,7 +182,7 @@ def mirror_problems(run: Run, p: dict, cat: MirrorCatalogue) -> list[str]:
                 out.append(f"{where}: year={year} needs the layer {name}, which the mirror does not hold "
                            f"({cat.root / 'geo' / 'INDEX.json'}); allowed years for {level}: {', '.join(map(str, served)) or 'none'}")
                 break
-    rows = catalogue().set_index("indicator_id")
+    rows = cat.indicator_rows()
     for ind, years in _indicator_requests(run, p):
         if ind not in rows.index:
             continue  # the parameter check names unknown indicators

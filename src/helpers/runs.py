@@ -393,22 +393,41 @@ def _boundaries(p):
     _lang(p)
 
 
+_REQUEST_MEMO: dict = {}  # (indicator, years, level, division year) that passed, cleared by each validate()
+
+
+def _check_request(indicator, years, level, division_year) -> None:
+    """indicators.check_request, once per distinct request in a validation (thousands of runs share requests)."""
+    from .indicators import check_request
+
+    try:
+        key = json.dumps([indicator, years, level, division_year], sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _REQUEST_MEMO:
+        return
+    check_request(indicator, years, level, division_year, None)
+    if key is not None:
+        _REQUEST_MEMO[key] = True
+
+
 def _indicators(p):
     from .classify import SCHEMES
     from .errors import invalid
-    from .indicators import check_request
 
     if not p["indicators"]:
         raise invalid("indicators", p["indicators"], "one or more indicator ids")
     for ind in p["indicators"]:
-        check_request(ind, p["years"], p["level"], p["division_year"], None)
+        _check_request(ind, p["years"], p["level"], p["division_year"])
     if p["scheme"] not in SCHEMES:
         raise invalid("scheme", p["scheme"], SCHEMES)
+    from .classify import check_scheme
+
+    check_scheme(p["scheme"], p.get("bins") or None)
     _lang(p)
 
 
 def _models(p):
-    from .indicators import check_request
     from .model_metrics import check_staffing
     from .model_pages import check_models
     from .models import check_year
@@ -416,7 +435,7 @@ def _models(p):
     check_models(p["models"])
     check_year(p["year"])
     check_staffing(p["staffing"])
-    check_request(p["indicator"], p["indicator_years"], "hyvinvointialue", p["year"], None)
+    _check_request(p["indicator"], p["indicator_years"], "hyvinvointialue", p["year"])
 
 
 def _surveys(p):
@@ -469,6 +488,7 @@ def _defaults(declared: dict[str, dict]) -> dict:
 def validate(runs: list[Run]) -> None:
     """Check every run; raise one InvalidParameter listing each bad run (notebook, parameter, value, allowed)."""
     problems = []
+    _REQUEST_MEMO.clear()
     declared_by_nb: dict[Path, dict] = {}
     for run in runs:
         try:

@@ -63,7 +63,7 @@ def profile_indicators(region: str, year: int) -> pd.DataFrame:
     return out
 
 
-def profile_models(region: str, year: int) -> pd.DataFrame:
+def profile_models(region: str, year: int, lang: str = "fi") -> pd.DataFrame:
     """The region's unit in each support model (a region split between units lists each with its municipalities)."""
     key = municipality_key(year)
     members = key.loc[key["hyvinvointialue_code"] == region, "kunta_code"]
@@ -73,49 +73,106 @@ def profile_models(region: str, year: int) -> pd.DataFrame:
         res = resolve(model, year).set_index("kunta_code")
         covered = res.reindex(members)
         if covered["unit_code"].isna().all():
-            rows.append({"model": model.label(), "unit": "ei mukana mallissa", "municipalities": 0})
+            rows.append({"model_id": name, "model": model.label(lang), "unit": "ei mukana mallissa", "municipalities": 0})
             continue
-        for unit, g in covered.dropna().groupby("unit_name_fi"):
-            rows.append({"model": model.label(), "unit": unit, "municipalities": len(g)})
+        covered = covered.dropna(subset=["unit_code"])
+        for unit, g in covered.groupby("unit_name_fi"):
+            local = g[f"unit_name_{lang}"].iloc[0] if f"unit_name_{lang}" in g.columns and isinstance(g[f"unit_name_{lang}"].iloc[0], str) else unit
+            rows.append({"model_id": name, "model": model.label(lang), "unit": local, "municipalities": len(g)})
     return pd.DataFrame(rows)
 
 
-def write_region_profile(region: str, year: int = 2025, lang: str = "fi") -> Path:
+PROFILE_TEXT = {
+    "fi": {"title": "Alueprofiili: {name}", "yta": "Yhteistyöalue", "erva": "Erityisvastuualue 2020", "munis": "Kuntia ({year})",
+           "munis_word": "kuntaa", "others": "muut alueet", "ind_caption": "Keskeiset tunnusluvut alueella ja koko maassa",
+           "ind_head": ["Tunnusluku", "Vuosi", "{name}", "Koko maa"], "mod_caption": "Alue tukirakennemalleissa",
+           "mod_head": ["Malli", "Mallin alue", "Kuntia"], "not_in": "ei mukana mallissa", "model_word": "Mallit",
+           "description": "{name}: tunnusluvut, yhteistyöalue, erva 2020 ja alue tukirakennemalleissa"},
+    "sv": {"title": "Områdesprofil: {name}", "yta": "Samarbetsområde", "erva": "Specialupptagningsområde 2020", "munis": "Kommuner ({year})",
+           "munis_word": "kommuner", "others": "övriga områden", "ind_caption": "Centrala nyckeltal i området och i hela landet",
+           "ind_head": ["Nyckeltal", "År", "{name}", "Hela landet"], "mod_caption": "Området i stödstrukturmodellerna",
+           "mod_head": ["Modell", "Modellens område", "Kommuner"], "not_in": "inte med i modellen", "model_word": "Modeller",
+           "description": "{name}: nyckeltal, samarbetsområde, specialupptagningsområde 2020 och området i stödstrukturmodellerna"},
+    "en": {"title": "Regional profile: {name}", "yta": "Collaborative area", "erva": "Special responsibility area 2020",
+           "munis": "Municipalities ({year})", "munis_word": "municipalities", "others": "other regions",
+           "ind_caption": "Key figures in the region and in the whole country", "ind_head": ["Indicator", "Year", "{name}", "Whole country"],
+           "mod_caption": "The region in the support-structure models", "mod_head": ["Model", "The model's area", "Municipalities"],
+           "not_in": "not in the model", "model_word": "Models",
+           "description": "{name}: key figures, collaborative area, 2020 special responsibility area and the region in the support models"},
+}
+
+
+def write_region_profile(region: str, year: int = 2025, lang: str = "fi", langs=("fi", "sv", "en")) -> Path:
+    """Write the profile in every language of ``langs`` (``lang``: the one whose path is returned)."""
     codes = region_codes(year)
     if region not in codes:
         raise invalid("region", region, codes)
+    ind = profile_indicators(region, year)
+    written = {}
+    for one in dict.fromkeys([lang, *langs]):
+        written[one] = _write_profile(region, year, one, ind)
+    return written[lang]
+
+
+def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path:
+    from .citations import cite
+    from .downloads import table_files
+    from .model_view import LICENCE, model_view_link
+    from .pages import _href, link, page_in
+
+    t = PROFILE_TEXT[lang]
+    site = site_dir()
+    path = page_in(site, f"alueet/{region}.html", lang)
     layer = load_layer("hyvinvointialue", year)
     name = layer.set_index("code").loc[region, f"name_{lang}"]
     key = municipality_key(year)
     own = key[key["hyvinvointialue_code"] == region]
-    yta = ", ".join(sorted(set(own["yhteistyoalue_name_fi"])))
+    yta = ", ".join(sorted(set(own[f"yhteistyoalue_name_{lang}"].fillna(own["yhteistyoalue_name_fi"]))))
     ervas = own.groupby("erva2020_name_fi").size()
-    erva_text = "; ".join(f"{n} ({c} kuntaa)" if len(ervas) > 1 else n for n, c in ervas.items())
-    ind = profile_indicators(region, year)
+    erva_text = "; ".join(f"{n} ({c} {t['munis_word']})" if len(ervas) > 1 else n for n, c in ervas.items())
     flagged = "region_flags" in ind.columns
     marks, notes = flag_marks([*ind["region_flags"], *ind["country_flags"]] if flagged else None, source=[*ind["source"], *ind["source"]],
                               meanings=flag_meanings(ind, lang))
-    ind_rows = []
+    names = catalogue().set_index("indicator_id")[f"name_{lang}"]
+    ind_rows, recs = [], []
+    head = [h.format(name=name) for h in t["ind_head"]]
     for i, r in enumerate(ind.itertuples()):
         dec = 0 if r.unit in ("henkeä", "kuntaa") else 1
-        ind_rows.append([str(r.name_fi), num(r.year), num(fmt_value(r.region, r.unit, dec, lang), mark=marks[i] if flagged else ""),
+        label = str(names.get(r.indicator_id, r.name_fi))
+        # runs.yaml writes a welfare-region page for every key indicator's shown year (runs run in parallel, so the
+        # page may not be there yet while this one is written)
+        target = page_in(site, f"indikaattorit/{r.indicator_id}_hyvinvointialue_{r.year}.html", lang)
+        ind_rows.append([link(label, _href(target, path)), num(r.year),
+                         num(fmt_value(r.region, r.unit, dec, lang), mark=marks[i] if flagged else ""),
                          num(fmt_value(r.country, r.unit, dec, lang), mark=marks[len(ind) + i] if flagged else "")])
-    mod = profile_models(region, year)
-    mod_rows = [[str(r.model), str(r.unit), num(r.municipalities)] for r in mod.itertuples()]
-    locator = category_map(layer, pd.Series("muut alueet", index=layer["code"].values).mask(layer["code"].values == region, name),
-                           title=name, attribution=boundary_attribution(year, lang), order=[name, "muut alueet"],
-                           colours={name: "#D55E00", "muut alueet": "#e8e8e8"})
+        recs.append({head[0]: label, head[1]: int(r.year), head[2]: round(float(r.region), dec) if r.region == r.region else float("nan"),
+                     head[3]: round(float(r.country), dec), "unit": r.unit})
+    ind_df = pd.DataFrame(recs)
+    ind_dl = table_files(ind_df, page=path, name="tunnusluvut", title=f"{t['ind_caption']}: {name}", sources=sorted(set(ind["source"])),
+                         licence=LICENCE, decimals={head[2]: 1, head[3]: 1}, lang=lang)
+    mod = profile_models(region, year, lang)
+    mod_rows, mod_recs = [], []
+    for r in mod.itertuples():
+        href = _href(page_in(site, model_view_link(r.model_id).split("#")[0], lang), path) + "#" + model_view_link(r.model_id).split("#")[1]
+        unit = t["not_in"] if r.municipalities == 0 else str(r.unit)
+        mod_rows.append([str(r.model), link(unit, href), num(r.municipalities)])
+        mod_recs.append({t["mod_head"][0]: str(r.model), t["mod_head"][1]: unit, t["mod_head"][2]: int(r.municipalities)})
+    mod_dl = table_files(pd.DataFrame(mod_recs), page=path, name="mallit", title=f"{t['mod_caption']}: {name}",
+                         sources=[cite(load_model(m).source.ref, url=False) for m in model_names() if load_model(m).source.ref], licence=LICENCE, lang=lang)
+    locator = category_map(layer, pd.Series(t["others"], index=layer["code"].values).mask(layer["code"].values == region, name),
+                           title=str(name), attribution=boundary_attribution(year, lang), order=[name, t["others"]],
+                           colours={name: "#D55E00", t["others"]: "#e8e8e8"}, lang=lang)
     context = {
         "heading": str(name), "locator": figure(locator),
-        "facts": [("Yhteistyöalue", yta), ("Erityisvastuualue 2020", erva_text), (f"Kuntia ({year})", len(own))],
-        # Tables span the page width below the locator map: side by side they clip on narrow screens.
-        "indicators": table(ind_rows, caption="Keskeiset tunnusluvut alueella ja koko maassa", header=["Tunnusluku", "Vuosi", str(name), "Koko maa"],
-                            cls="levea", footnotes=notes),
-        "models": table(mod_rows, caption="Alue tukirakennemalleissa", header=["Malli", "Mallin alue", "Kuntia"], cls="levea"),
-        "source_lines": [*sorted(set(ind["source"])), boundary_attribution(year, lang), "Mallit: data/mallit/ (lähteet seeds/000–004)."],
+        "facts": [(t["yta"], yta), (t["erva"], erva_text), (t["munis"].format(year=year), len(own))],
+        "indicators": table(ind_rows, caption=t["ind_caption"], header=head, cls="levea", footnotes=notes, downloads=ind_dl),
+        "models": table(mod_rows, caption=t["mod_caption"], header=t["mod_head"], cls="levea", downloads=mod_dl),
+        "source_lines": [*sorted(set(ind["source"])), boundary_attribution(year, lang),
+                         f"{t['model_word']}: " + "; ".join(dict.fromkeys(cite(load_model(m).source.ref, url=False) for m in model_names()
+                                                                           if load_model(m).source.ref))],
     }
-    return write_page(profile_path(region), title=f"Alueprofiili: {name}", template="profile.html.j2", context=context, lang=lang,
-                      description=f"{name}: tunnusluvut, yhteistyöalue, erva 2020 ja alue tukirakennemalleissa", data_year=year)
+    return write_page(path, title=t["title"].format(name=name), template="profile.html.j2", context=context, lang=lang,
+                      description=t["description"].format(name=name), data_year=year)
 
 
 def page_entries(site: Path | None = None) -> list[dict]:
@@ -131,28 +188,22 @@ def page_entries(site: Path | None = None) -> list[dict]:
 
 
 def write_index(manifest: dict | None = None, site: Path | None = None) -> Path:
-    """``outputs/site/index.html``: every page with its description and data year, and the refresh date."""
+    """The pages written at the end of the refresh, in every language, from the manifest and what the runs wrote:
+    the model comparison, the indicator list, the region picker, the sources page and the front page
+    (``outputs/site/index.html``, returned)."""
+    from .front_page import write_front_page
+    from .model_view import load_site_data, write_model_view
+    from .site_nav import write_indicator_list, write_region_picker
+
     site = Path(site or site_dir())
-    refreshed = (manifest or {}).get("refreshed_at") or datetime.now(timezone.utc).isoformat(timespec="seconds")
-    entries = page_entries(site)
-    # Which run made each page (from the manifest): its date, and a warning when its latest refresh failed.
-    made_by = {}
-    for run in (manifest or {}).get("runs", {}).values():
-        for rel in (run.get("last_success") or {}).get("outputs", []) or run.get("outputs", []):
-            made_by[rel.removeprefix("site/")] = run
-    sections = []
-    for section, title in [*SECTIONS.items(), (None, "Muut")]:
-        items = [e for e in entries if (e["section"] == section if section else e["section"] not in SECTIONS)]
-        if items:
-            sections.append({"title": title, "pages": [_index_item(e, made_by.get(e["path"], {})) for e in items]})
-    context = {"refreshed": refreshed[:16].replace("T", " "), "count": len(entries), "sections": sections}
-    return write_page(site / "index.html", title="Sote-järjestökartat", template="index.html.j2", context=context,
-                      description="Hakemisto: kaikki kartat ja raportit", data_year="", site=site)
-
-
-def _index_item(e: dict, run: dict) -> dict:
-    made = (run.get("last_success") or {}).get("started_at") or run.get("started_at") or ""
-    notes = [f"tiedot {e['data_year']}"] if e["data_year"] else []
-    if made:
-        notes.append(f"ajettu {made[:10]}")
-    return {"path": e["path"], "title": e["title"], "description": e["description"], "notes": notes, "failed": run.get("status") == "failed"}
+    data = load_site_data(site)
+    write_model_view(site, data)
+    write_indicator_list(site)
+    write_region_picker(site)
+    try:
+        from .sources_page import write_sources_page
+    except ImportError:  # the sources page module is optional for the index
+        write_sources_page = None
+    if write_sources_page is not None:
+        write_sources_page(manifest, site)
+    return write_front_page(manifest, site, data)[0]

@@ -76,13 +76,41 @@ def page_path() -> Path:
     return site_dir() / "kyselyt" / "kyselyt_2020_2021.html"
 
 
-def write_survey_page(year: int = 2025) -> Path:
+TEXT = {
+    "fi": {"title": "Kyselyt 2020 ja 2021", "heading": "Kyselyt järjestöjen alueellisesta tukirakenteesta (2020) ja tilannekuvasta (2021)",
+           "description": "Tukirakennekysely 2020 ja tilannekuvakysely 2021", "means": "Tilannekuvakysely 2021, keskiarvot",
+           "head": ["Kysymys", "Keskiarvo"], "note": ""},
+    "sv": {"title": "Enkäterna 2020 och 2021", "heading": "Enkäterna om organisationernas regionala stödstruktur (2020) och läget (2021)",
+           "description": "Enkäten om stödstrukturen 2020 och lägesenkäten 2021", "means": "Lägesenkäten 2021, medelvärden",
+           "head": ["Fråga", "Medelvärde"], "note": "Frågorna och svarsalternativen citeras på finska, som de ställdes."},
+    "en": {"title": "Surveys 2020 and 2021", "heading": "Surveys on the NGOs' regional support structure (2020) and situation (2021)",
+           "description": "The 2020 support-structure survey and the 2021 situation survey", "means": "Situation survey 2021, means",
+           "head": ["Question", "Mean"], "note": "The questions and answer options are quoted in Finnish, as they were asked."},
+}
+
+
+def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
+    """Write the page in every language of ``langs`` (the survey texts are quoted in Finnish); returns the Finnish path."""
+    from .downloads import table_files
+    from .pages import lang_root
+
     q = situation_2021()
-    context = {
-        "charts": [figure(support_chart()), figure(membership_chart()), figure(means_chart())],
-        "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1))] for r in q.itertuples()), caption="Tilannekuvakysely 2021, keskiarvot"),
-        "map": figure(mentions_map(year)),
-        "source_lines": [source_line("kysely_2020"), source_line("kysely_2021"), boundary_attribution(year)],
-    }
-    return write_page(page_path(), title="Kyselyt 2020 ja 2021", template="survey.html.j2", context=context,
-                      description="Tukirakennekysely 2020 ja tilannekuvakysely 2021", data_year="2020–2021")
+    charts = [figure(support_chart()), figure(membership_chart()), figure(means_chart())]
+    mentions = figure(mentions_map(year))
+    written = []
+    for lang in langs:
+        t = TEXT[lang]
+        path = lang_root(site_dir(), lang) / page_path().relative_to(site_dir())
+        df = pd.DataFrame({t["head"][0]: q["text_fi"].astype(str).tolist(), t["head"][1]: q["mean"].round(1).tolist()})
+        downloads = table_files(df, page=path, name="keskiarvot", title=t["means"], sources=[source_line("kysely_2021")],
+                                licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", decimals={t["head"][1]: 1}, lang=lang)
+        context = {
+            "heading": t["heading"], "note": t["note"], "charts": charts,
+            "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1, lang))] for r in q.itertuples()), caption=t["means"],
+                           header=t["head"], downloads=downloads),
+            "map": mentions,
+            "source_lines": [source_line("kysely_2020"), source_line("kysely_2021"), boundary_attribution(year, lang)],
+        }
+        written.append(write_page(path, title=t["title"], template="survey.html.j2", context=context, lang=lang,
+                                  description=t["description"], data_year="2020–2021"))
+    return written[0]

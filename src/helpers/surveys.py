@@ -1,5 +1,5 @@
 """The 2020 support-structure survey and the 2021 situation survey, exactly as their sources give them
-(``data/kyselyt.yaml``, every figure cited to its seed)."""
+(``data/kyselyt.yaml``, every figure cited to its source document in ``data/lahteet.csv``)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ def situation_2021() -> pd.DataFrame:
     return pd.DataFrame(surveys()["kysely_2021"]["questions"])
 
 
-def source_line(which: str) -> str:
-    s = surveys()[which]["source"]
-    return f"Lähde: {s['citation']} (seed {s['seed']})" + (f", {s['url']}" if s.get("url") else "")
+def source_ref(which: str) -> str:
+    """The key of the survey's source document in ``data/lahteet.csv``."""
+    return surveys()[which]["source"]["ref"]
+
+
+def source_line(which: str, lang: str = "fi", *, short: bool = False) -> str:
+    """``Lähde: publisher (author): title, date. URL`` of the survey (never an internal file name);
+    ``short=True``: ``Lähde: publisher: title, date`` for a figure note."""
+    from .citations import SOURCE_WORD, short_cite
+    from .citations import source_line as cite_line
+
+    if short:
+        return f"{SOURCE_WORD.get(lang, SOURCE_WORD['fi'])}: {short_cite(source_ref(which))}"
+    return cite_line(source_ref(which), lang)

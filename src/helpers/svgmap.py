@@ -88,3 +88,42 @@ def svg_shapes(gdf: gpd.GeoDataFrame, frame: Frame, *, name_col: str = "name_fi"
         x, y = frame.xy(p.x, p.y)
         out.append({"code": str(code), "name": str(name), "d": path_data(geom, frame), "x": round(float(x), 1), "y": round(float(y), 1)})
     return out
+
+
+# --------------------------------------------------------------------------- unit maps for the templates
+
+SCALE_BAR_KM = 200
+SCALE_TEXT = {"fi": "{km} km", "sv": "{km} km", "en": "{km} km"}
+
+
+def numbered(shapes: list[dict], colours: list[str]) -> list[dict]:
+    """Shapes numbered from north to south (then west to east), so the legend reads like the map; each with its
+    colour."""
+    order = sorted(range(len(shapes)), key=lambda i: (round(shapes[i]["y"] / 25), shapes[i]["x"]))
+    return [{**shapes[i], "n": n, "colour": colours[i]} for n, i in enumerate(order, start=1)]
+
+
+def unit_map_data(gdf: gpd.GeoDataFrame, frame: Frame, *, map_id: str, title: str, lang: str = "fi",
+                  source: list[str] | None = None, hrefs: dict[str, str] | None = None,
+                  colours: dict[str, str] | None = None) -> dict:
+    """Everything the ``unit_map`` macro draws: the shapes numbered with their colours (neighbours differ; the
+    Okabe-Ito palette without black, readable with the common colour-vision deficiencies), label circles, a scale
+    bar and the source. ``hrefs``: code -> link for the legend entry; ``colours``: code -> a fixed colour."""
+    from .maps import QUALITATIVE, neighbour_colouring
+
+    palette = QUALITATIVE[:-1]
+    shapes = svg_shapes(gdf, frame, name_col=f"name_{lang}" if f"name_{lang}" in gdf.columns else "name_fi")
+    for s, fallback in zip(shapes, gdf["name_fi"]):
+        s["name"] = s["name"] if s["name"] not in ("", "None", "nan") else str(fallback)
+    if colours:
+        fills = [colours.get(s["code"], "#e0e0e0") for s in shapes]
+    else:
+        fills = [palette[i % len(palette)] for i in neighbour_colouring(gdf.to_crs(CRS), len(palette))] if len(gdf) > 1 else [palette[1]]
+    shapes = numbered(shapes, fills)
+    for s in shapes:
+        s["href"] = (hrefs or {}).get(s["code"], "")
+    bar = SCALE_BAR_KM * 1000 * frame.scale
+    x0, y0 = 8.0, frame.height - 10
+    return {"id": map_id, "title": title, "view_box": frame.view_box, "shapes": shapes, "source": list(source or []),
+            "r": round(frame.width / 50, 1),
+            "scale": {"x": x0, "y": y0, "x2": round(x0 + bar, 1), "label": SCALE_TEXT[lang].format(km=SCALE_BAR_KM)}}

@@ -24,6 +24,7 @@ from scipy.spatial.distance import pdist
 from shapely import MultiPoint
 
 from .. import config
+from ..citations import format_date, short_cite
 from ..errors import invalid
 from ..model_metrics import (REFERENCE, STAFFING, _split_welfare_regions, coordination_htv, staffing_label, unit_metrics,
                              uses_headcounts)
@@ -274,21 +275,37 @@ def scorecard(models: list[str] | None = None, year: int = 2025, staffings: list
     out = pd.DataFrame(rows, columns=COLUMNS)
     out.attrs["sources"] = [
         "Väestö: Tilastokeskus, vaestoalue:kunta_vaki2024 (31.12.2024)",
-        associations.SOURCE + f", tilanne {associations.LATEST}",
+        associations.SOURCE + f", tilanne {format_date(str(associations.LATEST))}",
         "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4 500 000 (pohja-aineisto Maanmittauslaitos)",
-        "Mallit: data/mallit/*.yaml (seeds/000–004); kysely 2020: data/kyselyt.yaml",
+        "Mallit: " + "; ".join(short_cite(k) for k in MODEL_SOURCE_KEYS),
+        "Kysely 2020: " + short_cite("sotunet_kysely_2020"),
         "Jakomenetelmät: " + apportionment.CITATION,
     ]
     return out
 
 
+# The documents the seven models come from (data/lahteet.csv).
+MODEL_SOURCE_KEYS = ("sotunet_18_1_2020", "sotunet_tiedote_2020", "soste_muutostuki_2021", "ep_jarjestot_muutoksessa_2020",
+                     "laki_hyvinvointialueista_2021", "vna_yhteistyoalueet_2022", "vna_erva_2017")
+
+
 def value(card: pd.DataFrame, scenario: str, metric: str, statistic: str = "value", unit_code: str = "") -> float:
-    """One number of the scorecard (model scope when ``unit_code`` is empty)."""
+    """One number of the scorecard (model scope when ``unit_code`` is empty).
+
+    >>> card = scorecard(["malli_18_1"], staffings=["sama_per_yksikko"], allocations=[])
+    >>> value(card, "malli_18_1__sama_per_yksikko", "units")
+    18.0
+    """
     scope = "unit" if unit_code else "model"
+    for name, given, known in (("scenario", scenario, card["scenario"]), ("metric", metric, card["metric"]),
+                               ("statistic", statistic, card["statistic"])):
+        if given not in set(known):
+            raise invalid(name, given, sorted(set(known)))
     hit = card[(card["scenario"] == scenario) & (card["metric"] == metric) & (card["statistic"] == statistic)
                & (card["scope"] == scope) & (card["unit_code"] == unit_code)]
     if len(hit) != 1:
-        raise KeyError(f"scorecard has {len(hit)} rows for {scenario} {metric} {statistic} {unit_code!r}")
+        units = sorted(set(card.loc[(card["scenario"] == scenario) & (card["scope"] == "unit"), "unit_code"]))
+        raise invalid("unit_code", unit_code, ["''"] + units if scope == "unit" else units)
     return float(hit["value"].iloc[0])
 
 

@@ -1,12 +1,14 @@
-/* Sote-järjestökartat: draws every figure of a page.
+/* Sote-järjestökartat: the site's one script. No inline script anywhere, so the pages' Content-Security-Policy
+ * allows scripts from the site's own files only. Every page works without it (all maps, rows and links show).
  *
- * A figure travels as JSON ({data, layout, config}) in <script type="application/json" class="plotly-figure" id="fig-N">
- * and is drawn with the shared plotly.js into the element "fig-N-plot" beside it. There is no inline script, so the
- * pages' Content-Security-Policy allows scripts from the site's own files only.
- *
- * Geo maps: plotly reads a base-map topojson before it draws. The figures' config points topojsonURL at an empty
- * topojson in a data: URL (helpers.maps.PLOTLY_CONFIG); fetching it would need connect-src data:, so the topojson is
- * decoded here and handed to plotly in window.PlotlyGeoAssets, which plotly consults before fetching anything.
+ * 1. Figures: a figure travels as JSON ({data, layout, config}) in <script type="application/json"
+ *    class="plotly-figure" id="fig-N"> and is drawn with the shared plotly.js into the element "fig-N-plot".
+ *    Geo maps: plotly reads a base-map topojson before it draws. The figures' config points topojsonURL at an empty
+ *    topojson in a data: URL (helpers.maps.PLOTLY_CONFIG); fetching it would need connect-src data:, so the topojson
+ *    is decoded here and handed to plotly in window.PlotlyGeoAssets, which plotly consults before fetching anything.
+ * 2. Filters: <input class="suodatin-kentta" data-list="ID"> hides the items of list ID that do not contain the text.
+ * 3. Model picker: <fieldset class="mallivalitsin"> with checkboxes; elements with data-model show only for the chosen
+ *    models; the choice is kept in the URL hash (#a,b,c), so a link restores the view.
  */
 (function () {
   "use strict";
@@ -58,19 +60,126 @@
   }
 
   function drawAll() {
-    if (!window.Plotly) {
-      console.error("assets/plotly.min.js did not load: the figures are not drawn (the tables show the same numbers)");
+    var blocks = document.querySelectorAll("script.plotly-figure");
+    if (!blocks.length) {
       return;
     }
-    var blocks = document.querySelectorAll("script.plotly-figure");
+    if (!window.Plotly) {
+      console.error("plotly.js did not load: the figures are not drawn (the tables show the same numbers)");
+      return;
+    }
     for (var i = 0; i < blocks.length; i++) {
       draw(blocks[i]);
     }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawAll);
-  } else {
+  function fold(text) {
+    return (text || "").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+
+  function setUpFilter(input) {
+    var list = document.getElementById(input.getAttribute("data-list"));
+    var status = document.getElementById(input.getAttribute("data-status"));
+    if (!list) {
+      return;
+    }
+    var items = list.querySelectorAll("li");
+    function apply() {
+      var words = fold(input.value).split(/\s+/).filter(Boolean);
+      var shown = 0;
+      for (var i = 0; i < items.length; i++) {
+        var text = fold(items[i].textContent + " " + (items[i].getAttribute("data-haku") || ""));
+        var ok = words.every(function (w) { return text.indexOf(w) >= 0; });
+        items[i].hidden = !ok;
+        shown += ok ? 1 : 0;
+      }
+      if (status) {
+        status.textContent = (status.getAttribute("data-template") || "{n}").replace("{n}", shown).replace("{total}", items.length);
+      }
+    }
+    input.addEventListener("input", apply);
+    apply();
+  }
+
+  function setUpPicker(box) {
+    var boxes = Array.prototype.slice.call(box.querySelectorAll("input[type=checkbox]"));
+    var max = parseInt(box.getAttribute("data-max") || "3", 10);
+    var min = parseInt(box.getAttribute("data-min") || "2", 10);
+    var status = box.querySelector(".tila");
+    var known = boxes.map(function (b) { return b.value; });
+    var order = [];
+
+    function chosen() {
+      return order.filter(function (id) { return known.indexOf(id) >= 0; });
+    }
+
+    function show() {
+      var ids = chosen();
+      boxes.forEach(function (b) {
+        b.checked = ids.indexOf(b.value) >= 0;
+        b.disabled = !b.checked && ids.length >= max;
+      });
+      var items = document.querySelectorAll("[data-model]");
+      for (var i = 0; i < items.length; i++) {
+        items[i].hidden = ids.indexOf(items[i].getAttribute("data-model")) < 0;
+      }
+      // Maps in the order chosen, so the first pick stands first.
+      var maps = document.querySelector(".kartat");
+      if (maps) {
+        ids.forEach(function (id) {
+          var m = document.getElementById("kartta-" + id);
+          if (m) { maps.appendChild(m); }
+        });
+      }
+      if (status) {
+        var key = ids.length < min ? "data-too-few" : "data-ok";
+        status.textContent = (box.getAttribute(key) || "").replace("{n}", ids.length);
+      }
+      var hash = "#" + ids.join(",");
+      if (window.location.hash !== hash && window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", hash);
+      }
+    }
+
+    function fromHash() {
+      var ids = decodeURIComponent(window.location.hash.replace(/^#/, "")).split(",").filter(function (id) {
+        return known.indexOf(id) >= 0;
+      });
+      if (ids.length) {
+        order = ids.slice(0, max);
+      } else {
+        order = boxes.filter(function (b) { return b.defaultChecked; }).map(function (b) { return b.value; });
+      }
+      show();
+    }
+
+    boxes.forEach(function (b) {
+      b.addEventListener("change", function () {
+        order = order.filter(function (id) { return id !== b.value; });
+        if (b.checked) { order.push(b.value); }
+        show();
+      });
+    });
+    window.addEventListener("hashchange", fromHash);
+    box.hidden = false;
+    fromHash();
+  }
+
+  function start() {
     drawAll();
+    var filters = document.querySelectorAll("input.suodatin-kentta");
+    for (var i = 0; i < filters.length; i++) {
+      setUpFilter(filters[i]);
+    }
+    var pickers = document.querySelectorAll("fieldset.mallivalitsin");
+    for (var j = 0; j < pickers.length; j++) {
+      setUpPicker(pickers[j]);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
