@@ -57,3 +57,47 @@ def refreshed(offline_environment):
     report = refresh(outputs=outputs, workers=max(2, os.cpu_count() or 1), timeout=300, progress=False)
     assert not report.failures, summary(report)
     return outputs
+
+
+@pytest.fixture
+def mirror_copy(tmp_path, monkeypatch):
+    """A private copy of the fixture mirror that a test may edit (never the fixture files), read by every source."""
+    import shutil
+
+    dest = tmp_path / "mirror"
+    shutil.copytree(FIXTURE_MIRROR, dest)
+    monkeypatch.setenv("SOTE_MIRROR", str(dest))
+    return dest
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Debian's chromium driven by Playwright (no browser download); skipped without it, except under CI."""
+    from helpers.export import chromium_path
+
+    exe = chromium_path()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs Debian's chromium for the browser tests (./run tests installs it as root)")
+        pytest.skip("no chromium: install Debian's 'chromium' package to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def case(tmp_path, shared):
+    """One hostile CLI case (tests/hostile_harness.py); the module defines ``shared`` (its warm caches and mirror)."""
+    from tests.hostile_harness import HostileCase
+
+    c = HostileCase(tmp_path, shared)
+    yield c
+    c.release()
+    c.leftover_processes(0)

@@ -9,7 +9,6 @@ is reachable from the front page within two clicks, every CSV link resolves and 
 the language switch lands on the same page, and the model view's selection lives in the URL hash.
 """
 
-import os
 import re
 import shutil
 import time
@@ -21,13 +20,10 @@ import pytest
 
 from helpers import config
 from helpers.downloads import read_csv
-from helpers.export import chromium_path
 from helpers.groupings import grouping_layer
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic"]
 PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
 MAPS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(d => d.data.some(t => t.type === 'choropleth')).map(d => ({
     data: d.data.filter(t => t.type === 'choropleth').reduce((n, t) => n + t.locations.length, 0),
@@ -139,18 +135,8 @@ class Tab:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    exe = chromium_path()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium for the browser tests (./run tests installs it as root)")
-        pytest.skip("no chromium: install Debian's 'chromium' package to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(chromium_browser):
+    return chromium_browser
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,13 @@ process is left behind (tests/hostile_harness.py). Kernel cases use the toy note
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.hostile_harness import FIXTURE_MIRROR, HostileCase, Shared, processes_with_marker
+from tests.hostile_harness import FIXTURE_MIRROR, Shared, processes_with_marker
 
 
 
@@ -28,12 +26,6 @@ def shared(tmp_path_factory):
     return Shared(cache=root / "cache", geodata=root / "geodata", mirror=mirror)
 
 
-@pytest.fixture
-def case(tmp_path, shared):
-    c = HostileCase(tmp_path, shared)
-    yield c
-    c.release()
-    c.leftover_processes(0)
 
 
 def toy_args(case):

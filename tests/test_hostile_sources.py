@@ -10,11 +10,10 @@ import hashlib
 import io
 import json
 import re
-import shutil
 
 import pytest
 
-from tests.hostile_harness import FIXTURE_MIRROR, HostileCase, Shared
+from tests.hostile_harness import FIXTURE_MIRROR, Shared
 
 PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;"
@@ -28,12 +27,6 @@ def shared(tmp_path_factory):
     return Shared(cache=root / "cache", geodata=root / "geodata", mirror=FIXTURE_MIRROR)
 
 
-@pytest.fixture
-def case(tmp_path, shared):
-    c = HostileCase(tmp_path, shared)
-    yield c
-    c.release()
-    c.leftover_processes(0)
 
 
 def _mirror_file(mirror, service: str, response_part: str):

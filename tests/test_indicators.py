@@ -1,5 +1,4 @@
 import json
-import shutil
 
 import geopandas as gpd
 import pandas as pd
@@ -15,7 +14,6 @@ from helpers.joins import join_strict
 from helpers.municipal_changes import merger_map, to_division
 from helpers.population import municipal_population_wfs
 
-from .conftest import FIXTURE_MIRROR
 
 # Whole-country population 31.12. (Statistics Finland 11re; mirror PROVENANCE_DATA.md checks)
 FINLAND = {2023: 5_603_851, 2024: 5_635_971}
@@ -164,14 +162,6 @@ def test_strict_join_lists_codes():
 
 PX_2023_2024 = "stat/pxweb/reconstructed/11re_POST_all-municipalities_2023-2024_json-stat2.RECONSTRUCTED.json"
 PX_HISTORY = "stat/pxweb/recorded_pre2026/statfin_vaerak_pxt_11re_POST_all-areas_all-years_json.json"
-
-
-@pytest.fixture
-def mirror_copy(tmp_path, monkeypatch):
-    dest = tmp_path / "mirror"
-    shutil.copytree(FIXTURE_MIRROR, dest)
-    monkeypatch.setenv("SOTE_MIRROR", str(dest))
-    return dest
 
 
 def _edit(mirror, name, change):

@@ -27,8 +27,6 @@ import pytest
 import yaml
 
 from helpers import config
-from helpers.export import chromium_path
-from tests.test_browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -121,18 +119,8 @@ def poison(work: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    exe = chromium_path()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium for the browser tests (./run tests installs it as root)")
-        pytest.skip("no chromium: install Debian's 'chromium' package to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(chromium_browser):
+    return chromium_browser
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,4 @@
 import json
-import shutil
 
 import pandas as pd
 import pytest
@@ -63,14 +62,6 @@ def test_request_not_in_mirror():
 JSON_2023 = "sotkanet/reconstructed/json_indicator683_years2023_total.RECONSTRUCTED.json"
 JSON_2021_2023 = "sotkanet/reconstructed/json_indicator683_years2021+2022+2023_total.RECONSTRUCTED.json"
 REGIONS = "sotkanet/reconstructed/regions.RECONSTRUCTED.json"
-
-
-@pytest.fixture
-def mirror_copy(tmp_path, monkeypatch):
-    dest = tmp_path / "mirror"
-    shutil.copytree(FIXTURE_MIRROR, dest)
-    monkeypatch.setenv("SOTE_MIRROR", str(dest))
-    return dest
 
 
 def _edit(mirror, name, change):

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .maps import MISSING_COLOUR, add_source_note
-from .numbers import MISSING_LABEL, fmt_value, plotly_separators
+from .numbers import fmt_value, plotly_separators
 from .pages import figure, flag_marks, flag_meanings, num, render
 from .pages import table as table_data
 

@@ -140,7 +140,7 @@ def choropleth(gdf: gpd.GeoDataFrame, values, *, value_col: str = "value", code_
     """
     from .classify import assign_classes, class_breaks
     from .joins import join_strict
-    from .numbers import fmt_number, fmt_value, plotly_separators
+    from .numbers import fmt_number, plotly_separators
 
     if isinstance(values, pd.Series):
         values = values.rename(value_col).rename_axis(code_col).reset_index()

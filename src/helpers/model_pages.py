@@ -12,7 +12,7 @@ from .citations import cite
 from .errors import invalid
 from .geography import attribution as boundary_attribution
 from .indicators import catalogue, indicator_table
-from .maps import add_source_note, boundary_map
+from .maps import add_source_note
 from .model_metrics import check_staffing, compare, unit_metrics
 from .models import check_year, load_model, mapping, model_names, unit_layer
 from .municipality_key import erva_yta_differences, municipality_key

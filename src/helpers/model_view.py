@@ -19,7 +19,7 @@ from .model_metrics import STAFFING_LABELS
 from .models import load_model, model_names, resolve, unit_layer
 from .municipality_key import municipality_key
 from .numbers import MISSING_LABEL, fmt_number
-from .pages import LANGS, cell, link, num, page_in, table, write_page
+from .pages import LANGS, cell, num, page_in, table, write_page
 from .svgmap import country_frame, unit_map_data
 
 PAGE = "mallit/index.html"

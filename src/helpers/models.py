@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, model_validator
 
 from . import config
 from .errors import ValidationError, invalid

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.ops import polylabel
 
 from .geography import CRS, load_layer
 
@@ -72,14 +73,12 @@ def path_data(geom, frame: Frame) -> str:
 def label_point(geom) -> shapely.Point:
     """Inside the largest part, far from its edges (pole of inaccessibility), so the label sits on its region."""
     largest = max(getattr(geom, "geoms", [geom]), key=lambda p: p.area)
-    return shapely.ops.polylabel(largest, tolerance=2_000.0)
+    return polylabel(largest, tolerance=2_000.0)
 
 
 def svg_shapes(gdf: gpd.GeoDataFrame, frame: Frame, *, name_col: str = "name_fi",
                tolerance_m: float = DEFAULT_TOLERANCE_M) -> list[dict]:
     """One dict per region: ``code``, ``name``, ``d`` (path data), ``x``/``y`` (label point) in frame units."""
-    import shapely.ops  # noqa: F401 - polylabel
-
     work = gdf.to_crs(CRS)
     geoms = work.geometry.simplify_coverage(tolerance_m) if tolerance_m > 0 else work.geometry
     out = []
