@@ -164,3 +164,20 @@ def test_png_export_of_the_welfare_region_map(refreshed):
     assert struct.unpack(">II", data[16:24]) == (1200, 900)
     assert "<a href='hyvinvointialue_2025.png'>" in text(png.with_suffix(".html"))
     assert "<a href='../../aluerajat/hyvinvointialue_2025.png'>" in text(refreshed / "site" / "sv" / "aluerajat" / "hyvinvointialue_2025.html")
+
+
+def test_pages_link_to_the_executed_notebook_of_their_run(refreshed):
+    site = refreshed / "site"
+    manifest = json.loads((refreshed / "manifest.json").read_text(encoding="utf-8"))
+    checked = 0
+    for name, run in manifest["runs"].items():
+        for rel in run["outputs"]:
+            if rel.startswith("site/") and rel.endswith(".html"):
+                html = (refreshed / rel).read_text(encoding="utf-8")
+                href = re.search(r'<a href="([^"]+)" type="application/x-ipynb\+json">', html)
+                assert href, f"{rel} has no link to its notebook"
+                target = ((refreshed / rel).parent / href.group(1)).resolve()
+                assert target == (refreshed / "notebooks" / f"{name}.ipynb").resolve() and target.is_file()
+                checked += 1
+    assert checked >= 100  # every run's pages in three languages
+    assert 'type="application/x-ipynb+json"' not in (site / "index.html").read_text(encoding="utf-8")  # written by the refresh itself

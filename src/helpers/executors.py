@@ -137,6 +137,7 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             else:
                 os.environ[key] = value
         os.environ[config.OUTPUTS_ENV] = str(staging / "outputs")
+        os.environ["SOTE_RUN_NAME"] = run.name  # pages link to the run's executed notebook (pages.method_link)
         os.environ["SOTE_PROVENANCE_LOG"] = str(staging / "provenance.jsonl")
         os.environ[NOTICES_LOG_ENV] = str(staging / "notices.jsonl")
         if execute is None:
@@ -155,6 +156,7 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             staged_run = Run(run.name, notebook, run.parameters, run.tags)
             out = execute_with_retries(execute, staged_run, staging, task.timeout, task.kernel, cwd=cwd)
         finally:
+            os.environ.pop("SOTE_RUN_NAME", None)  # pages written later in this process belong to no run
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)

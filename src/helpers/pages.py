@@ -378,9 +378,24 @@ def write_page(path: Path, *, title: str, template: str = "page.html.j2", contex
     doc = environment().get_template(template).render(
         **context, title=title, lang=lang, description=description, data_year="" if data_year is None else str(data_year),
         prefix=prefix, scripts=scripts, stylesheet=prefix + STYLESHEET.as_posix(), shell=site_shell(path, site, lang, title, crumbs),
-        home_label=HOME_LABEL.get(lang, HOME_LABEL["fi"]), figure_ids=_FigureIds())
+        home_label=HOME_LABEL.get(lang, HOME_LABEL["fi"]), figure_ids=_FigureIds(), method=method_link(path, site, lang))
     atomic_write_text(path, doc)
     return path
+
+
+RUN_NAME_ENV = "SOTE_RUN_NAME"  # set by the refresh for the run whose kernel writes the page
+METHOD_LABEL = {"fi": "Menetelmä: sivun tehnyt muistikirja ajettuna (.ipynb)", "sv": "Metod: anteckningsboken som gjorde sidan, körd (.ipynb)",
+                "en": "Method: the executed notebook that made this page (.ipynb)"}
+
+
+def method_link(page: Path, site: Path, lang: str) -> dict | None:
+    """Link to the executed notebook of the run that writes the page (published as ``outputs/notebooks/RUN.ipynb``,
+    beside ``outputs/site``), for readers who want the method; None outside a refresh run."""
+    name = os.environ.get(RUN_NAME_ENV, "")
+    if not name or not name.replace("_", "").replace("-", "").isalnum() or not name.isascii():
+        return None
+    target = Path(site).resolve().parent / "notebooks" / f"{name}.ipynb"
+    return {"href": Path(os.path.relpath(target, Path(page).resolve().parent)).as_posix(), "label": METHOD_LABEL.get(lang, METHOD_LABEL["fi"])}
 
 
 # --------------------------------------------------------------------------- reading a page's head back
