@@ -25,7 +25,7 @@ from urllib.parse import quote
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .numbers import fmt_number
+from .numbers import MISSING_LABEL, fmt_number
 
 LANGS = ("fi", "sv", "en")
 _state = {"lang": "fi", "tables": 0}
@@ -88,7 +88,7 @@ UNIT_LABELS = {
 }
 # Decimals of values by their unit, as the pages show them (others: one decimal).
 UNIT_DECIMALS = {"henkeä": 0, "kuntaa": 0, "km²": 0}
-MISSING = {"fi": "ei tietoa", "sv": "uppgift saknas", "en": "no data"}
+MISSING = MISSING_LABEL  # the same words the pages use
 # Original documents behind each support-structure model (keys of data/lahteet.csv).
 MODEL_SOURCES = {
     "malli_18_1": ["sotunet_18_1_2020", "sotunet_tiedote_2020"],

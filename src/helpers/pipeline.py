@@ -46,7 +46,7 @@ MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 KERNEL_START_ATTEMPTS = 3
 KERNEL_START_BACKOFF_S = 1.0  # 1 s, then 2 s
 STOP_GRACE_S = 3.0  # after SIGTERM, how long workers and kernels get before SIGKILL
-SHARED_ASSET = "site/assets/plotly.min.js"  # written once into the site by the pipeline, not per run
+SHARED_ASSET = "site/assets/plotly.min.js"  # the full plotly.js's name: never published by a run, whichever file pages load
 PACKAGES = ("pandas", "numpy", "geopandas", "shapely", "pyogrio", "pyproj", "plotly", "kaleido", "mapclassify", "requests",
             "requests-cache", "pandera", "pydantic", "papermill", "nbclient", "ipykernel", "jupyterlab")
 # Files whose change invalidates every run's previous result (the code and cited data the notebooks call).
@@ -397,11 +397,10 @@ def _atomic_copy(src: Path, dst: Path, outputs: Path) -> None:
 
 
 def _shared_assets() -> set[str]:
-    """Files every page shares (plotly.js, the site script): the pipeline writes them once, runs do not publish them."""
-    try:
-        from .pages import SHARED_ASSETS
-    except ImportError:
-        SHARED_ASSETS = (Path(SHARED_ASSET).relative_to("site"),)
+    """Files every page shares (plotly.js, the site script, the stylesheet): the pipeline writes them once, runs do not
+    publish them."""
+    from .pages import SHARED_ASSETS
+
     return {SHARED_ASSET} | {f"site/{Path(a).as_posix()}" for a in SHARED_ASSETS}
 
 
@@ -410,6 +409,7 @@ def staged_files(staged: Path) -> list[tuple[Path, str]]:
     found = []
     if not staged.is_dir():
         return found
+    shared = _shared_assets()
     for folder, dirs, files in os.walk(staged, followlinks=False):
         for name in dirs + files:
             path = Path(folder) / name
@@ -421,7 +421,7 @@ def staged_files(staged: Path) -> list[tuple[Path, str]]:
         for name in sorted(files):
             path = Path(folder) / name
             rel = path.relative_to(staged).as_posix()
-            if rel in _shared_assets() or any(part.startswith(".") for part in Path(rel).parts):
+            if rel in shared or any(part.startswith(".") for part in Path(rel).parts):
                 continue
             found.append((path, rel))
     return sorted(found, key=lambda f: f[1])
@@ -783,9 +783,7 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
         from . import pages
         from .site import write_index
 
-        pages.ensure_plotly_asset(outputs / "site")
-        if hasattr(pages, "ensure_site_script"):
-            pages.ensure_site_script(outputs / "site")
+        pages.ensure_plotly_asset(outputs / "site")  # also the site script and the stylesheet
         write_index(manifest, site=outputs / "site")
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted)
 

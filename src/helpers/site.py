@@ -199,10 +199,7 @@ def write_index(manifest: dict | None = None, site: Path | None = None) -> Path:
     write_model_view(site, data)
     write_indicator_list(site)
     write_region_picker(site)
-    try:
-        from .sources_page import write_sources_page
-    except ImportError:  # the sources page module is optional for the index
-        write_sources_page = None
-    if write_sources_page is not None:
-        write_sources_page(manifest, site)
+    from .sources_page import write_sources_page
+
+    write_sources_page(manifest, site)
     return write_front_page(manifest, site, data)[0]
