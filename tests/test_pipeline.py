@@ -359,6 +359,29 @@ def test_kernel_start_is_retried_but_cell_errors_are_not(tmp_path):
     assert len(calls) == 1 and out["error"] == "ValueError: solu kaatui (cell 3)"
 
 
+def test_a_kernel_that_never_answers_is_tried_again(tmp_path, monkeypatch):
+    """Real papermill: when the kernel does not reply in time papermill still marks every cell "completed", so the
+    start-up failure must be told apart by the cells' missing start times (CI once lost a run to this)."""
+    import json
+
+    import papermill
+
+    spec = tmp_path / "kernels" / "mykkä"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": ["sleep", "20"], "display_name": "mykkä", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    calls, pauses = [], []
+
+    def execute(*args, **kwargs):
+        calls.append(1)
+        return papermill.execute_notebook(*args, start_timeout=1, **kwargs)
+
+    run = Run("t", TOY_DIR / "putki.ipynb", {})
+    out = execute_with_retries(execute, run, tmp_path, 10, "mykkä", sleep=pauses.append)
+    assert len(calls) == 3 and pauses == [1.0, 2.0]
+    assert out["error"] == "kernel did not start after 3 attempts: RuntimeError: Kernel didn't respond in 1 seconds"
+
+
 # --------------------------------------------------------------------------- executors
 
 

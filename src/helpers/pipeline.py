@@ -315,7 +315,8 @@ _STARTUP_ERRORS = ("ZMQError", "ZMQBindError", "DeadKernelError", "TimeoutError"
 
 
 def _cells_started(executed: Path) -> bool:
-    """Did the kernel get as far as running a cell? (papermill marks cells pending/running/completed/failed)."""
+    """Did the kernel get as far as running a cell? papermill marks every cell "completed" when it gives up, even cells
+    that never ran, so a cell counts as started only with an execution count or a start time."""
     try:
         nb = json.loads(executed.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -323,8 +324,8 @@ def _cells_started(executed: Path) -> bool:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        status = ((cell.get("metadata") or {}).get("papermill") or {}).get("status")
-        if cell.get("execution_count") is not None or status in ("running", "completed", "failed"):
+        meta = (cell.get("metadata") or {}).get("papermill") or {}
+        if cell.get("execution_count") is not None or meta.get("start_time") or meta.get("status") in ("running", "failed"):
             return True
     return False
 
