@@ -37,7 +37,8 @@ from helpers.pipeline import refresh, summary  # noqa: E402
 
 # phases of a run, in the order they happen (seconds, from the run's outcome and the publish step)
 PHASES = (("prepare", "worker: set up the run (before papermill)"), ("kernel_start", "kernel start-up (papermill start to first cell)"),
-          ("cells", "cells: imports, reading inputs, figures, writing pages"), ("notebook_io", "papermill besides cells (read, write executed notebook, shutdown)"),
+          ("cells", "cells: imports, reading inputs, figures, writing pages"),
+          ("imports", "  of which the first cell: package imports and set-up"), ("notebook_io", "papermill besides cells (read, write executed notebook, shutdown)"),
           ("collect", "worker: list and hash the staged files"), ("pack", "worker: tarball for the client (Dask)"),
           ("publish", "refresh: unpack, publish, keep logs"))
 
@@ -73,7 +74,7 @@ def one_executor(name: str, dask: str | None):
     return cold, warm
 
 
-def phase_table(report) -> None:
+def phase_table(report) -> float | None:
     ran = [r for r in report.results if r.status != "skipped" and r.timings]
     if not ran:
         return
@@ -82,11 +83,15 @@ def phase_table(report) -> None:
         values = [r.timings.get(key, 0.0) for r in ran]
         print(f"  {key:13s} {statistics.mean(values):6.2f}   {label}")
     print(f"  {'run total':13s} {statistics.mean(r.duration_s for r in ran):6.2f}   papermill incl. retries (manifest duration_s)")
+    fixed = statistics.mean(sum(r.timings.get(k, 0.0) for k in ("prepare", "kernel_start", "notebook_io", "imports")) for r in ran)
+    print(f"  fixed cost of a run in a fresh kernel (prepare + kernel start + notebook i/o + first cell): {fixed:.2f} s")
+    return fixed
 
 
 if __name__ == "__main__":
     empty = empty_notebook_seconds()
     rows = []
+    fixed = {}
     cluster = None
     for name in [e.strip() for e in args.executors.split(",") if e.strip()]:
         address = None
@@ -97,7 +102,7 @@ if __name__ == "__main__":
             address = cluster.scheduler_address
         cold, warm = one_executor(name, address)
         rows.append((name, cold, warm))
-        phase_table(cold)
+        fixed[name] = phase_table(cold)
     if cluster is not None:
         cluster.close()
     print(f"workers: {args.workers}, cores: {os.cpu_count()}; empty notebook (papermill): {empty:.2f} s (median of {args.repeat_empty})")
@@ -107,4 +112,6 @@ if __name__ == "__main__":
         print(f"[{name:5s}] runs {runs}: cold {cold.wall_s:6.1f} s ({cold.counts()['ok']} ran, {cold.counts()['failed']} failed), "
               f"warm {warm.wall_s:5.2f} s ({warm.counts()['skipped']} skipped); runs x empty / workers {floor:5.1f} s; "
               f"ratio cold / that {cold.wall_s / floor:5.2f} (target <= 2.0), warm target <= 2 s")
+        if fixed.get(name):
+            print(f"        a run's fixed cost alone is {fixed[name] / empty:.2f} x the empty notebook: the ratio's floor with no work at all")
     print(f"(work folder: {work})")

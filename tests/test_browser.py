@@ -286,5 +286,9 @@ def test_model_view_keeps_the_choice_in_the_url(refreshed, tab):
     tab.page.check("input[value=koordinoimaton]")
     assert tab.page.evaluate("location.hash") == "#rakenne_2021,malli_18_1,koordinoimaton"
     assert tab.page.evaluate(shown) == ["rakenne_2021", "malli_18_1", "koordinoimaton"]
+    tab.page.click("nav.kielet a[hreflang=sv]")  # the same choice in Swedish
+    tab.page.wait_for_load_state("load")
+    assert tab.page.url == (refreshed / "site" / "sv" / "mallit" / "index.html").as_uri() + "#rakenne_2021,malli_18_1,koordinoimaton"
+    assert tab.page.evaluate(shown) == ["rakenne_2021", "malli_18_1", "koordinoimaton"]
     tab.visit(page)  # no hash: the default pair
     assert tab.page.evaluate(shown) == ["malli_18_1", "malli_5_1_erva2020"]

@@ -181,3 +181,18 @@ def test_pages_link_to_the_executed_notebook_of_their_run(refreshed):
                 checked += 1
     assert checked >= 100  # every run's pages in three languages
     assert 'type="application/x-ipynb+json"' not in (site / "index.html").read_text(encoding="utf-8")  # written by the refresh itself
+
+
+def test_indicator_pages_say_what_each_figure_shows(refreshed):
+    """The heading names indicator, year and (off the welfare-region level) the grouping; the figures under it say
+    map or ranking in the page's language instead of repeating the heading."""
+    def figure_titles(page: Path) -> list[str]:
+        return re.findall(r"<figcaption class='kuvion-otsikko'>([^<]*)</figcaption>", text(page))
+
+    site = refreshed / "site"
+    page = site / "indikaattorit" / "osuus_65_hyvinvointialue_2024.html"
+    assert "<h1>65 vuotta täyttäneiden osuus väestöstä (%) 2024</h1>" in text(page)
+    assert figure_titles(page) == ["Kartta: Hyvinvointialueet ja Helsinki", "Järjestyksessä suurimmasta pienimpään"]
+    erva = site / "sv" / "indikaattorit" / "osuus_65_erva2020_2024.html"
+    assert re.search(r"<h1>[^<]+ 2024 – Specialupptagningsområden 2020 \(SRf 156/2017\)</h1>", text(erva))
+    assert figure_titles(erva) == ["Karta: Specialupptagningsområden 2020 (SRf 156/2017)", "I ordning från störst till minst"]

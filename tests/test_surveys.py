@@ -25,3 +25,16 @@ def test_2021_situation_survey():
     labels = mentions_2021(2025)
     assert labels["20"] == "heikoimmaksi mainittu" and labels["21"] == "vahvimmaksi mainittu"
     assert (labels == "vahvimmaksi mainittu").sum() == 5 and len(labels) == 22
+
+
+def test_charts_speak_the_page_language_and_quote_the_survey():
+    from helpers.survey_pages import means_chart, membership_chart, mentions_map, support_chart
+
+    sv = support_chart("sv")
+    assert sv.layout.title.text == "Stöd för stödstrukturen, enkäten 2020 (n = 562)" and sv.layout.xaxis.title.text == "% av de svarande"
+    assert [t.name for t in sv.data] == ["Kyllä", "Ei", "En osaa sanoa"]  # answer options quoted as asked
+    assert list(sv.data[0].x) == [72, 26]
+    assert list(membership_chart("en").data[0].x) == ["Member of a national federation", "Member of SOSTE"]
+    assert list(means_chart("sv").data[0].text) == ["3,3", "3,4", "3,6"] and means_chart("en").data[0].text[0] == "3.3"
+    names = {t.name for t in mentions_map(2025, "en").data}
+    assert {"named strongest", "named weakest", "not named"} <= names and not names & {"ei mainittu", "vahvimmaksi mainittu"}

@@ -108,6 +108,14 @@ def _cell_timings(executed: Path) -> dict:
     starts = [s for s in starts if s]
     durations = [((c.get("metadata") or {}).get("papermill") or {}).get("duration") for c in nb.get("cells", [])]
     out = {"cells": round(sum(d for d in durations if isinstance(d, (int, float))), 3)}
+    # The first cell after the parameters imports the package and sets up: a cost every fresh kernel pays.
+    for c in nb.get("cells", []):
+        tags = set((c.get("metadata") or {}).get("tags") or [])
+        if c.get("cell_type") == "code" and not tags & {"parameters", "injected-parameters"}:
+            first = ((c.get("metadata") or {}).get("papermill") or {}).get("duration")
+            if isinstance(first, (int, float)):
+                out["imports"] = round(first, 3)
+            break
     begin = stamp(meta.get("start_time"))
     if begin and starts:
         out["kernel_start"] = round(min(starts) - begin, 3)

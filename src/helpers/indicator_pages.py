@@ -77,17 +77,27 @@ def page_path(indicator_id: str, level: str, year: int) -> Path:
     return site_dir() / "indikaattorit" / f"{indicator_id}_{level}_{year}.html"
 
 
+FIGURE_CAPTIONS = {
+    "fi": {"map": "Kartta: {level}", "bars": "Järjestyksessä suurimmasta pienimpään"},
+    "sv": {"map": "Karta: {level}", "bars": "I ordning från störst till minst"},
+    "en": {"map": "Map: {level}", "bars": "Ranked from highest to lowest"},
+}
+
 LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
 
 
 def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvointialue", division_year: int = 2025,
                          years=None, lang: str = "fi", scheme: str = "quantiles", show_aland: bool = True,
-                         langs=("fi", "sv", "en"), bins: list[float] | None = None) -> Path:
-    """Fetch, draw and write one indicator page in every language of ``langs``; returns the path in ``lang``."""
+                         langs=("fi", "sv", "en"), bins: list[float] | None = None, table: pd.DataFrame | None = None) -> Path:
+    """Fetch, draw and write one indicator page in every language of ``langs``; returns the path in ``lang``.
+    ``table``: the ``indicator_table`` of exactly these arguments when the caller has it already (notebook 02)."""
     from .classify import check_scheme
 
     check_scheme(scheme, bins)  # before any download
-    table = indicator_table(indicator_id, years or [year], level=level, division_year=division_year)
+    if table is None:
+        table = indicator_table(indicator_id, years or [year], level=level, division_year=division_year)
+    elif set(table["indicator_id"]) != {indicator_id} or set(table["area_level"]) != {level}:
+        raise ValueError(f"the table given is not {indicator_id} at level {level!r}")
     written = {}
     for one in dict.fromkeys([lang, *langs]):
         written[one] = _write_indicator_page(table, indicator_id, year, level=level, division_year=division_year, lang=one,
@@ -108,6 +118,9 @@ def _write_indicator_page(table, indicator_id: str, year: int, *, level: str, di
 
     level_label = LEVEL_TITLES[lang].get(level, level)
     title = f"{row[f'name_{lang}']} {year}" + ("" if level == "hyvinvointialue" else f" – {level_label}")
+    # The heading names indicator and year; the figures under it say what each shows instead of repeating it.
+    fig_map.update_layout(title_text=FIGURE_CAPTIONS[lang]["map"].format(level=level_label))
+    bars.update_layout(title_text=FIGURE_CAPTIONS[lang]["bars"])
     notes = row["notes"] if isinstance(row["notes"], str) else ""
     path = lang_root(site_dir(), lang) / "indikaattorit" / f"{indicator_id}_{level}_{year}.html"
     # The numbers of the map, the bars and the table as a CSV (the table's columns, its rounding) and metadata.
@@ -129,7 +142,7 @@ def _write_indicator_page(table, indicator_id: str, year: int, *, level: str, di
             target = lang_root(site_dir(), lang) / "alueet" / f"{code}.html"
             r[1] = link(r[1], _href(target, path))
     context = {
-        "heading": f"{row[f'name_{lang}']} {year}", "missing_note": MISSING_NOTE[lang].format(n=missing) if missing else "",
+        "heading": title, "missing_note": MISSING_NOTE[lang].format(n=missing) if missing else "",
         "map": figure(fig_map), "bars": figure(bars), "values": values, "map_alt": NOSCRIPT_NOTE[lang],
         "source_lines": source_lines(table, division_year, lang), "notes": notes,
     }

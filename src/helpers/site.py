@@ -101,12 +101,14 @@ PROFILE_TEXT = {
 }
 
 
-def write_region_profile(region: str, year: int = 2025, lang: str = "fi", langs=("fi", "sv", "en")) -> Path:
-    """Write the profile in every language of ``langs`` (``lang``: the one whose path is returned)."""
+def write_region_profile(region: str, year: int = 2025, lang: str = "fi", langs=("fi", "sv", "en"),
+                         indicators: pd.DataFrame | None = None) -> Path:
+    """Write the profile in every language of ``langs`` (``lang``: the one whose path is returned). ``indicators``:
+    ``profile_indicators(region, year)`` when the caller has it already (the notebook shows it first)."""
     codes = region_codes(year)
     if region not in codes:
         raise invalid("region", region, codes)
-    ind = profile_indicators(region, year)
+    ind = profile_indicators(region, year) if indicators is None else indicators
     written = {}
     for one in dict.fromkeys([lang, *langs]):
         written[one] = _write_profile(region, year, one, ind)

@@ -16,8 +16,40 @@ from .surveys import situation_2021, source_line, support_2020, surveys
 
 ANSWER_COLOURS = {"Kyllä": "#009E73", "Ei": "#D55E00", "En osaa sanoa": "#999999"}
 
+# The charts' own words (titles, axes, the map's categories); the questions and answer options stay quoted in Finnish.
+WORDS = {
+    "fi": {"support": "Kannatus tukirakenteelle, kysely 2020 (n = {n})", "pct": "% vastaajista",
+           "members": "Vastaajien jäsenyydet (n = {n})", "valtakunnallinen_liitto": "Valtakunnallisen liiton jäsen", "soste": "SOSTEn jäsen",
+           "means": "Tilannekuvakysely 2021: koko maan keskiarvot (n = {n} vastausta)", "mean": "keskiarvo",
+           "map": "Tilannekuvakysely 2021: vahvimmiksi ja heikoimmiksi mainitut alueet"},
+    "sv": {"support": "Stöd för stödstrukturen, enkäten 2020 (n = {n})", "pct": "% av de svarande",
+           "members": "De svarandes medlemskap (n = {n})", "valtakunnallinen_liitto": "Medlem i ett riksförbund", "soste": "Medlem i SOSTE",
+           "means": "Lägesenkäten 2021: medelvärden för hela landet (n = {n} svar)", "mean": "medelvärde",
+           "map": "Lägesenkäten 2021: områden som nämndes som starkast och svagast"},
+    "en": {"support": "Support for the support structure, 2020 survey (n = {n})", "pct": "% of respondents",
+           "members": "Respondents' memberships (n = {n})", "valtakunnallinen_liitto": "Member of a national federation", "soste": "Member of SOSTE",
+           "means": "Situation survey 2021: national means (n = {n} answers)", "mean": "mean",
+           "map": "Situation survey 2021: regions named strongest and weakest"},
+}
+MENTIONS = ["vahvimmaksi mainittu", "heikoimmaksi mainittu", "mainittu sekä vahvimmaksi että heikoimmaksi", "ei mainittu"]
+MENTION_WORDS = {
+    "fi": dict(zip(MENTIONS, MENTIONS)),
+    "sv": dict(zip(MENTIONS, ["nämnt som starkast", "nämnt som svagast", "nämnt både som starkast och som svagast", "inte nämnt"])),
+    "en": dict(zip(MENTIONS, ["named strongest", "named weakest", "named both strongest and weakest", "not named"])),
+}
+MENTION_COLOURS = {"vahvimmaksi mainittu": "#009E73", "heikoimmaksi mainittu": "#D55E00", "ei mainittu": "#e8e8e8"}
 
-def support_chart() -> go.Figure:
+
+def _words(lang: str) -> dict:
+    if lang not in WORDS:
+        from .errors import invalid
+
+        raise invalid("lang", lang, list(WORDS))
+    return WORDS[lang]
+
+
+def support_chart(lang: str = "fi") -> go.Figure:
+    w = _words(lang)
     df = support_2020()
     n = surveys()["kysely_2020"]["respondents"]
     fig = go.Figure()
@@ -25,30 +57,32 @@ def support_chart() -> go.Figure:
         part = df[df["answer_fi"] == answer]
         fig.add_trace(go.Bar(name=answer, y=part["question_fi"].tolist(), x=part["pct"].tolist(), orientation="h", marker_color=colour,
                              text=[f"{v}\u00a0%" for v in part["pct"]], textposition="inside"))
-    add_source_note(fig, source_line("kysely_2020"))
-    fig.update_layout(barmode="stack", title=f"Kannatus tukirakenteelle, kysely 2020 (n = {n})", xaxis=dict(title="% vastaajista", range=[0, 100]),
-                      height=360, margin=dict(l=10, r=10, t=60, b=90), separators=plotly_separators("fi"), yaxis=dict(automargin=True))
+    add_source_note(fig, source_line("kysely_2020", lang))
+    fig.update_layout(barmode="stack", title=w["support"].format(n=n), xaxis=dict(title=w["pct"], range=[0, 100]),
+                      height=360, margin=dict(l=10, r=10, t=60, b=90), separators=plotly_separators(lang), yaxis=dict(automargin=True))
     return fig
 
 
-def membership_chart() -> go.Figure:
+def membership_chart(lang: str = "fi") -> go.Figure:
+    w = _words(lang)
     s = surveys()["kysely_2020"]
-    labels = {"valtakunnallinen_liitto": "Valtakunnallisen liiton jäsen", "soste": "SOSTEn jäsen"}
-    fig = go.Figure(go.Bar(x=[labels[k] for k in s["membership_pct"]], y=list(s["membership_pct"].values()),
+    fig = go.Figure(go.Bar(x=[w[k] for k in s["membership_pct"]], y=list(s["membership_pct"].values()),
                            text=[f"{v}\u00a0%" for v in s["membership_pct"].values()], marker_color="#0072B2"))
-    add_source_note(fig, source_line("kysely_2020"))
-    fig.update_layout(title=f"Vastaajien jäsenyydet (n = {s['respondents']})", yaxis=dict(title="% vastaajista", range=[0, 100]), height=360, margin=dict(b=90))
+    add_source_note(fig, source_line("kysely_2020", lang))
+    fig.update_layout(title=w["members"].format(n=s["respondents"]), yaxis=dict(title=w["pct"], range=[0, 100]), height=360, margin=dict(b=90),
+                      separators=plotly_separators(lang))
     return fig
 
 
-def means_chart() -> go.Figure:
+def means_chart(lang: str = "fi") -> go.Figure:
+    w = _words(lang)
     q = situation_2021()
     n = surveys()["kysely_2021"]["answers"]
     fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=q["text_fi"].tolist(), orientation="h", marker_color="#56B4E9",
-                           text=[fmt_number(v, 1) for v in q["mean"]], textposition="outside"))
-    add_source_note(fig, source_line("kysely_2021"))
-    fig.update_layout(title=f"Tilannekuvakysely 2021: koko maan keskiarvot (n = {n} vastausta)", xaxis=dict(title="keskiarvo", range=[0, 5]),
-                      height=360, margin=dict(l=10, r=40, t=60, b=90), separators=plotly_separators("fi"), yaxis=dict(automargin=True))
+                           text=[fmt_number(v, 1, lang) for v in q["mean"]], textposition="outside"))
+    add_source_note(fig, source_line("kysely_2021", lang))
+    fig.update_layout(title=w["means"].format(n=n), xaxis=dict(title=w["mean"], range=[0, 5]),
+                      height=360, margin=dict(l=10, r=40, t=60, b=90), separators=plotly_separators(lang), yaxis=dict(automargin=True))
     return fig
 
 
@@ -64,12 +98,12 @@ def mentions_2021(year: int = 2025) -> pd.Series:
     return labels
 
 
-def mentions_map(year: int = 2025) -> go.Figure:
+def mentions_map(year: int = 2025, lang: str = "fi") -> go.Figure:
+    w, words = _words(lang), MENTION_WORDS[lang]
     layer = load_layer("hyvinvointialue", year, mainland=True)
-    return category_map(layer, mentions_2021(year), title="Tilannekuvakysely 2021: vahvimmiksi ja heikoimmiksi mainitut alueet",
-                        attribution=f"{source_line('kysely_2021')}<br>{boundary_attribution(year)}",
-                        order=["vahvimmaksi mainittu", "heikoimmaksi mainittu", "mainittu sekä vahvimmaksi että heikoimmaksi", "ei mainittu"],
-                        colours={"vahvimmaksi mainittu": "#009E73", "heikoimmaksi mainittu": "#D55E00", "ei mainittu": "#e8e8e8"})
+    return category_map(layer, mentions_2021(year).map(words), title=w["map"], lang=lang,
+                        attribution=f"{source_line('kysely_2021', lang)}<br>{boundary_attribution(year, lang)}",
+                        order=[words[m] for m in MENTIONS], colours={words[m]: c for m, c in MENTION_COLOURS.items()})
 
 
 def page_path() -> Path:
@@ -95,21 +129,21 @@ def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
     from .pages import lang_root
 
     q = situation_2021()
-    charts = [figure(support_chart()), figure(membership_chart()), figure(means_chart())]
-    mentions = figure(mentions_map(year))
     written = []
     for lang in langs:
         t = TEXT[lang]
+        charts = [figure(support_chart(lang)), figure(membership_chart(lang)), figure(means_chart(lang))]
+        mentions = figure(mentions_map(year, lang))
         path = lang_root(site_dir(), lang) / page_path().relative_to(site_dir())
         df = pd.DataFrame({t["head"][0]: q["text_fi"].astype(str).tolist(), t["head"][1]: q["mean"].round(1).tolist()})
-        downloads = table_files(df, page=path, name="keskiarvot", title=t["means"], sources=[source_line("kysely_2021")],
+        downloads = table_files(df, page=path, name="keskiarvot", title=t["means"], sources=[source_line("kysely_2021", lang)],
                                 licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", decimals={t["head"][1]: 1}, lang=lang)
         context = {
             "heading": t["heading"], "note": t["note"], "charts": charts,
             "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1, lang))] for r in q.itertuples()), caption=t["means"],
                            header=t["head"], downloads=downloads),
             "map": mentions,
-            "source_lines": [source_line("kysely_2020"), source_line("kysely_2021"), boundary_attribution(year, lang)],
+            "source_lines": [source_line("kysely_2020", lang), source_line("kysely_2021", lang), boundary_attribution(year, lang)],
         }
         written.append(write_page(path, title=t["title"], template="survey.html.j2", context=context, lang=lang,
                                   description=t["description"], data_year="2020–2021"))

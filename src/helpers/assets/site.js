@@ -139,6 +139,12 @@
       if (window.location.hash !== hash && window.history && window.history.replaceState) {
         window.history.replaceState(null, "", hash);
       }
+      // The same choice in the other languages: their links carry the hash too.
+      var langs = document.querySelectorAll("a[hreflang]");
+      for (var k = 0; k < langs.length; k++) {
+        var href = langs[k].getAttribute("href").replace(/#.*$/, "");
+        langs[k].setAttribute("href", href + hash);
+      }
     }
 
     function fromHash() {
