@@ -228,3 +228,16 @@ def test_no_html_is_built_from_variables_in_the_package():
             if bad in text:
                 found.append(f"templates/{path.name}: {bad}")
     assert not found, "\n".join(found)
+
+
+def test_notebook_setup_leaves_out_the_iri_grammars_and_nbformat_still_validates():
+    """A fresh kernel's set-up must not pay jsonschema's IRI grammars (2 s per run); notebooks still validate."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom helpers import notebook\nnotebook.setup('fi')\nimport plotly.io as pio\n"
+            "import nbformat\nnbformat.validate(nbformat.v4.new_notebook())\n"
+            "print(sys.modules.get('rfc3987_syntax', 'missing'), pio.renderers.default)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["None", "sote_mimetype"]
