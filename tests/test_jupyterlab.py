@@ -263,11 +263,15 @@ def test_executed_notebook_draws_untrusted(lab):
                         kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), execution_timeout=300, progress_bar=False)
     assert executed.stat().st_size < 1_000_000
     lab.outside.clear()
+    code_cells = sum(c["cell_type"] == "code" for c in json.loads(executed.read_text(encoding="utf-8"))["cells"])
     page = lab.open(executed.name)
     try:
-        trusted = page.evaluate("() => { const nb = window.jupyterapp.shell.currentWidget.content.model;"
-                                " return [...Array(nb.cells.length).keys()].map(i => nb.cells.get(i)).filter(c => c.type === 'code').map(c => c.trusted); }")
-        assert trusted and not any(trusted)
+        # The model fills in after the panel appears (until then it holds one empty, trusted cell): wait for all cells.
+        cells_js = ("() => { const w = window.jupyterapp.shell.currentWidget; const nb = w && w.content && w.content.model;"
+                    " return nb ? [...Array(nb.cells.length).keys()].map(i => nb.cells.get(i)).filter(c => c.type === 'code').map(c => c.trusted) : []; }")
+        page.wait_for_function(f"() => ({cells_js})().length === {code_cells}", timeout=60_000)
+        trusted = page.evaluate(cells_js)
+        assert len(trusted) == code_cells and not any(trusted)
         maps = wait_for_maps(page, [len(grouping_layer("erva2020", 2025))])
         regions = len(grouping_layer("erva2020", 2025))  # 5 erva areas and Åland
         assert maps == [{"data": regions, "drawn": regions}]
