@@ -7,6 +7,7 @@ from pathlib import Path
 from .errors import invalid
 from .geography import attribution
 from .groupings import grouping_layer
+from .languages import check_lang
 from .maps import boundary_map
 from .municipality_key import KEY_LEVELS
 from .pages import figure, num, site_dir, table, write_page
@@ -34,8 +35,7 @@ def make_boundary_map(level: str, year: int, *, mainland: bool = False, lang: st
     """Return (layer, figure) for a key level; the figure carries title and attribution."""
     if level not in KEY_LEVELS:
         raise invalid("level", level, KEY_LEVELS)
-    if lang not in LEVEL_TITLES:
-        raise invalid("lang", lang, list(LEVEL_TITLES))
+    check_lang(lang)
     layer = grouping_layer(level, year, mainland=mainland)
     note = attribution(year, lang)
     if level in ("yhteistyoalue", "erva2020"):

@@ -31,12 +31,12 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from .errors import ValidationError, invalid
+from .errors import ValidationError
 from .flags import MEANINGS, SEPARATOR
+from .languages import LANGS, check_lang
 
 # lang -> (field delimiter, decimal separator)
 CSV_FORMAT = {"fi": (";", ","), "sv": (";", ","), "en": (",", ".")}
-LANGS = ("fi", "sv", "en")
 LABELS = {
     "fi": {"csv": "Lataa taulukko (CSV)", "json": "Tietojen kuvaus (JSON)", "title": "Tiedot ladattavina"},
     "sv": {"csv": "Ladda ner tabellen (CSV)", "json": "Beskrivning av uppgifterna (JSON)", "title": "Uppgifterna för nedladdning"},
@@ -63,12 +63,6 @@ def check_name(name) -> str:
         raise ValidationError(f"download name {name!r}: use 1-64 lower-case ASCII letters, digits, '_' and '-' "
                               "(starting and ending with a letter or digit)")
     return name
-
-
-def _check_lang(lang: str) -> str:
-    if lang not in CSV_FORMAT:
-        raise invalid("lang", lang, list(CSV_FORMAT))
-    return lang
 
 
 def guard_text(text: str) -> str:
@@ -104,7 +98,7 @@ def _numeric(series: pd.Series) -> bool:
 
 def csv_text(df: pd.DataFrame, *, lang: str = "fi", decimals: Mapping[str, int] | None = None) -> str:
     """The table as CSV text (the byte order mark included), in ``lang``'s format."""
-    delimiter, decimal = CSV_FORMAT[_check_lang(lang)]
+    delimiter, decimal = CSV_FORMAT[check_lang(lang)]
     decimals = dict(decimals or {})
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
@@ -165,7 +159,7 @@ def metadata(df: pd.DataFrame, *, csv_name: str, page_name: str, title: str, sou
              definitions: Mapping[str, str] | None = None, units: Mapping[str, str] | None = None,
              decimals: Mapping[str, int] | None = None, flags: Mapping[str, str] | None = None,
              retrieved: list[dict] | None = None, lang: str = "fi", generated: datetime | None = None) -> dict:
-    delimiter, decimal = CSV_FORMAT[_check_lang(lang)]
+    delimiter, decimal = CSV_FORMAT[check_lang(lang)]
     definitions, units, decimals = dict(definitions or {}), dict(units or {}), dict(decimals or {})
     columns = []
     for i, col in enumerate(df.columns):
@@ -208,7 +202,7 @@ def table_files(df: pd.DataFrame, *, page: Path, name: str, title: str, sources:
     from .pages import atomic_write_text
 
     name = check_name(name)
-    lang = _check_lang(lang)
+    lang = check_lang(lang)
     page = Path(page)
     folder = page.parent
     csv_path, json_path = folder / f"{page.stem}.{name}.csv", folder / f"{page.stem}.{name}.json"
@@ -224,5 +218,5 @@ def table_files(df: pd.DataFrame, *, page: Path, name: str, title: str, sources:
 
 def read_csv(path: Path, lang: str = "fi") -> pd.DataFrame:
     """A CSV written by ``table_files`` read back (for tests and notebooks): numbers as numbers, text as text."""
-    delimiter, decimal = CSV_FORMAT[_check_lang(lang)]
+    delimiter, decimal = CSV_FORMAT[check_lang(lang)]
     return pd.read_csv(path, sep=delimiter, decimal=decimal, encoding="utf-8-sig", keep_default_na=False, na_values=[""])

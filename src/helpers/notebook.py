@@ -26,9 +26,9 @@ from urllib.parse import quote
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from .languages import LANGS, check_lang
 from .numbers import MISSING_LABEL, fmt_number
 
-LANGS = ("fi", "sv", "en")
 _state = {"lang": "fi", "tables": 0}
 
 # Column names of the package's tidy tables -> what a reader sees, per language. Columns with a language suffix
@@ -102,14 +102,6 @@ MODEL_SOURCES = {
 }
 
 
-def _check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        from .errors import invalid
-
-        raise invalid("lang", lang, LANGS)
-    return lang
-
-
 RENDERER = "sote_mimetype"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -168,7 +160,7 @@ def setup(lang: str = "fi") -> None:
 
     >>> setup("sv")   # Swedish column names in ``table()``, decimal comma
     """
-    _state["lang"] = _check_lang(lang)
+    _state["lang"] = check_lang(lang)
     configure_plotly()
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.max_columns", 30)
@@ -229,7 +221,7 @@ def table(df: pd.DataFrame, lang: str | None = None, *, labels: dict[str, str] |
 
     >>> table(pd.DataFrame({"area_name_fi": ["Helsinki"], "value": [684018.0]}), "en").to_html()  # doctest: +SKIP
     """
-    lang = _check_lang(lang or _state["lang"])
+    lang = check_lang(lang or _state["lang"])
     decimals = decimals or {}
     shown_cols = _language_columns(df, lang)
     labels = {k: COLUMN_LABELS[lang].get(v, v) for k, v in (labels or {}).items()}

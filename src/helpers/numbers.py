@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import math
 
+from .languages import check_lang
+
 NBSP = "\u00a0"
 SEPARATORS = {"fi": (",", NBSP), "sv": (",", NBSP), "en": (".", ",")}
 MISSING_LABEL = {"fi": "ei tietoa", "sv": "uppgift saknas", "en": "no data"}
 
 
 def _check_lang(lang: str) -> tuple[str, str]:
-    try:
-        return SEPARATORS[lang]
-    except KeyError:
-        from .errors import invalid
-
-        raise invalid("lang", lang, list(SEPARATORS)) from None
+    return SEPARATORS[check_lang(lang)]
 
 
 def plotly_separators(lang: str = "fi") -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import config
+from .languages import LANGS
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 PACKAGE_ASSETS_DIR = Path(__file__).with_name("assets")
@@ -40,7 +41,6 @@ PLOTLY_ASSET = Path("assets") / (PARTIAL_PLOTLY if (PACKAGE_ASSETS_DIR / PARTIAL
 SITE_SCRIPT = Path("assets") / "site.js"
 STYLESHEET = Path("assets") / "site.css"
 SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET)  # written once into the site, not per page
-LANGS = ("fi", "sv", "en")
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
 HOME_LABEL = {"fi": "Etusivu", "sv": "Startsida", "en": "Home"}
 # The site header: (page inside a language's folder, label per language). Sections are the first folder of a page.

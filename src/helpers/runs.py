@@ -27,9 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticEr
 
 from . import config
 from .errors import ConfigError, InvalidParameter, SoteError
+from .languages import check_lang
 
 RUNS_FILE = config.PROJECT_ROOT / "runs.yaml"
-LANGS = ("fi", "sv", "en")
 
 # Bounds on what a runs file may ask for: the job is unattended, so a hostile or mistaken file must end in a short
 # message, never in gigabytes of memory or of error text.
@@ -375,10 +375,8 @@ def _check_types(run: Run, declared: dict[str, dict]) -> None:
 
 
 def _lang(p):
-    if "lang" in p and p["lang"] not in LANGS:
-        from .errors import invalid
-
-        raise invalid("lang", p["lang"], LANGS)
+    if "lang" in p:
+        check_lang(p["lang"])
 
 
 def _boundaries(p):

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import citations, flags, geography, sources
+from .languages import LANGS, check_lang
 from .pages import site_dir, write_page
 
 PAGE_NAME = "lahteet.html"
-LANGS = ("fi", "sv", "en")
 FOLDER = {"fi": "", "sv": "sv", "en": "en"}
 
 TEXT = {
@@ -167,11 +167,7 @@ def write_sources_page(manifest: Mapping | None = None, site: Path | None = None
     site = Path(site or site_dir())
     written = []
     for lang in langs:
-        if lang not in TEXT:
-            from .errors import invalid
-
-            raise invalid("lang", lang, list(TEXT))
-        t = TEXT[lang]
+        t = TEXT[check_lang(lang)]
         written.append(write_page(page_path(site, lang), title=t["title"], template="sources.html.j2", context=context(manifest, lang),
                                   lang=lang, description=t["description"], data_year="", site=site))
     return written

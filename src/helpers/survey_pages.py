@@ -41,11 +41,9 @@ MENTION_COLOURS = {"vahvimmaksi mainittu": "#009E73", "heikoimmaksi mainittu": "
 
 
 def _words(lang: str) -> dict:
-    if lang not in WORDS:
-        from .errors import invalid
+    from .languages import check_lang
 
-        raise invalid("lang", lang, list(WORDS))
-    return WORDS[lang]
+    return WORDS[check_lang(lang)]
 
 
 def support_chart(lang: str = "fi") -> go.Figure:

@@ -12,9 +12,9 @@ import pandas as pd
 from ..models import load_model, resolve
 from ..municipality_key import municipality_key, units_for
 from ..numbers import fmt_number
+from ..languages import check_lang
 from .scorecard import value
 
-LANGS = ("fi", "sv", "en")
 # The staffing each model is read under in the findings: its own where the source gives it, otherwise 18+1's per unit.
 READ_AS = {"malli_18_1": "lahteen_mukaan", "hyvinvointialueittain": "lahteen_mukaan", "rakenne_2021": "lahteen_mukaan",
            "malli_5_1_erva2020": "sama_per_yksikko", "malli_5_1_yta": "sama_per_yksikko"}
@@ -91,10 +91,7 @@ def _relation_names(year: int, lang: str) -> dict:
 
 def findings(card: pd.DataFrame, lang: str = "fi", year: int = 2025) -> list[dict]:
     """Sentences with their templates and scorecard references (``text`` is the sentence)."""
-    if lang not in LANGS:
-        from ..errors import invalid
-
-        raise invalid("lang", lang, LANGS)
+    check_lang(lang)
     scenarios = set(card["scenario"])
     out = []
     for model, staffing in READ_AS.items():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config
+from ..languages import LANGS
 from . import apportionment, findings, partitions
 
 JSON_NAME = "tulostaulu.json"
@@ -31,7 +32,6 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
-LANGS = ("fi", "sv", "en")
 VALUE_FIELDS = ["scenario", "scope", "unit_code", "metric", "statistic", "value", "note"]
 
 
@@ -72,7 +72,7 @@ def write_site_data(card: pd.DataFrame, optimum: pd.DataFrame, year: int = 2025)
                   "en": "Areas and distances from generalised boundaries (1:4,500,000). The 2021 build's figures as in the source are headcounts, not person-years."},
         "apportionment_citation": apportionment.CITATION,
         "optimisation": {"method": "exact branch-and-bound enumeration of connected partitions", "variants": partitions.VARIANT_LABELS},
-        "findings": {lang: findings.findings_text(card, lang, year) for lang in findings.LANGS},
+        "findings": {lang: findings.findings_text(card, lang, year) for lang in LANGS},
         "optimum": _records(optimum),
         **_normalised(card),
     }
