@@ -38,3 +38,13 @@ def test_charts_speak_the_page_language_and_quote_the_survey():
     assert list(means_chart("sv").data[0].text) == ["3,3", "3,4", "3,6"] and means_chart("en").data[0].text[0] == "3.3"
     names = {t.name for t in mentions_map(2025, "en").data}
     assert {"named strongest", "named weakest", "not named"} <= names and not names & {"ei mainittu", "vahvimmaksi mainittu"}
+
+
+def test_long_questions_wrap_in_the_bar_labels():
+    from helpers.survey_pages import means_chart, support_chart
+    from helpers.surveys import situation_2021
+
+    labels = list(means_chart("fi").data[0].y)
+    assert [label.replace("<br>", " ") for label in labels] == situation_2021()["text_fi"].tolist()  # the quote, whole
+    assert all(len(line) <= 26 for label in labels for line in label.split("<br>"))
+    assert all("<br>" in label for label in support_chart("fi").data[0].y)

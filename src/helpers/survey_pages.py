@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +41,11 @@ MENTION_WORDS = {
 MENTION_COLOURS = {"vahvimmaksi mainittu": "#009E73", "heikoimmaksi mainittu": "#D55E00", "ei mainittu": "#e8e8e8"}
 
 
+def _label(text: str, width: int = 26) -> str:
+    """A long question as a bar label over several lines: on a phone one line would run off the chart's left edge."""
+    return "<br>".join(textwrap.wrap(str(text), width, break_on_hyphens=False, break_long_words=False)) or str(text)
+
+
 def _words(lang: str) -> dict:
     from .languages import check_lang
 
@@ -53,7 +59,7 @@ def support_chart(lang: str = "fi") -> go.Figure:
     fig = go.Figure()
     for answer, colour in ANSWER_COLOURS.items():
         part = df[df["answer_fi"] == answer]
-        fig.add_trace(go.Bar(name=answer, y=part["question_fi"].tolist(), x=part["pct"].tolist(), orientation="h", marker_color=colour,
+        fig.add_trace(go.Bar(name=answer, y=[_label(t) for t in part["question_fi"]], x=part["pct"].tolist(), orientation="h", marker_color=colour,
                              text=[f"{v}\u00a0%" for v in part["pct"]], textposition="inside"))
     add_source_note(fig, source_line("kysely_2020", lang))
     fig.update_layout(barmode="stack", title=w["support"].format(n=n), xaxis=dict(title=w["pct"], range=[0, 100]),
@@ -76,7 +82,7 @@ def means_chart(lang: str = "fi") -> go.Figure:
     w = _words(lang)
     q = situation_2021()
     n = surveys()["kysely_2021"]["answers"]
-    fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=q["text_fi"].tolist(), orientation="h", marker_color="#56B4E9",
+    fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=[_label(t) for t in q["text_fi"]], orientation="h", marker_color="#56B4E9",
                            text=[fmt_number(v, 1, lang) for v in q["mean"]], textposition="outside"))
     add_source_note(fig, source_line("kysely_2021", lang))
     fig.update_layout(title=w["means"].format(n=n), xaxis=dict(title=w["mean"], range=[0, 5]),
