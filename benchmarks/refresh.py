@@ -1,5 +1,6 @@
 """Refresh job benchmark: for each executor (the local pool, then a Dask LocalCluster on 127.0.0.1) a cold full
-refresh and a warm one (every run skipped); one empty notebook under papermill with the same kernel; the ratio of the
+refresh and a warm one (every run skipped); one empty notebook under papermill with the same kernel (started
+afresh - the baseline - and forked from the kernel server as the refresh does); the ratio of the
 cold refresh to (runs x empty-notebook time / workers) - how much of a refresh is real work beyond starting kernels;
 and where a run's time goes (mean per phase over the cold local refresh's runs).
 
@@ -43,7 +44,7 @@ PHASES = (("prepare", "worker: set up the run (before papermill)"), ("kernel_sta
           ("publish", "refresh: unpack, publish, keep logs"))
 
 
-def empty_notebook_seconds() -> float:
+def empty_notebook_seconds(warm: bool = False) -> float:
     import nbformat
     import papermill as pm
 
@@ -54,12 +55,21 @@ def empty_notebook_seconds() -> float:
     nb.cells = [cell, nbformat.v4.new_code_cell("x")]
     path = work / "empty.ipynb"
     nbformat.write(nb, path)
+    extra = {}
+    if warm:  # the refresh's own kernels: forked from the kernel server (helpers.warm_kernels); its start not counted
+        from helpers import warm_kernels
+
+        extra = {"kernel_manager_class": warm_kernels.WarmKernelManager}
+        pm.execute_notebook(str(path), str(work / "empty.out.ipynb"), parameters={"x": 2}, kernel_name=config.KERNEL_NAME,
+                            progress_bar=False, log_output=False, **extra)
     times = []
     for _ in range(args.repeat_empty):
         start = time.perf_counter()
         pm.execute_notebook(str(path), str(work / "empty.out.ipynb"), parameters={"x": 2}, kernel_name=config.KERNEL_NAME,
-                            progress_bar=False, log_output=False)
+                            progress_bar=False, log_output=False, **extra)
         times.append(time.perf_counter() - start)
+    if warm:
+        warm_kernels.stop_server()
     return statistics.median(times)
 
 
@@ -90,6 +100,7 @@ def phase_table(report) -> float | None:
 
 if __name__ == "__main__":
     empty = empty_notebook_seconds()
+    empty_warm = empty_notebook_seconds(warm=True)
     rows = []
     fixed = {}
     cluster = None
@@ -105,7 +116,8 @@ if __name__ == "__main__":
         fixed[name] = phase_table(cold)
     if cluster is not None:
         cluster.close()
-    print(f"workers: {args.workers}, cores: {os.cpu_count()}; empty notebook (papermill): {empty:.2f} s (median of {args.repeat_empty})")
+    print(f"workers: {args.workers}, cores: {os.cpu_count()}; empty notebook (papermill, a fresh kernel): {empty:.2f} s "
+          f"(median of {args.repeat_empty}); the same with a kernel forked from the kernel server: {empty_warm:.2f} s")
     for name, cold, warm in rows:
         runs = len(cold.results)
         floor = runs * empty / args.workers

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import shutil
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -304,3 +305,88 @@ def test_edited_mirror_index_is_read_again(mirror):
     index_path.write_text('{"entries": [', encoding="utf-8")
     with pytest.raises(FetchError, match=r"geo/INDEX\.json: not a readable mirror index \(JSONDecodeError"):
         fetch("geo", url, params=params)
+
+
+# --------------------------------------------------------------------------- derived tables (helpers.table_cache)
+
+
+def _logged_requests(log) -> list:
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    return sorted({(r["source"], r["method"], r["url"]) for r in lines})
+
+
+def test_an_indicator_table_is_read_back_while_its_answers_stay_the_same(mirror, tmp_path, monkeypatch):
+    from helpers import indicators
+
+    built = []
+    real = indicators._build_table
+    monkeypatch.setattr(indicators, "_build_table", lambda *a: built.append(a) or real(*a))
+    log = tmp_path / "run.jsonl"
+    first = indicators.indicator_table("osuus_65", [2024], level="erva2020")
+    first_inputs = _logged_requests(log)
+    log.unlink()
+    second = indicators.indicator_table("osuus_65", [2024], level="erva2020")
+    assert len(built) == 1  # the second came from cache/tables/
+    from pandas.testing import assert_frame_equal
+
+    assert_frame_equal(first, second)
+    assert second.attrs["missing"] == first.attrs["missing"] and second.attrs["indicator"] == first.attrs["indicator"]
+    assert [p["sha256"] for p in second.attrs["provenance"]] == [p["sha256"] for p in first.attrs["provenance"]]
+    assert _logged_requests(log) == first_inputs  # a table read back records the same inputs as one built
+    # Helsinki's erva (HUS): the 65+ share of 31.12.2024 from the WFS age groups, as built
+    assert round(float(second.loc[second["area_code"] == "1", "value"].item()), 4) == round(float(first.loc[first["area_code"] == "1", "value"].item()), 4)
+    assert int(second.loc[second["area_code"] == "1", "denominator"].item()) == 2269460
+
+    # One of its answers changes (a byte more): the table is built again from the new answer.
+    wfs = next(p for p in first.attrs["provenance"] if "kunta_vaki2024" in p["url"])
+    answer = Path(wfs["mirror_file"])
+    assert answer.is_relative_to(mirror)  # the test's own copy
+    answer.write_bytes(answer.read_bytes() + b"\n")
+    third = indicators.indicator_table("osuus_65", [2024], level="erva2020")
+    assert len(built) == 2 and third.attrs["provenance"] != first.attrs["provenance"]
+    assert_frame_equal(first, third)  # the same numbers (only a newline more)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p, m: p.write_bytes(p.read_bytes()[:100]), "do not match the sidecar's sha256"),
+    (lambda p, m: m.write_text("{", encoding="utf-8"), "sidecar is not valid JSON"),
+    (lambda p, m: m.unlink(), "half an entry"),
+])
+def test_a_broken_table_entry_is_discarded_and_rebuilt(mirror, tmp_path, damage, why):
+    from helpers import indicators
+
+    first = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    [parquet] = (tmp_path / "cache" / "tables").glob("indicator.*.parquet")
+    damage(parquet, parquet.with_suffix(".json"))
+    with pytest.warns(CacheWarning, match=re.escape(why)):
+        again = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    assert again["value"].tolist() == first["value"].tolist()
+    assert parquet.exists() and parquet.with_suffix(".json").exists()  # written again
+
+
+def test_in_a_refresh_run_answers_and_layers_asked_again_come_from_memory(mirror, tmp_path, monkeypatch):
+    from helpers import fetch as fetch_module
+    from helpers.fetch import MirrorAdapter
+
+    sent = []
+    real_send = MirrorAdapter.send
+    monkeypatch.setattr(MirrorAdapter, "send", lambda self, request, **kw: sent.append(request.url) or real_send(self, request, **kw))
+    monkeypatch.setattr(fetch_module, "_RUN_MEMO", type(fetch_module._RUN_MEMO)())
+    monkeypatch.setattr(geography, "_RUN_LAYERS", {})
+    url, params = layer_request(LEVEL, YEAR)
+    log = tmp_path / "run.jsonl"
+
+    fetch("geo", url, params=params)
+    fetch("geo", url, params=params)
+    assert len(sent) == 2  # an interactive session reads the mirror (or HTTP cache) each time
+
+    monkeypatch.setenv("SOTE_RUN_NAME", "t_run")
+    log.unlink()
+    a = load_layer(LEVEL, YEAR)
+    b = load_layer(LEVEL, YEAR)
+    assert len(sent) == 3  # in a run: once
+    assert_geodataframe_equal(a, b)
+    b.loc[0, "name_fi"] = "muutettu"
+    assert load_layer(LEVEL, YEAR).loc[0, "name_fi"] != "muutettu"  # each caller gets its own copy
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 3 and {r["sha256"] for r in records} == {a.attrs["provenance"]["sha256"]}  # every use recorded

@@ -385,6 +385,18 @@ def test_a_kernel_that_never_answers_is_tried_again(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- executors
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_bytes()
+    return int(stat[stat.rindex(b")") + 2:].split()[1])
+
+
 def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event") -> list[int]:
     """SIGKILL the process (pool or Dask worker) whose kernel is executing a run of this refresh."""
     import os
@@ -403,9 +415,14 @@ def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event") -> li
                 stat = Path(f"/proc/{entry.name}/stat").read_bytes()
             except OSError:
                 continue
+            parent = int(stat[stat.rindex(b")") + 2:].split()[1])
             # the kernel of the run: its environment points SOTE_OUTPUTS_DIR into staging (or a worker's temp folder)
-            if b"ipykernel_launcher" in cmdline and (staging.encode() in env or b"/sote-t_slow." in env):
-                parent = int(stat[stat.rindex(b")") + 2:].split()[1])
+            usual = b"ipykernel_launcher" in cmdline and (staging.encode() in env or b"/sote-t_slow." in env)
+            # or a kernel forked by the worker's kernel server (helpers.warm_kernels): the worker is the server's parent
+            forked = b"helpers.warm_kernels import serve" in cmdline and _cmdline(parent) == cmdline
+            if usual or forked:
+                if forked:
+                    parent = _parent(parent)
                 time.sleep(1.0)  # let the slow cell start: the run is mid-way
                 os.kill(parent, signal.SIGKILL)
                 killed.append(parent)

@@ -17,6 +17,7 @@ MIRROR_ENV = "SOTE_MIRROR"
 CACHE_ENV = "SOTE_CACHE_DIR"
 GEODATA_ENV = "SOTE_GEODATA_DIR"
 OUTPUTS_ENV = "SOTE_OUTPUTS_DIR"
+RUN_NAME_ENV = "SOTE_RUN_NAME"  # set by the refresh in the kernel of each run
 
 # The package is installed editable from src/, so the project root is two levels above this file.
 PROJECT_ROOT = Path(os.environ.get("SOTE_PROJECT_ROOT") or Path(__file__).resolve().parents[2])
@@ -62,3 +63,9 @@ def set_mirror(path: str | os.PathLike | None) -> None:
     else:
         os.environ[MIRROR_ENV] = str(Path(path).expanduser().resolve())
         mirror_dir()  # fail now if it does not exist
+
+
+def in_refresh_run() -> bool:
+    """True in the kernel of a refresh run. A run's inputs stay put while it runs (the refresh fetched them moments
+    ago), so answers and layers asked for again are served from memory; an interactive session re-reads each time."""
+    return bool(os.environ.get(RUN_NAME_ENV))

@@ -17,6 +17,7 @@ run at a time; give workers one thread (``--nthreads 1``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -145,13 +146,17 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             else:
                 os.environ[key] = value
         os.environ[config.OUTPUTS_ENV] = str(staging / "outputs")
-        os.environ["SOTE_RUN_NAME"] = run.name  # pages link to the run's executed notebook (pages.method_link)
+        os.environ[config.RUN_NAME_ENV] = run.name  # pages link to the run's executed notebook (pages.method_link)
         os.environ["SOTE_PROVENANCE_LOG"] = str(staging / "provenance.jsonl")
         os.environ[NOTICES_LOG_ENV] = str(staging / "notices.jsonl")
         if execute is None:
             import papermill as pm
 
+            from . import warm_kernels
+
             execute = pm.execute_notebook
+            if warm_kernels.enabled():  # kernels forked from a server that has the imports done (helpers.warm_kernels)
+                execute = functools.partial(pm.execute_notebook, kernel_manager_class=warm_kernels.WarmKernelManager)
         t_ready = time.perf_counter()
         # The kernel's own stderr (start-up warnings, crashes) goes to the run's log, not over the progress bar;
         # restored afterwards, since a Dask worker process lives on.
@@ -164,7 +169,7 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             staged_run = Run(run.name, notebook, run.parameters, run.tags)
             out = execute_with_retries(execute, staged_run, staging, task.timeout, task.kernel, cwd=cwd)
         finally:
-            os.environ.pop("SOTE_RUN_NAME", None)  # pages written later in this process belong to no run
+            os.environ.pop(config.RUN_NAME_ENV, None)  # pages written later in this process belong to no run
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -261,6 +262,33 @@ def _mirror_session(mirror: Path, source_key: str) -> requests.Session:
     return session
 
 
+# Requests made while a derived table is being built (helpers.table_cache): which answers it was built from.
+_RECORDERS: list[list] = []
+
+
+@contextlib.contextmanager
+def recording_fetches():
+    """Collect every fetch made inside the block: ``{"call": {source, url, method, params, json_body}, "sha256"}``."""
+    calls: list = []
+    _RECORDERS.append(calls)
+    try:
+        yield calls
+    finally:
+        _RECORDERS.remove(calls)
+
+
+def _note_call(source: str, url: str, method: str, params, json_body, sha256: str) -> None:
+    for calls in _RECORDERS:
+        calls.append({"call": {"source": source, "url": url, "method": method, "params": params, "json_body": json_body},
+                      "sha256": sha256})
+
+
+# In a refresh run the same request is answered from memory (and recorded again as an input): one region profile
+# asked for the same few answers 130 times, each time through the HTTP cache or the mirror (0.38 s, measured).
+_RUN_MEMO: OrderedDict = OrderedDict()
+_RUN_MEMO_MAX = 64
+
+
 def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = None, json_body: Any = None) -> Fetched:
     """Fetch one request from the live service (cached) or the mirror, with a provenance record.
 
@@ -268,8 +296,18 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
     """
     src = get_source(source)
     method = method.upper()
-    described = _describe(method, url, params, json_body)
     mirror = config.mirror_dir()
+    memo_key = None
+    if config.in_refresh_run():
+        memo_key = json.dumps([src.key, method, url, params, json_body, str(mirror), str(config.cache_dir())],
+                              sort_keys=True, default=str)
+        hit = _RUN_MEMO.get(memo_key)
+        if hit is not None:
+            _RUN_MEMO.move_to_end(memo_key)
+            _record_provenance(dict(hit.provenance))
+            _note_call(source, url, method, params, json_body, hit.provenance["sha256"])
+            return Fetched(content=hit.content, provenance=dict(hit.provenance))
+    described = _describe(method, url, params, json_body)
     session = _mirror_session(mirror, source) if mirror else _live_session(source)
     # Parallel refresh workers share the on-disk cache, whose files are not written atomically: one process at a
     # time per source reads or writes it (live requests to one service are rate-limited anyway).
@@ -315,6 +353,11 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
         provenance["mirror_file"] = response.headers.get("X-Mirror-File")
         provenance["mirror_kind"] = response.headers.get("X-Mirror-Kind")
     _record_provenance(provenance)
+    _note_call(source, url, method, params, json_body, provenance["sha256"])
+    if memo_key is not None:
+        _RUN_MEMO[memo_key] = Fetched(content=content, provenance=dict(provenance))
+        while len(_RUN_MEMO) > _RUN_MEMO_MAX:
+            _RUN_MEMO.popitem(last=False)
     return Fetched(content=content, provenance=provenance)
 
 

@@ -161,6 +161,7 @@ ENTRY_FIELDS = {"cache_version": int, "layer": str, "features": int, "raw_sha256
 LAYER_COLUMNS = ["code", "name_fi", "name_sv", "name_en", "level", "year", "geometry"]
 _CRS = pyproj.CRS.from_user_input(CRS)  # built once: geopandas rebuilds it from the file's PROJJSON (~30 ms a read)
 _DECODED: OrderedDict[str, gpd.GeoDataFrame] = OrderedDict()  # parquet sha256 -> layer (content-addressed)
+_RUN_LAYERS: dict[tuple, gpd.GeoDataFrame] = {}  # (level, year, raw sha256) -> layer, in a refresh run only
 _DECODED_MAX = 16
 
 
@@ -284,13 +285,18 @@ def load_layer(level: str, year: int, *, mainland: bool = False, use_cache: bool
     answer = fetch("geo", url, params=params)
     raw_sha256 = answer.provenance["sha256"]
     gdf = None
-    if use_cache:
+    run_key = (level, year, raw_sha256)
+    if use_cache and config.in_refresh_run() and run_key in _RUN_LAYERS:
+        gdf = _RUN_LAYERS[run_key].copy()  # read and verified earlier in this run (see config.in_refresh_run)
+    elif use_cache:
         with _entry_lock(level, year):
             gdf = _read_entry(level, year, raw_sha256)
     if gdf is None:
         gdf = validate_layer(parse_layer(answer.content, level, year), level, year)
         with _entry_lock(level, year):
             _write_entry(gdf, answer.provenance, level, year)
+    if use_cache and config.in_refresh_run():
+        _RUN_LAYERS[run_key] = gdf.copy()
     gdf.attrs["provenance"] = dict(answer.provenance, layer=layer_name(level, year), level=level, year=year, features=len(gdf))
     if mainland:
         gdf = drop_aland(gdf, level)

@@ -280,6 +280,15 @@ def indicator_table(indicator_id: str, years, *, level: str = "hyvinvointialue",
     helpers.errors.InvalidParameter: years=1850 is not allowed; allowed: 1972–2025 for indicator vaesto: the years Tilastokeskus (StatFin) (11re) publishes
     """
     year_list = check_request(indicator_id, years, level, division_year, mapping)
+    if mapping is None:  # named levels: kept on disk while their answers stay the same (helpers.table_cache)
+        from .table_cache import cached_table
+
+        key = {"indicator": indicator_id, "years": year_list, "level": level, "division_year": int(division_year)}
+        return cached_table("indicator", key, lambda: _build_table(indicator_id, year_list, level, int(division_year), None))
+    return _build_table(indicator_id, year_list, level, division_year, mapping)
+
+
+def _build_table(indicator_id: str, year_list: list[int], level: str, division_year: int, mapping: pd.Series | None) -> pd.DataFrame:
     row = _row(indicator_id)
     base_level = row["base_level"]
     if base_level == "hyvinvointialue":

@@ -383,7 +383,7 @@ def write_page(path: Path, *, title: str, template: str = "page.html.j2", contex
     return path
 
 
-RUN_NAME_ENV = "SOTE_RUN_NAME"  # set by the refresh for the run whose kernel writes the page
+RUN_NAME_ENV = config.RUN_NAME_ENV  # set by the refresh for the run whose kernel writes the page
 METHOD_LABEL = {"fi": "Menetelmä: sivun tehnyt muistikirja ajettuna (.ipynb)", "sv": "Metod: anteckningsboken som gjorde sidan, körd (.ipynb)",
                 "en": "Method: the executed notebook that made this page (.ipynb)"}
 

@@ -738,6 +738,13 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
             except (OSError, UnsafePath) as exc:
                 raise ConfigError(f"outputs folder {outputs}: cannot prepare {STAGING}, notebooks/ and failed/ ({exc})") from None
             if pending:
+                # Longest first (by the last refresh's times; runs without one keep their order, ahead): a long run
+                # started last would keep one worker busy while the others idle.
+                def last_duration(item):
+                    d = (previous.get(item[0].name) or {}).get("duration_s")
+                    return -d if isinstance(d, (int, float)) and not isinstance(d, bool) else float("-inf")
+
+                pending.sort(key=last_duration)
                 executor.start(len(pending))
                 started_executor = True
                 futures = {}

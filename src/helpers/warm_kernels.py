@@ -1,0 +1,399 @@
+"""Kernels forked from a process that has already imported what the notebooks use.
+
+A fresh ipykernel spends about 2 s before a notebook's first line does any work (interpreter, IPython, pandas,
+geopandas, plotly, this package; measured with ``benchmarks/refresh.py``) - as much as the work of a typical run.
+So the refresh starts one *kernel server* per worker process: a plain Python process that imports those modules once
+(it starts no thread of its own, no ZeroMQ context and no event loop) and waits on a Unix socket. Every kernel the
+worker asks for is a fork of it that takes the run's environment, working folder and standard streams and then starts
+ipykernel as ``python -m ipykernel_launcher`` does. Each run still has a process of its own: nothing one notebook
+does reaches the next, and jupyter_client interrupts, restarts and kills the kernel as before.
+
+Used through :class:`WarmKernelManager` (papermill's ``kernel_manager_class``). A kernel command other than this
+interpreter's ``-m ipykernel_launcher`` starts the usual way, as does every kernel when the server cannot be started
+(the reason goes to the run's kernel log). ``SOTE_WARM_KERNELS=0`` turns the server off.
+
+The server leaves within 0.2 s when the process that started it is gone; its kernels die with it
+(``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+WARM_ENV = "SOTE_WARM_KERNELS"
+# Imported once in the server: what the notebooks' first cells import (most of a fresh kernel's first second).
+WARM_MODULES = (
+    "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython.display",
+    "numpy", "pandas", "pyarrow.parquet", "shapely", "geopandas", "pandera.pandas", "jinja2", "plotly.graph_objects",
+    "plotly.io", "nbformat", "requests_cache",
+    "helpers.notebook", "helpers.boundary_maps", "helpers.municipality_key", "helpers.indicators", "helpers.classify",
+    "helpers.indicator_pages", "helpers.models", "helpers.site", "helpers.surveys", "helpers.survey_pages",
+    "helpers.model_metrics", "helpers.analysis.scorecard", "helpers.analysis.partitions",
+    "helpers.analysis.findings", "helpers.analysis.site_data",
+)
+# Settings read when modules are imported: a server started under other values is not used.
+IMPORT_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "SOTE_PROJECT_ROOT", "PLOTLY_RENDERER")
+START_TIMEOUT_S = 60
+MAX_MESSAGE = 1 << 20
+
+
+def enabled() -> bool:
+    return os.environ.get(WARM_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+# --------------------------------------------------------------------------- the server (its own process)
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _become_kernel(request: dict, fds: list[int], server_pid: int) -> int:
+    """In the forked child: take the run's streams, folder and environment, then run ipykernel."""
+    os.setsid()  # its own process group, as jupyter_client starts kernels: signals reach what the kernel starts
+    _die_with_parent()
+    if os.getppid() != server_pid:
+        return 1
+    for target, fd in zip((0, 1, 2), fds):
+        os.dup2(fd, target)
+    for fd in fds:
+        if fd > 2:
+            os.close(fd)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.path[0] = os.getcwd()  # as for ``python -m``: the working folder first
+    sys.argv = [request["argv0"], *request["args"]]
+    if os.environ.get("JPY_PARENT_PID"):
+        # ipykernel reads this one when it is imported (here: in the server), so it is handed over as an option
+        sys.argv.append(f"--IPKernelApp.parent_handle={int(os.environ['JPY_PARENT_PID'])}")
+    from ipykernel import kernelapp
+
+    try:
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    atexit._run_exitfuncs()
+    return code
+
+
+def serve(path: str, parent: int) -> None:
+    """The server's loop: import, say ready, fork a kernel per request, report each kernel's exit status."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN if sig == signal.SIGINT else signal.SIG_DFL)
+    # No PR_SET_PDEATHSIG here: it follows the starting *thread* (a Dask task thread may end); the loop below
+    # watches the parent instead.
+    sys.modules.setdefault("rfc3987_syntax", None)  # see helpers.notebook._skip_iri_grammars
+    failed = []
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a module that fails here fails in the kernel, with its message
+            failed.append(f"{name}: {exc.__class__.__name__}")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(64)
+    sys.stdout.write(json.dumps({"ready": os.getpid(), "not_imported": failed}) + "\n")
+    sys.stdout.flush()
+    children: dict[int, socket.socket] = {}
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    # A kernel's exit wakes the loop at once (its manager waits for the exit status to finish a run).
+    wake_r, wake_w = socket.socketpair()
+    wake_r.setblocking(False)
+    wake_w.setblocking(False)
+    signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    selector.register(wake_r, selectors.EVENT_READ)
+    server_pid = os.getpid()
+    while os.getppid() == parent:
+        for key, _ in selector.select(timeout=0.2):
+            if key.fileobj is wake_r:
+                try:
+                    wake_r.recv(4096)
+                except BlockingIOError:
+                    pass
+                continue
+            try:
+                conn, _ = listener.accept()
+            except BlockingIOError:
+                continue
+            try:
+                message, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
+                request = json.loads(message)
+                if len(fds) != 3:
+                    raise ValueError("three standard streams expected")
+            except (OSError, ValueError) as exc:
+                conn.close()
+                print(f"kernel server: bad request ({exc})", file=sys.stderr, flush=True)
+                continue
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    for sock in (wake_r, wake_w):
+                        sock.close()
+                    selector.close()
+                    listener.close()
+                    for other in children.values():
+                        other.close()
+                    conn.close()
+                    code = _become_kernel(request, fds, server_pid)
+                except BaseException:  # noqa: BLE001 - the child must never return into the server's loop
+                    import traceback
+
+                    traceback.print_exc()
+                finally:
+                    os._exit(code)
+            for fd in fds:
+                os.close(fd)
+            try:
+                conn.sendall(json.dumps({"pid": pid}).encode())
+            except OSError:
+                pass
+            children[pid] = conn
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn = children.pop(pid, None)
+            if conn is not None:
+                try:
+                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+                except OSError:
+                    pass
+                conn.close()
+    for pid in children:  # the parent is gone: so are its kernels
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- the client (in the worker process)
+
+
+class ForkedKernel:
+    """A kernel process forked by the server, with the parts of ``subprocess.Popen`` jupyter_client uses."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int, conn: socket.socket):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._conn = conn
+
+    def _read_exit(self, timeout: float | None) -> None:
+        if self.returncode is not None:
+            return
+        self._conn.settimeout(timeout)
+        try:
+            data = self._conn.recv(4096)
+        except (BlockingIOError, TimeoutError, socket.timeout):
+            return
+        except OSError:
+            data = b""
+        try:
+            self.returncode = int(json.loads(data)["exit"]) if data else -signal.SIGKILL
+        except (ValueError, KeyError, TypeError):
+            self.returncode = -signal.SIGKILL
+        self._conn.close()
+
+    def poll(self) -> int | None:
+        self._read_exit(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired(["kernel", str(self.pid)], timeout)
+            self._read_exit(left)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class _Server:
+    def __init__(self, key: tuple, env: dict):
+        self.key = key
+        self.folder = tempfile.mkdtemp(prefix="sote-kernels-")  # 0700: only this user reaches the socket
+        self.path = os.path.join(self.folder, "server.sock")
+        code = f"from helpers.warm_kernels import serve; serve({self.path!r}, {os.getpid()})"
+        # Its stderr is not the worker's: that is the first run's log at this moment, and the server outlives the run.
+        # Each kernel gets the streams of its own run (fork_kernel); an import that fails here fails again there.
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=START_TIMEOUT_S):
+            self.stop()
+            raise RuntimeError(f"the kernel server did not start within {START_TIMEOUT_S} s")
+        line = self.process.stdout.readline()
+        try:
+            self.ready = json.loads(line)
+        except ValueError:
+            self.stop()
+            raise RuntimeError(f"the kernel server did not start (exit code {self.process.poll()})") from None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, request: dict, fds: list[int]) -> ForkedKernel:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        conn.settimeout(START_TIMEOUT_S)
+        try:
+            conn.connect(self.path)
+            socket.send_fds(conn, [json.dumps(request).encode()], fds)
+            reply = conn.recv(4096)
+            pid = int(json.loads(reply)["pid"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            conn.close()
+            raise RuntimeError(f"the kernel server did not fork a kernel ({exc.__class__.__name__}: {exc})") from None
+        return ForkedKernel(pid, conn)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        for name in (self.path, self.folder):
+            try:
+                os.rmdir(name) if name == self.folder else os.unlink(name)
+            except OSError:
+                pass
+
+
+_server: _Server | None = None
+_server_lock = threading.Lock()
+
+
+def _server_for(env: dict) -> _Server:
+    global _server
+    key = (sys.executable,) + tuple(env.get(k) for k in IMPORT_ENV)
+    with _server_lock:
+        if _server is not None and (_server.key != key or not _server.alive()):
+            _server.stop()
+            _server = None
+        if _server is None:
+            # The server imports under the kernel's settings (those read at import time).
+            server_env = {k: v for k, v in os.environ.items() if k not in IMPORT_ENV}
+            server_env.update({k: env[k] for k in IMPORT_ENV if env.get(k) is not None})
+            _server = _Server(key, server_env)
+            atexit.register(stop_server)
+        return _server
+
+
+def stop_server() -> None:
+    global _server
+    with _server_lock:
+        if _server is not None:
+            _server.stop()
+            _server = None
+
+
+def _ipykernel_args(cmd: list[str]) -> list[str] | None:
+    """The arguments after ``-m ipykernel_launcher`` when ``cmd`` runs this interpreter, else None."""
+    if not cmd or os.path.abspath(cmd[0]) != os.path.abspath(sys.executable):
+        return None
+    i = 1
+    while i < len(cmd) and cmd[i].startswith("-X"):
+        i += 1 if cmd[i] != "-X" else 2
+    if cmd[i:i + 2] != ["-m", "ipykernel_launcher"]:
+        return None
+    return cmd[i + 2:]
+
+
+def _fd(stream, default: int) -> int:
+    if stream is None:
+        return os.dup(default)
+    if isinstance(stream, int):
+        return os.dup(stream)
+    return os.dup(stream.fileno())
+
+
+def fork_kernel(cmd: list[str], env: dict, cwd: str, stdout=None, stderr=None) -> ForkedKernel | None:
+    """A forked kernel for ``cmd``, or None when ``cmd`` is not this interpreter's ipykernel."""
+    args = _ipykernel_args(cmd)
+    if args is None or not enabled():
+        return None
+    server = _server_for(env)
+    fds = [os.open(os.devnull, os.O_RDONLY), _fd(stdout, 1), _fd(stderr, 2)]
+    try:
+        # JPY_PARENT_PID as jupyter_client's launcher sets it: the kernel is not a terminal's `ipython kernel`
+        request = {"argv0": "ipykernel_launcher", "args": args, "env": dict(env, JPY_PARENT_PID=str(os.getpid())),
+                   "cwd": os.fspath(cwd)}
+        return server.fork(request, fds)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+class WarmProvisioner(LocalProvisioner):
+    """LocalProvisioner whose kernels are forks of the kernel server (falling back to a normal start)."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        cwd = kwargs.get("cwd") or os.getcwd()
+        try:
+            process = fork_kernel(cmd, kwargs.get("env") or dict(os.environ), cwd, kwargs.get("stdout"), kwargs.get("stderr"))
+        except RuntimeError as exc:
+            print(f"{exc}; starting the kernel the usual way", file=sys.stderr, flush=True)
+            process = None
+        if process is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = process
+        self.pid = self.pgid = process.pid
+        self.cwd = cwd
+        return self.connection_info
+
+
+class WarmKernelManager(AsyncKernelManager):
+    """papermill's ``kernel_manager_class`` for the refresh: kernels forked from the kernel server."""
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.provisioner = WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)

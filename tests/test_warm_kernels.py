@@ -1,0 +1,159 @@
+"""Kernels forked from the kernel server (helpers.warm_kernels): the run's environment, folder and streams, one
+process per run with nothing carried over, interrupts and kills, the usual start when forking is not possible, and
+no process left when the worker dies."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from helpers import config, warm_kernels
+from helpers.executors import RunTask, execute_in
+from helpers.runs import Run
+
+KERNEL = config.KERNEL_NAME
+
+
+def notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": KERNEL, "language": "python"}
+    params = nbformat.v4.new_code_cell("tag = 'x'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(textwrap.dedent(c)) for c in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+def outputs(executed: Path) -> list[str]:
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    texts = [o.get("text", "") for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    return ["".join(t) if isinstance(t, list) else t for t in texts]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def fresh_server():
+    warm_kernels.stop_server()
+    yield
+    warm_kernels.stop_server()
+
+
+REPORT = """
+import json, os, sys
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(), "run": os.environ.get("SOTE_TEST_RUN"),
+                  "pandas_before": "pandas" in sys.modules, "leak": hasattr(sys, "_sote_leak"), "tag": tag,
+                  "pgid": os.getpgid(0)}))
+sys._sote_leak = True  # would reach the next run if kernels were reused
+"""
+
+
+def test_each_run_is_a_fresh_fork_with_its_own_environment_and_folder(tmp_path, monkeypatch):
+    nb = notebook(tmp_path / "report.ipynb", REPORT)
+    seen = []
+    for i, folder in enumerate(["a", "b"]):
+        (tmp_path / folder).mkdir()
+        monkeypatch.setenv("SOTE_TEST_RUN", f"run-{i}")
+        out = tmp_path / f"out{i}.ipynb"
+        pm.execute_notebook(str(nb), str(out), parameters={"tag": folder}, kernel_name=KERNEL, cwd=str(tmp_path / folder),
+                            progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+        seen.append(json.loads(outputs(out)[0]))
+    server = warm_kernels._server.process.pid
+    for i, (s, folder) in enumerate(zip(seen, ["a", "b"])):
+        assert s["ppid"] == server  # forked by the server, not started by this process
+        assert s["pgid"] == s["pid"]  # its own process group, as jupyter_client starts kernels
+        assert s["cwd"] == str(tmp_path / folder) and s["run"] == f"run-{i}" and s["tag"] == folder
+        assert s["pandas_before"] is True  # imported once, in the server
+        assert s["leak"] is False  # nothing of the first run in the second
+        assert not alive(s["pid"])  # shut down after its notebook
+    assert seen[0]["pid"] != seen[1]["pid"]
+
+
+def test_the_kernel_writes_its_stderr_to_the_runs_log(tmp_path, monkeypatch):
+    nb = notebook(tmp_path / "log.ipynb", "import os\nos.write(2, b'kernel says hello\\n')\nprint('done')")
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(tmp_path / "unused"))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    task = RunTask(Run("loki", nb, {}), nb.read_bytes(), 60, KERNEL, {})
+    outcome = execute_in(task, staging)
+    assert outcome.error == "" and outcome.attempts == 1
+    assert "kernel says hello" in (staging / "kernel.log").read_text(encoding="utf-8")
+    assert outputs(staging / "executed.ipynb") == ["done\n"]
+    assert outcome.timings["imports"] < 1.0  # the first cell does not import pandas again (a fresh kernel: ~1 s)
+
+
+def test_a_cell_that_overruns_is_interrupted_and_the_kernel_goes(tmp_path):
+    nb = notebook(tmp_path / "slow.ipynb", "import os\nprint(os.getpid(), flush=True)", "import time\ntime.sleep(60)")
+    out = tmp_path / "out.ipynb"
+    started = time.monotonic()
+    with pytest.raises(Exception, match="timed out|Timeout"):
+        pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, execution_timeout=2,
+                            kernel_manager_class=warm_kernels.WarmKernelManager)
+    assert time.monotonic() - started < 30
+    pid = int(outputs(out)[0].split()[0])
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pid)
+
+
+def test_kernels_of_other_interpreters_and_a_missing_server_start_the_usual_way(tmp_path, monkeypatch, capfd):
+    assert warm_kernels._ipykernel_args([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+    assert warm_kernels._ipykernel_args(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "c.json"]) is None
+    assert warm_kernels._ipykernel_args([sys.executable, "-m", "some_other_kernel"]) is None
+    monkeypatch.setenv(warm_kernels.WARM_ENV, "0")
+    assert warm_kernels.fork_kernel([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"], dict(os.environ), str(tmp_path)) is None
+    monkeypatch.delenv(warm_kernels.WARM_ENV)
+
+    def broken(env):
+        raise RuntimeError("the kernel server did not start within 60 s")
+
+    monkeypatch.setattr(warm_kernels, "_server_for", broken)
+    nb = notebook(tmp_path / "report.ipynb", REPORT)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+    seen = json.loads(outputs(out)[0])
+    assert seen["ppid"] == os.getpid() and seen["pandas_before"] is False  # started by this process, as usual
+    assert "the kernel server did not start within 60 s; starting the kernel the usual way" in capfd.readouterr().err
+
+
+def test_server_and_kernel_end_when_the_worker_dies(tmp_path):
+    """A worker killed with SIGKILL leaves no kernel server and no kernel behind."""
+    script = textwrap.dedent(f"""
+        import json, os, sys
+        from jupyter_client.manager import KernelManager
+        from helpers import warm_kernels
+        km = warm_kernels.WarmKernelManager(kernel_name={KERNEL!r})
+        import asyncio
+        asyncio.run(km.start_kernel())
+        print(json.dumps({{"server": warm_kernels._server.process.pid, "kernel": km.provisioner.pid}}), flush=True)
+        sys.stdin.read()
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    try:
+        pids = json.loads(worker.stdout.readline())
+        assert alive(pids["server"]) and alive(pids["kernel"])
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 5
+        while (alive(pids["server"]) or alive(pids["kernel"])) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(pids["server"]) and not alive(pids["kernel"])
+    finally:
+        if worker.poll() is None:
+            worker.kill()
