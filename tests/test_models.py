@@ -153,3 +153,15 @@ def test_unknown_model_and_year_rejected():
 def test_all_pairs_compare():
     for a, b in itertools.combinations(ALL, 2):
         assert len(compare([a, b], 2025, "sama_kokonaismaara")) == 2
+
+
+def test_a_resolved_model_is_reused_and_each_caller_gets_its_own_copy(monkeypatch):
+    calls = []
+    real = models._resolve
+    monkeypatch.setattr(models, "_resolve", lambda m, y: calls.append(m.id) or real(m, y))
+    monkeypatch.setattr(models, "_RESOLVED", {})
+    a = models.resolve("malli_18_1", 2025)
+    a.loc[0, "unit_code"] = "muutettu"
+    b = models.resolve("malli_18_1", 2025)
+    assert calls == ["malli_18_1"] and b.loc[0, "unit_code"] != "muutettu"
+    assert len(b) == 308 - 16  # mainland municipalities of 2025 (Åland's 16 are outside 18+1)

@@ -60,3 +60,21 @@ def test_association_optimum_on_the_maakunta_graph():
     assert opt.ratio == pytest.approx(2746 / 1307, abs=1e-9)  # PRH class 3, 2.1.2025: Uusimaa / the smallest part
     yta = partitions.grouping_weights(partitions.official_groupings()["malli_5_1_yta"], "associations")
     assert sorted(yta) == [963, 1134, 1304, 1319, 3379] and max(yta) / min(yta) >= opt.ratio
+
+
+def test_the_same_search_is_not_run_twice_and_a_changed_graph_is_searched_again(monkeypatch):
+    calls = []
+    real = partitions.best_partition
+    monkeypatch.setattr(partitions, "best_partition", lambda g, k: calls.append(k) or real(g, k))
+    monkeypatch.setattr(partitions, "_SEARCHES", {})
+    first = partitions.optimal_partition(5, "population", "maakunta_graph", 2025)
+    again = partitions.optimal_partition(5, "population", "maakunta_graph", 2025)
+    assert calls == [5] and again.parts == first.parts and again.ratio == first.ratio
+    again.parts.append(("x",))  # a caller's change does not reach the next answer
+    assert partitions.optimal_partition(5, "population", "maakunta_graph", 2025).parts == first.parts
+    heavier = partitions.weighted_graph("population", "maakunta_graph", 2025)
+    node = sorted(heavier.nodes)[0]
+    heavier.nodes[node]["weight"] *= 2
+    monkeypatch.setattr(partitions, "weighted_graph", lambda *a: heavier)
+    partitions.optimal_partition(5, "population", "maakunta_graph", 2025)
+    assert calls == [5, 5]  # other weights: searched again

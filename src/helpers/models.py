@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticEr
 
 from . import config
 from .errors import ValidationError, invalid
-from .municipality_key import municipality_key, units_for
+from .municipality_key import key_inputs, municipality_key, units_for
 
 MODELS_DIR = config.DATA_DIR / "mallit"
 LEVEL_BASES = ("maakunta", "erva2020", "yhteistyoalue", "hyvinvointialue")
@@ -140,6 +140,23 @@ def resolve(model: str | Model, year: int) -> pd.DataFrame:
     municipality). Every mainland municipality is in exactly one unit; Åland only if the model includes it."""
     model = load_model(model)
     year = check_year(year)
+    # Keyed by the model's content and what the year's key is built from: a region profile resolves the seven
+    # models once per language (21 times, 0.4 s).
+    memo = (model.model_dump_json(), year, key_inputs(year))
+    hit = _RESOLVED.get(memo)
+    if hit is not None:
+        return hit.copy()
+    out = _resolve(model, year)
+    _RESOLVED[memo] = out.copy()
+    while len(_RESOLVED) > 64:
+        _RESOLVED.pop(next(iter(_RESOLVED)))
+    return out
+
+
+_RESOLVED: dict = {}
+
+
+def _resolve(model: Model, year: int) -> pd.DataFrame:
     key = municipality_key(year)
     if model.aland == "excluded":
         key = key[key["mainland"]]

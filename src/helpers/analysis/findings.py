@@ -92,7 +92,7 @@ def _relation_names(year: int, lang: str) -> dict:
 def findings(card: pd.DataFrame, lang: str = "fi", year: int = 2025) -> list[dict]:
     """Sentences with their templates and scorecard references (``text`` is the sentence)."""
     check_lang(lang)
-    scenarios = set(card["scenario"])
+    scenarios = set(card["scenario"].unique())
     out = []
     for model, staffing in READ_AS.items():
         sc = f"{model}__{staffing}"

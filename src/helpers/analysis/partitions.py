@@ -150,12 +150,21 @@ def _weight(mask: int, w: list[float]) -> float:
     return total
 
 
+_SEARCHES: dict = {}  # (k, the graph's weights, members and edges) -> best_partition's answer
+
+
 def optimal_partition(k: int, objective: str = "population", variant: str = "maakunta_graph", year: int = 2025) -> Partition:
     """The exact optimum (min of max/min weight per unit, one worker per unit) for k connected units."""
     g = weighted_graph(objective, variant, year)
     start = time.perf_counter()
-    ratio, parts, weights, examined = best_partition(g, k)
-    return Partition(objective, variant if objective == "associations" else "population", k, parts, weights, ratio,
+    # The same search on the same graph gives the same answer: the scorecard asks again for the optima the
+    # comparison with official groupings found (four searches, 2-3 s).
+    key = (k, tuple(sorted((n, d["weight"], tuple(d.get("members", ()))) for n, d in g.nodes(data=True))),
+           tuple(sorted(tuple(sorted(e)) for e in g.edges)))
+    if key not in _SEARCHES:
+        _SEARCHES[key] = best_partition(g, k)
+    ratio, parts, weights, examined = _SEARCHES[key]
+    return Partition(objective, variant if objective == "associations" else "population", k, list(parts), list(weights), ratio,
                      time.perf_counter() - start, examined)
 
 
