@@ -132,7 +132,7 @@ def test_kernels_of_other_interpreters_and_a_missing_server_start_the_usual_way(
 
 
 def test_server_and_kernel_end_when_the_worker_dies(tmp_path):
-    """A worker killed with SIGKILL leaves no kernel server and no kernel behind."""
+    """A worker killed with SIGKILL leaves no kernel server, no kernel and no socket behind."""
     script = textwrap.dedent(f"""
         import json, os, sys
         from jupyter_client.manager import KernelManager
@@ -140,7 +140,8 @@ def test_server_and_kernel_end_when_the_worker_dies(tmp_path):
         km = warm_kernels.WarmKernelManager(kernel_name={KERNEL!r})
         import asyncio
         asyncio.run(km.start_kernel())
-        print(json.dumps({{"server": warm_kernels._server.process.pid, "kernel": km.provisioner.pid}}), flush=True)
+        print(json.dumps({{"server": warm_kernels._server.process.pid, "kernel": km.provisioner.pid,
+                          "folder": warm_kernels._server.folder}}), flush=True)
         sys.stdin.read()
     """)
     worker = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -154,6 +155,26 @@ def test_server_and_kernel_end_when_the_worker_dies(tmp_path):
         while (alive(pids["server"]) or alive(pids["kernel"])) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not alive(pids["server"]) and not alive(pids["kernel"])
+        assert not os.path.exists(pids["folder"])  # the server's socket and folder are gone too
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_a_server_that_cannot_start_is_not_tried_for_every_kernel(tmp_path, monkeypatch, capfd):
+    fake = tmp_path / "fake" / "helpers"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('a broken install')\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))  # the server's `import helpers` fails; ipykernel does not need it
+    monkeypatch.setattr(warm_kernels, "_failed", {})
+    starts = []
+    real = warm_kernels._Server
+    monkeypatch.setattr(warm_kernels, "_Server", lambda *a: starts.append(1) or real(*a))
+    nb = notebook(tmp_path / "report.ipynb", REPORT)
+    for i in range(2):
+        out = tmp_path / f"out{i}.ipynb"
+        pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+        assert json.loads(outputs(out)[0])["ppid"] == os.getpid()  # started the usual way
+    assert starts == [1]
+    err = capfd.readouterr().err
+    assert err.count("the kernel server did not start (exit code 1); starting the kernel the usual way") == 2

@@ -200,6 +200,11 @@ def serve(path: str, parent: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+    for name in (path, os.path.dirname(path)):  # nothing left in the temporary folder
+        try:
+            os.rmdir(name) if name != path else os.unlink(name)
+        except OSError:
+            pass
 
 
 # --------------------------------------------------------------------------- the client (in the worker process)
@@ -308,12 +313,15 @@ class _Server:
 
 _server: _Server | None = None
 _server_lock = threading.Lock()
+_failed: dict[tuple, str] = {}  # settings -> why the server did not start (not tried again in this process)
 
 
 def _server_for(env: dict) -> _Server:
     global _server
     key = (sys.executable,) + tuple(env.get(k) for k in IMPORT_ENV)
     with _server_lock:
+        if key in _failed:
+            raise RuntimeError(_failed[key])
         if _server is not None and (_server.key != key or not _server.alive()):
             _server.stop()
             _server = None
@@ -321,7 +329,11 @@ def _server_for(env: dict) -> _Server:
             # The server imports under the kernel's settings (those read at import time).
             server_env = {k: v for k, v in os.environ.items() if k not in IMPORT_ENV}
             server_env.update({k: env[k] for k in IMPORT_ENV if env.get(k) is not None})
-            _server = _Server(key, server_env)
+            try:
+                _server = _Server(key, server_env)
+            except (RuntimeError, OSError) as exc:
+                _failed[key] = f"{exc}" if isinstance(exc, RuntimeError) else f"the kernel server did not start ({exc})"
+                raise RuntimeError(_failed[key]) from None
             atexit.register(stop_server)
         return _server
 
