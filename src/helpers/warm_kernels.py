@@ -44,7 +44,7 @@ WARM_MODULES = (
     "helpers.notebook", "helpers.boundary_maps", "helpers.municipality_key", "helpers.indicators", "helpers.classify",
     "helpers.indicator_pages", "helpers.models", "helpers.site", "helpers.surveys", "helpers.survey_pages",
     "helpers.model_metrics", "helpers.analysis.scorecard", "helpers.analysis.partitions",
-    "helpers.analysis.findings", "helpers.analysis.site_data",
+    "helpers.analysis.findings", "helpers.analysis.site_data", "helpers.table_cache", "helpers.pipeline",
 )
 # Settings read when modules are imported: a server started under other values is not used.
 IMPORT_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "SOTE_PROJECT_ROOT", "PLOTLY_RENDERER")
@@ -143,12 +143,15 @@ def serve(path: str, parent: int) -> None:
                 conn, _ = listener.accept()
             except BlockingIOError:
                 continue
+            fds = []
             try:
                 message, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
                 request = json.loads(message)
                 if len(fds) != 3:
                     raise ValueError("three standard streams expected")
             except (OSError, ValueError) as exc:
+                for fd in fds:
+                    os.close(fd)
                 conn.close()
                 print(f"kernel server: bad request ({exc})", file=sys.stderr, flush=True)
                 continue
