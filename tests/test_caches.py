@@ -242,6 +242,18 @@ def test_cached_answer_has_the_live_answers_sha256(fake_wfs):
     assert not list(fake_wfs["cache"].glob("*.sqlite"))  # no shared redirects database to break
 
 
+def test_only_downloads_are_logged_beside_the_cache_and_every_use_in_the_runs_log(fake_wfs, tmp_path, monkeypatch):
+    run_log = tmp_path / "run.jsonl"
+    monkeypatch.setenv("SOTE_PROVENANCE_LOG", str(run_log))
+    for _ in range(3):
+        load_layer(LEVEL, YEAR)
+    beside = [json.loads(line) for line in (fake_wfs["cache"].parent.parent / "provenance.jsonl").read_text(encoding="utf-8").splitlines()]
+    used = [json.loads(line) for line in run_log.read_text(encoding="utf-8").splitlines()]
+    assert [r["origin"] for r in beside] == ["live"]  # one download; the two answers read back from the cache are not
+    assert [r["origin"] for r in used] == ["live", "cache", "cache"]  # the run's inputs: every use
+    assert {r["sha256"] for r in beside + used} == {sha(fake_wfs["body"])}
+
+
 @pytest.mark.parametrize(
     "damage, why",
     [

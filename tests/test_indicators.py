@@ -219,3 +219,25 @@ def test_schema_rejects_unsorted_or_unknown_flags():
         indicators.TIDY_SCHEMA.validate(good.assign(flags="preliminary"))
     with pytest.raises(pa.errors.SchemaError, match="flags"):
         indicators.TIDY_SCHEMA.validate(good.assign(flags=None))
+
+
+def test_an_edited_catalogue_or_survey_file_is_read_again_in_the_same_session(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from helpers import config, indicators, surveys
+
+    data = tmp_path / "data"
+    shutil.copytree(config.DATA_DIR, data, ignore=shutil.ignore_patterns("cache"))
+    monkeypatch.setattr(config, "DATA_DIR", data)
+    name = indicators.catalogue().set_index("indicator_id").loc["osuus_65", "name_fi"]
+    assert surveys.surveys()["kysely_2020"]["respondents"] == 562
+    title = surveys.surveys()["kysely_2020"]["title"]["fi"]
+    csv = data / "indikaattorit.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace(name, name + " (muokattu)"), encoding="utf-8")
+    yaml_file = data / "kyselyt.yaml"
+    yaml_file.write_text(yaml_file.read_text(encoding="utf-8").replace(title, title + " (muokattu)"), encoding="utf-8")
+    for path in (csv, yaml_file):
+        os.utime(path, ns=(1, 1))  # a different modification time even within one clock tick
+    assert indicators.catalogue().set_index("indicator_id").loc["osuus_65", "name_fi"] == name + " (muokattu)"
+    assert surveys.surveys()["kysely_2020"]["title"]["fi"] == title + " (muokattu)"

@@ -325,7 +325,7 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
         snippet = response.text[:300].replace("\n", " ") if response.content else ""
         raise FetchError(
             f"{described} failed: HTTP {response.status_code} {response.reason or ''}".rstrip()
-            + (f" after retries" if response.status_code in RETRY.status_forcelist else "")
+            + (" after retries" if response.status_code in RETRY.status_forcelist else "")
             + (f": {snippet}" if snippet else "")
         )
     content = response.content
@@ -352,7 +352,7 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
     if mirror:
         provenance["mirror_file"] = response.headers.get("X-Mirror-File")
         provenance["mirror_kind"] = response.headers.get("X-Mirror-Kind")
-    _record_provenance(provenance)
+    _record_provenance(provenance, downloaded=origin == "live")
     _note_call(source, url, method, params, json_body, provenance["sha256"])
     if memo_key is not None:
         _RUN_MEMO[memo_key] = Fetched(content=content, provenance=dict(provenance))
@@ -364,14 +364,16 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
 PROVENANCE_LOG_ENV = "SOTE_PROVENANCE_LOG"
 
 
-def record_input(provenance: dict) -> None:
+def record_input(provenance: dict, *, downloaded: bool = False) -> None:
     """Note that the running computation used this input (an answer, or a layer built from one).
 
-    Appended to the log beside the cache and, during a refresh, to the run's own log (``SOTE_PROVENANCE_LOG``),
-    which becomes the run's inputs in the manifest.
+    During a refresh it goes to the run's own log (``SOTE_PROVENANCE_LOG``), which becomes the run's inputs in the
+    manifest. An answer just downloaded from the service (``downloaded``) is also appended to ``provenance.jsonl`` beside the cache: a
+    record of every download (answers read back from the cache or a mirror are not, or that file would grow by
+    thousands of lines a refresh).
     """
     line = json.dumps(provenance, ensure_ascii=False, default=str) + "\n"
-    targets = [config.cache_dir() / "provenance.jsonl"]
+    targets = [config.cache_dir() / "provenance.jsonl"] if downloaded else []
     if os.environ.get(PROVENANCE_LOG_ENV):
         targets.append(Path(os.environ[PROVENANCE_LOG_ENV]))
     for target in targets:

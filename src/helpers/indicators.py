@@ -53,9 +53,15 @@ TIDY_SCHEMA = pa.DataFrameSchema(
 _CODE_WIDTH = {"kunta": 3, "maakunta": 2, "hyvinvointialue": 2, "yhteistyoalue": 1, "erva2020": 1}
 
 
-@lru_cache(maxsize=1)
 def _catalogue() -> pd.DataFrame:
-    df = pd.read_csv(config.DATA_DIR / "indikaattorit.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+    path = config.DATA_DIR / "indikaattorit.csv"
+    stat = path.stat()
+    return _read_catalogue(path, stat.st_mtime_ns, stat.st_size)  # an edited file is read again
+
+
+@lru_cache(maxsize=2)
+def _read_catalogue(path, mtime_ns: int, size: int) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     if df["indicator_id"].duplicated().any():
         raise ValidationError(f"data/indikaattorit.csv: duplicated ids {df.loc[df['indicator_id'].duplicated(), 'indicator_id'].tolist()}")
     bad = sorted(set(df["aggregation"]) - {"sum", "ratio"})

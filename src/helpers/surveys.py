@@ -15,9 +15,15 @@ ANSWER_LABELS = {"kylla": "Kyllä", "ei": "Ei", "eos": "En osaa sanoa"}
 QUESTION_LABELS = {"maakunta": "Maakuntapohjainen tukirakenne", "erva": "Erva-alueisiin pohjautuva tukirakenne"}
 
 
-@lru_cache(maxsize=1)
 def surveys() -> dict:
-    data = yaml.safe_load((config.DATA_DIR / "kyselyt.yaml").read_text(encoding="utf-8"))
+    path = config.DATA_DIR / "kyselyt.yaml"
+    stat = path.stat()
+    return _read_surveys(path, stat.st_mtime_ns, stat.st_size)  # an edited file is read again
+
+
+@lru_cache(maxsize=2)
+def _read_surveys(path, mtime_ns: int, size: int) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for q, shares in data["kysely_2020"]["support_pct"].items():
         if sum(shares.values()) != 100:
             raise ValidationError(f"data/kyselyt.yaml: kysely_2020 {q} shares sum to {sum(shares.values())}, not 100")
