@@ -402,3 +402,25 @@ def test_in_a_refresh_run_answers_and_layers_asked_again_come_from_memory(mirror
     assert load_layer(LEVEL, YEAR).loc[0, "name_fi"] != "muutettu"  # each caller gets its own copy
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 3 and {r["sha256"] for r in records} == {a.attrs["provenance"]["sha256"]}  # every use recorded
+
+
+def test_an_edit_to_the_code_gives_a_new_table_entry_and_drops_the_old(mirror, tmp_path, monkeypatch):
+    from helpers import config, indicators
+
+    root = tmp_path / "project"
+    for folder in ("src/helpers", "data"):
+        shutil.copytree(config.PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("cache", "__pycache__"))
+    monkeypatch.setattr(config, "PROJECT_ROOT", root)  # what the fingerprint is taken of
+    built = []
+    real = indicators._build_table
+    monkeypatch.setattr(indicators, "_build_table", lambda *a: built.append(a) or real(*a))
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    tables = tmp_path / "cache" / "tables"
+    before = sorted(p.name for p in tables.glob("indicator.*"))
+    assert len(built) == 1 and len(before) == 2
+    code = root / "src" / "helpers" / "aggregate.py"
+    code.write_text(code.read_text(encoding="utf-8") + "\n# muutettu\n", encoding="utf-8")
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    after = sorted(p.name for p in tables.glob("indicator.*"))
+    assert len(built) == 2 and len(after) == 2 and not set(after) & set(before)

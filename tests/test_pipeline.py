@@ -7,6 +7,7 @@ notebooks and runs.yaml. The command line is driven from outside in test_hostile
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -392,6 +393,13 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def _stderr_target(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/2")
+    except OSError:
+        return ""
+
+
 def _parent(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_bytes()
     return int(stat[stat.rindex(b")") + 2:].split()[1])
@@ -418,8 +426,10 @@ def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event") -> li
             parent = int(stat[stat.rindex(b")") + 2:].split()[1])
             # the kernel of the run: its environment points SOTE_OUTPUTS_DIR into staging (or a worker's temp folder)
             usual = b"ipykernel_launcher" in cmdline and (staging.encode() in env or b"/sote-t_slow." in env)
-            # or a kernel forked by the worker's kernel server (helpers.warm_kernels): the worker is the server's parent
-            forked = b"helpers.warm_kernels import serve" in cmdline and _cmdline(parent) == cmdline
+            # or a kernel forked by the worker's kernel server (helpers.warm_kernels): the worker is the server's
+            # parent; /proc shows the server's environment, so the run is told by its stderr (the run's kernel log)
+            forked = (b"helpers.warm_kernels import serve" in cmdline and _cmdline(parent) == cmdline
+                      and any(mark in _stderr_target(int(entry.name)) for mark in (staging, "/sote-t_slow.")))
             if usual or forked:
                 if forked:
                     parent = _parent(parent)

@@ -111,14 +111,15 @@ def test_a_cell_that_overruns_is_interrupted_and_the_kernel_goes(tmp_path):
 
 
 def test_kernels_of_other_interpreters_and_a_missing_server_start_the_usual_way(tmp_path, monkeypatch, capfd):
-    assert warm_kernels._ipykernel_args([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
-    assert warm_kernels._ipykernel_args(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "c.json"]) is None
-    assert warm_kernels._ipykernel_args([sys.executable, "-m", "some_other_kernel"]) is None
+    assert warm_kernels._ipykernel_command([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == (
+        ["-Xfrozen_modules=off"], ["-f", "c.json"])  # the server starts with the kernelspec's -X options
+    assert warm_kernels._ipykernel_command(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "c.json"]) is None
+    assert warm_kernels._ipykernel_command([sys.executable, "-m", "some_other_kernel"]) is None
     monkeypatch.setenv(warm_kernels.WARM_ENV, "0")
     assert warm_kernels.fork_kernel([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"], dict(os.environ), str(tmp_path)) is None
     monkeypatch.delenv(warm_kernels.WARM_ENV)
 
-    def broken(env):
+    def broken(env, options=None):
         raise RuntimeError("the kernel server did not start within 60 s")
 
     monkeypatch.setattr(warm_kernels, "_server_for", broken)
@@ -177,3 +178,30 @@ def test_a_server_that_cannot_start_is_not_tried_for_every_kernel(tmp_path, monk
     assert starts == [1]
     err = capfd.readouterr().err
     assert err.count("the kernel server did not start (exit code 1); starting the kernel the usual way") == 2
+
+
+def test_a_server_that_imported_other_code_is_replaced(tmp_path, monkeypatch):
+    """After an edit (a new code fingerprint) or an install, kernels come from a server that imported the new code."""
+    nb = notebook(tmp_path / "report.ipynb", REPORT)
+    parents = []
+    for state in ("before", "before", "after"):
+        monkeypatch.setattr(warm_kernels, "_installed_state", lambda state=state: (state, 1))
+        out = tmp_path / "out.ipynb"
+        pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+        parents.append(json.loads(outputs(out)[0])["ppid"])
+    assert parents[0] == parents[1] != parents[2]
+    assert not alive(parents[0])  # the old server is stopped
+
+
+def test_a_forked_kernel_sees_the_same_interpreter_as_a_usual_one(tmp_path):
+    """sys.path (the working folder as '' where IPython puts it), interpreter flags and -X options, cwd."""
+    nb = notebook(tmp_path / "env.ipynb", """
+        import json, os, sys
+        print(json.dumps({"path": sys.path, "flags": list(sys.flags), "x": sorted(sys._xoptions), "cwd": os.getcwd()}))
+    """)
+    seen = []
+    for extra in ({}, {"kernel_manager_class": warm_kernels.WarmKernelManager}):
+        out = tmp_path / "out.ipynb"
+        pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, cwd=str(tmp_path), **extra)
+        seen.append(json.loads(outputs(out)[0]))
+    assert seen[1] == seen[0]

@@ -29,20 +29,47 @@ from .fetch import cache_notice, fetch, recording_fetches
 CACHE_VERSION = 1
 
 
-@lru_cache(maxsize=1)
 def _code_version() -> str:
-    from .pipeline import code_fingerprint  # the same files whose change makes the refresh run again
+    """The refresh's code fingerprint (the files whose change makes a run run again), hashed again only when one of
+    them has another modification time or size: an edit in a running session gives new entries."""
+    from .pipeline import CODE_GLOBS
 
-    return code_fingerprint()
+    root = Path(config.PROJECT_ROOT)
+    stamp = []
+    for folder, pattern in CODE_GLOBS:
+        for path in sorted((root / folder).rglob(pattern)):
+            if "cache" not in path.relative_to(root).parts:
+                st = path.stat()
+                stamp.append((str(path), st.st_mtime_ns, st.st_size))
+    return _fingerprint(str(root), tuple(stamp))
+
+
+@lru_cache(maxsize=4)
+def _fingerprint(root: str, stamp: tuple) -> str:
+    from .pipeline import code_fingerprint
+
+    return code_fingerprint(Path(root))
 
 
 def _folder() -> Path:
     return config.cache_dir() / "tables"
 
 
-def _entry_name(kind: str, key: dict) -> str:
-    text = json.dumps([CACHE_VERSION, kind, key, _code_version()], sort_keys=True, ensure_ascii=False, default=str)
-    return f"{kind}.{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:24]
+
+
+def _entry_name(kind: str, key: dict) -> tuple[str, str]:
+    """(the table's stem: kind and arguments, the entry's name: stem and code version)."""
+    stem = f"{kind}.{_digest([CACHE_VERSION, kind, key])}"
+    return stem, f"{stem}.{_digest(_code_version())}"
+
+
+def _lock(stem: str):
+    from filelock import FileLock
+
+    _folder().mkdir(parents=True, exist_ok=True)
+    return FileLock(str(_folder() / f".{stem}.lock"))
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -113,8 +140,12 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
 
     ``key`` names the table (JSON-able arguments); ``attrs`` must be JSON-able too (provenance records, counts).
     """
-    name = _entry_name(kind, key)
-    entry = _read(name)
+    stem, name = _entry_name(kind, key)
+    try:
+        with _lock(stem):  # two workers: one writes an entry's two files while the other would read them
+            entry = _read(name)
+    except OSError:
+        entry = None  # a cache folder that cannot be written: built every time
     if entry is not None:
         df, meta = entry
         fresh = _answers_unchanged(meta["calls"])
@@ -141,9 +172,13 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
         data = buffer.getvalue()
         meta = {"cache_version": CACHE_VERSION, "kind": kind, "key": key, "rows": len(df), "calls": calls_json,
                 "attrs": json.loads(attrs_json), "parquet_sha256": hashlib.sha256(data).hexdigest()}
-        _folder().mkdir(parents=True, exist_ok=True)
-        _write(_folder() / f"{name}.parquet", data)
-        _write(_folder() / f"{name}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        with _lock(stem):
+            _write(_folder() / f"{name}.parquet", data)
+            _write(_folder() / f"{name}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+            # The same table built by other code is never read again.
+            for old in _folder().glob(f"{stem}.*"):
+                if not old.name.startswith(f"{name}.") and not old.name.endswith(".tmp"):
+                    old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only cache folder: the table is still right, only not kept
     return df

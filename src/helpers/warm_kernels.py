@@ -3,7 +3,8 @@
 A fresh ipykernel spends about 2 s before a notebook's first line does any work (interpreter, IPython, pandas,
 geopandas, plotly, this package; measured with ``benchmarks/refresh.py``) - as much as the work of a typical run.
 So the refresh starts one *kernel server* per worker process: a plain Python process that imports those modules once
-(it starts no thread of its own, no ZeroMQ context and no event loop) and waits on a Unix socket. Every kernel the
+(it starts no Python thread, no ZeroMQ context and no event loop; the native thread pools of
+OpenBLAS and pyarrow's allocator have fork handlers) and waits on a Unix socket. Every kernel the
 worker asks for is a fork of it that takes the run's environment, working folder and standard streams and then starts
 ipykernel as ``python -m ipykernel_launcher`` does. Each run still has a process of its own: nothing one notebook
 does reaches the next, and jupyter_client interrupts, restarts and kills the kernel as before.
@@ -86,18 +87,20 @@ def _become_kernel(request: dict, fds: list[int], server_pid: int) -> int:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    sys.path[0] = os.getcwd()  # as for ``python -m``: the working folder first
+    del sys.path[0]  # as ipykernel_launcher does; IPython puts '' (the working folder) back
     sys.argv = [request["argv0"], *request["args"]]
     if os.environ.get("JPY_PARENT_PID"):
         # ipykernel reads this one when it is imported (here: in the server), so it is handed over as an option
         sys.argv.append(f"--IPKernelApp.parent_handle={int(os.environ['JPY_PARENT_PID'])}")
+    if "numpy" in sys.modules:  # random reseeds itself after a fork; numpy's global generator does not
+        sys.modules["numpy"].random.seed()
     from ipykernel import kernelapp
 
     try:
         kernelapp.launch_new_instance()
         code = 0
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
     atexit._run_exitfuncs()
     return code
 
@@ -176,6 +179,11 @@ def serve(path: str, parent: int) -> None:
 
                     traceback.print_exc()
                 finally:
+                    for stream in (sys.__stdout__, sys.__stderr__):
+                        try:
+                            stream.flush()
+                        except (OSError, ValueError, AttributeError):
+                            pass
                     os._exit(code)
             for fd in fds:
                 os.close(fd)
@@ -198,11 +206,12 @@ def serve(path: str, parent: int) -> None:
                 except OSError:
                     pass
                 conn.close()
-    for pid in children:  # the parent is gone: so are its kernels
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    for pid in children:  # the parent is gone: so are its kernels and what they started
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
     for name in (path, os.path.dirname(path)):  # nothing left in the temporary folder
         try:
             os.rmdir(name) if name != path else os.unlink(name)
@@ -264,14 +273,14 @@ class ForkedKernel:
 
 
 class _Server:
-    def __init__(self, key: tuple, env: dict):
+    def __init__(self, key: tuple, env: dict, options: list[str]):
         self.key = key
         self.folder = tempfile.mkdtemp(prefix="sote-kernels-")  # 0700: only this user reaches the socket
         self.path = os.path.join(self.folder, "server.sock")
         code = f"from helpers.warm_kernels import serve; serve({self.path!r}, {os.getpid()})"
         # Its stderr is not the worker's: that is the first run's log at this moment, and the server outlives the run.
         # Each kernel gets the streams of its own run (fork_kernel); an import that fails here fails again there.
-        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, *options, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env, close_fds=True)
         selector = selectors.DefaultSelector()
         selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -319,9 +328,11 @@ _server_lock = threading.Lock()
 _failed: dict[tuple, str] = {}  # settings -> why the server did not start (not tried again in this process)
 
 
-def _server_for(env: dict) -> _Server:
+def _server_for(env: dict, options: list[str] | None = None) -> _Server:
     global _server
-    key = (sys.executable,) + tuple(env.get(k) for k in IMPORT_ENV)
+    options = list(options or [])
+    # A server that imported other code, packages or start-up settings than this kernel would get is replaced.
+    key = (sys.executable, tuple(options), _startup_env(env), _installed_state())
     with _server_lock:
         if key in _failed:
             raise RuntimeError(_failed[key])
@@ -329,11 +340,9 @@ def _server_for(env: dict) -> _Server:
             _server.stop()
             _server = None
         if _server is None:
-            # The server imports under the kernel's settings (those read at import time).
-            server_env = {k: v for k, v in os.environ.items() if k not in IMPORT_ENV}
-            server_env.update({k: env[k] for k in IMPORT_ENV if env.get(k) is not None})
+            # The server starts and imports under the kernel's own environment and interpreter options.
             try:
-                _server = _Server(key, server_env)
+                _server = _Server(key, dict(env), options)
             except (RuntimeError, OSError) as exc:
                 _failed[key] = f"{exc}" if isinstance(exc, RuntimeError) else f"the kernel server did not start ({exc})"
                 raise RuntimeError(_failed[key]) from None
@@ -349,8 +358,9 @@ def stop_server() -> None:
             _server = None
 
 
-def _ipykernel_args(cmd: list[str]) -> list[str] | None:
-    """The arguments after ``-m ipykernel_launcher`` when ``cmd`` runs this interpreter, else None."""
+def _ipykernel_command(cmd: list[str]) -> tuple[list[str], list[str]] | None:
+    """(interpreter options, arguments after ``-m ipykernel_launcher``) when ``cmd`` runs this interpreter's
+    ipykernel with at most ``-X`` options, else None."""
     if not cmd or os.path.abspath(cmd[0]) != os.path.abspath(sys.executable):
         return None
     i = 1
@@ -358,7 +368,28 @@ def _ipykernel_args(cmd: list[str]) -> list[str] | None:
         i += 1 if cmd[i] != "-X" else 2
     if cmd[i:i + 2] != ["-m", "ipykernel_launcher"]:
         return None
-    return cmd[i + 2:]
+    return cmd[1:i], cmd[i + 2:]
+
+
+def _startup_env(env: dict) -> tuple:
+    """The settings an interpreter reads when it starts or imports (not per run): the server must share them."""
+    names = sorted(k for k in env if k in IMPORT_ENV or k.startswith(("PYTHON", "LC_")) or k == "LANG"
+                   or k.endswith("_NUM_THREADS"))
+    return tuple((k, env[k]) for k in names)
+
+
+def _installed_state() -> tuple:
+    """What the server imported from: the package's code and data files (the refresh's code fingerprint) and the
+    environment's installed packages (its site-packages folder changes when one is installed or removed)."""
+    import sysconfig
+
+    from .pipeline import code_fingerprint
+
+    try:
+        packages = os.stat(sysconfig.get_paths()["purelib"]).st_mtime_ns
+    except OSError:
+        packages = None
+    return code_fingerprint(), packages
 
 
 def _fd(stream, default: int) -> int:
@@ -371,10 +402,11 @@ def _fd(stream, default: int) -> int:
 
 def fork_kernel(cmd: list[str], env: dict, cwd: str, stdout=None, stderr=None) -> ForkedKernel | None:
     """A forked kernel for ``cmd``, or None when ``cmd`` is not this interpreter's ipykernel."""
-    args = _ipykernel_args(cmd)
-    if args is None or not enabled():
+    command = _ipykernel_command(cmd)
+    if command is None or not enabled():
         return None
-    server = _server_for(env)
+    options, args = command
+    server = _server_for(env, options)
     fds = [os.open(os.devnull, os.O_RDONLY), _fd(stdout, 1), _fd(stderr, 2)]
     try:
         # JPY_PARENT_PID as jupyter_client's launcher sets it: the kernel is not a terminal's `ipython kernel`
@@ -402,6 +434,13 @@ class WarmProvisioner(LocalProvisioner):
         self.pid = self.pgid = process.pid
         self.cwd = cwd
         return self.connection_info
+
+
+    async def send_signal(self, signum: int) -> None:
+        # The server reaps a kernel at once: after its exit, its pid and process group may belong to another process.
+        if isinstance(self.process, ForkedKernel) and self.process.poll() is not None:
+            return
+        await super().send_signal(signum)
 
 
 class WarmKernelManager(AsyncKernelManager):
