@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -25,8 +23,9 @@ import shapely
 from filelock import FileLock
 
 from . import config
+from .cache_entries import BadEntry, discard, entry_lock, write_pair
 from .errors import ValidationError, invalid
-from .fetch import cache_notice, fetch
+from .fetch import fetch
 
 WFS_URL = "https://geo.stat.fi/geoserver/tilastointialueet/wfs"
 CRS = "EPSG:3067"
@@ -165,10 +164,6 @@ _RUN_LAYERS: dict[tuple, gpd.GeoDataFrame] = {}  # (level, year, raw sha256) -> 
 _DECODED_MAX = 16
 
 
-class _BadEntry(Exception):
-    """Why a cache entry cannot be trusted."""
-
-
 def _entry_paths(level: str, year: int, raw_sha256: str) -> tuple[Path, Path]:
     stem = f"{layer_name(level, year)}.v{CACHE_VERSION}.{raw_sha256[:16]}"
     folder = config.geodata_dir()
@@ -176,22 +171,19 @@ def _entry_paths(level: str, year: int, raw_sha256: str) -> tuple[Path, Path]:
 
 
 def _entry_lock(level: str, year: int) -> FileLock:
-    # Parquet and sidecar are written as a pair; parallel workers read and write them one at a time.
-    folder = config.geodata_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(folder / f".{layer_name(level, year)}.lock"))
+    return entry_lock(config.geodata_dir(), layer_name(level, year))
 
 
 def _check_sidecar(meta, level: str, year: int, raw_sha256: str) -> None:
     if not isinstance(meta, dict):
-        raise _BadEntry("sidecar is not a JSON object")
+        raise BadEntry("sidecar is not a JSON object")
     wrong = [k for k, t in ENTRY_FIELDS.items() if not isinstance(meta.get(k), t) or isinstance(meta.get(k), bool)]
     if wrong:
-        raise _BadEntry(f"sidecar fields {wrong} missing or of the wrong type")
+        raise BadEntry(f"sidecar fields {wrong} missing or of the wrong type")
     if meta["cache_version"] != CACHE_VERSION or meta["layer"] != layer_name(level, year):
-        raise _BadEntry(f"sidecar is for {meta['layer']} v{meta['cache_version']}")
+        raise BadEntry(f"sidecar is for {meta['layer']} v{meta['cache_version']}")
     if meta["raw_sha256"] != raw_sha256:
-        raise _BadEntry(f"built from raw sha256 {meta['raw_sha256'][:16]}…, the answer now is {raw_sha256[:16]}…")
+        raise BadEntry(f"built from raw sha256 {meta['raw_sha256'][:16]}…, the answer now is {raw_sha256[:16]}…")
 
 
 def _decode(parquet_sha256: str, data: bytes) -> gpd.GeoDataFrame:
@@ -199,7 +191,7 @@ def _decode(parquet_sha256: str, data: bytes) -> gpd.GeoDataFrame:
     if gdf is None:
         df = pq.read_table(io.BytesIO(data)).to_pandas()
         if list(df.columns) != LAYER_COLUMNS:
-            raise _BadEntry(f"parquet columns {list(df.columns)}, expected {LAYER_COLUMNS}")
+            raise BadEntry(f"parquet columns {list(df.columns)}, expected {LAYER_COLUMNS}")
         gdf = gpd.GeoDataFrame(df.drop(columns="geometry"), geometry=shapely.from_wkb(df["geometry"].values), crs=_CRS)
         _DECODED[parquet_sha256] = gdf
         while len(_DECODED) > _DECODED_MAX:
@@ -216,28 +208,26 @@ def _read_entry(level: str, year: int, raw_sha256: str) -> gpd.GeoDataFrame | No
         try:
             meta = json.loads(meta_path.read_bytes())
         except FileNotFoundError:
-            raise _BadEntry("sidecar missing") from None
+            raise BadEntry("sidecar missing") from None
         except (ValueError, UnicodeDecodeError) as exc:
-            raise _BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
+            raise BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
         _check_sidecar(meta, level, year, raw_sha256)
         try:
             data = data_path.read_bytes()
         except FileNotFoundError:
-            raise _BadEntry("parquet missing") from None
+            raise BadEntry("parquet missing") from None
         if hashlib.sha256(data).hexdigest() != meta["parquet_sha256"]:
-            raise _BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
         try:
             gdf = _decode(meta["parquet_sha256"], data)
-        except _BadEntry:
+        except BadEntry:
             raise
         except Exception as exc:  # noqa: BLE001 - pyarrow and shapely raise several types for broken files
-            raise _BadEntry(f"parquet unreadable ({exc.__class__.__name__}: {exc})") from None
+            raise BadEntry(f"parquet unreadable ({exc.__class__.__name__}: {exc})") from None
         if len(gdf) != meta["features"]:
-            raise _BadEntry(f"parquet has {len(gdf)} features, the sidecar says {meta['features']}")
-    except (_BadEntry, OSError) as exc:
-        cache_notice(data_path, str(exc))
-        for path in (data_path, meta_path):
-            path.unlink(missing_ok=True)
+            raise BadEntry(f"parquet has {len(gdf)} features, the sidecar says {meta['features']}")
+    except (BadEntry, OSError) as exc:
+        discard(data_path, meta_path, str(exc))
         return None
     return gdf
 
@@ -256,20 +246,9 @@ def _write_entry(gdf: gpd.GeoDataFrame, answer_provenance: dict, level: str, yea
         "parquet_sha256": hashlib.sha256(data).hexdigest(),
         "built_from": {k: answer_provenance.get(k) for k in ("url", "fetched_at", "origin", "mirror_file", "bytes")},
     }
-    _atomic_write(data_path, data)
-    _atomic_write(meta_path, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
     # Entries of this layer built from other answers are never read again.
-    for old in data_path.parent.glob(f"{layer_name(level, year)}.*"):
-        if old not in (data_path, meta_path) and not old.name.endswith(".tmp"):
-            old.unlink(missing_ok=True)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    # Unique temporary name + rename: a reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    write_pair(data_path, meta_path, data, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"),
+               older=layer_name(level, year))
 
 
 def load_layer(level: str, year: int, *, mainland: bool = False, use_cache: bool = True) -> gpd.GeoDataFrame:

@@ -30,6 +30,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -165,6 +166,24 @@ def code_fingerprint(root: Path | None = None) -> str:
                 continue
             h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
+
+
+def code_version() -> str:
+    """``code_fingerprint()`` of the project, hashed again only when one of its files has another modification time or
+    size (a long-lived process asks often: every kernel start, every cached table)."""
+    root = Path(config.PROJECT_ROOT)
+    stamp = []
+    for folder, pattern in CODE_GLOBS:
+        for path in sorted((root / folder).rglob(pattern)):
+            if "cache" not in path.relative_to(root).parts:
+                st = path.stat()
+                stamp.append((str(path), st.st_mtime_ns, st.st_size))
+    return _fingerprint_of(str(root), tuple(stamp))
+
+
+@lru_cache(maxsize=4)
+def _fingerprint_of(root: str, stamp: tuple) -> str:
+    return code_fingerprint(Path(root))
 
 
 def run_fingerprint(run: Run, code_fp: str, notebook_bytes: bytes | None = None) -> str:

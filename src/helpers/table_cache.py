@@ -15,40 +15,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from . import config
-from .fetch import cache_notice, fetch, recording_fetches
+from .cache_entries import BadEntry, discard, entry_lock, write_pair
+from .fetch import fetch, recording_fetches
 
 CACHE_VERSION = 1
-
-
-def _code_version() -> str:
-    """The refresh's code fingerprint (the files whose change makes a run run again), hashed again only when one of
-    them has another modification time or size: an edit in a running session gives new entries."""
-    from .pipeline import CODE_GLOBS
-
-    root = Path(config.PROJECT_ROOT)
-    stamp = []
-    for folder, pattern in CODE_GLOBS:
-        for path in sorted((root / folder).rglob(pattern)):
-            if "cache" not in path.relative_to(root).parts:
-                st = path.stat()
-                stamp.append((str(path), st.st_mtime_ns, st.st_size))
-    return _fingerprint(str(root), tuple(stamp))
-
-
-@lru_cache(maxsize=4)
-def _fingerprint(root: str, stamp: tuple) -> str:
-    from .pipeline import code_fingerprint
-
-    return code_fingerprint(Path(root))
 
 
 def _folder() -> Path:
@@ -61,29 +37,10 @@ def _digest(value) -> str:
 
 def _entry_name(kind: str, key: dict) -> tuple[str, str]:
     """(the table's stem: kind and arguments, the entry's name: stem and code version)."""
+    from .pipeline import code_version
+
     stem = f"{kind}.{_digest([CACHE_VERSION, kind, key])}"
-    return stem, f"{stem}.{_digest(_code_version())}"
-
-
-def _lock(stem: str):
-    from filelock import FileLock
-
-    _folder().mkdir(parents=True, exist_ok=True)
-    return FileLock(str(_folder() / f".{stem}.lock"))
-
-
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-class _Bad(Exception):
-    pass
+    return stem, f"{stem}.{_digest(code_version())}"
 
 
 def _read(name: str) -> tuple[pd.DataFrame, dict] | None:
@@ -95,23 +52,21 @@ def _read(name: str) -> tuple[pd.DataFrame, dict] | None:
             meta = json.loads(meta_path.read_bytes())
             data = data_path.read_bytes()
         except FileNotFoundError:
-            raise _Bad("half an entry (parquet or sidecar missing)") from None
+            raise BadEntry("half an entry (parquet or sidecar missing)") from None
         except (ValueError, UnicodeDecodeError):
-            raise _Bad("sidecar is not valid JSON") from None
+            raise BadEntry("sidecar is not valid JSON") from None
         if not isinstance(meta, dict) or not isinstance(meta.get("calls"), list) or not isinstance(meta.get("attrs"), dict):
-            raise _Bad("sidecar fields missing or of the wrong type")
+            raise BadEntry("sidecar fields missing or of the wrong type")
         if hashlib.sha256(data).hexdigest() != meta.get("parquet_sha256"):
-            raise _Bad(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
         try:
             df = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files
-            raise _Bad(f"parquet unreadable ({exc.__class__.__name__})") from None
+            raise BadEntry(f"parquet unreadable ({exc.__class__.__name__})") from None
         if len(df) != meta.get("rows"):
-            raise _Bad(f"parquet has {len(df)} rows, the sidecar says {meta.get('rows')}")
-    except (_Bad, OSError) as exc:
-        cache_notice(data_path, str(exc))
-        for path in (data_path, meta_path):
-            path.unlink(missing_ok=True)
+            raise BadEntry(f"parquet has {len(df)} rows, the sidecar says {meta.get('rows')}")
+    except (BadEntry, OSError) as exc:
+        discard(data_path, meta_path, str(exc))
         return None
     return df, meta
 
@@ -142,7 +97,7 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
     """
     stem, name = _entry_name(kind, key)
     try:
-        with _lock(stem):  # two workers: one writes an entry's two files while the other would read them
+        with entry_lock(_folder(), stem):  # two workers: one writes an entry's two files while the other would read them
             entry = _read(name)
     except OSError:
         entry = None  # a cache folder that cannot be written: built every time
@@ -172,13 +127,9 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
         data = buffer.getvalue()
         meta = {"cache_version": CACHE_VERSION, "kind": kind, "key": key, "rows": len(df), "calls": calls_json,
                 "attrs": json.loads(attrs_json), "parquet_sha256": hashlib.sha256(data).hexdigest()}
-        with _lock(stem):
-            _write(_folder() / f"{name}.parquet", data)
-            _write(_folder() / f"{name}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-            # The same table built by other code is never read again.
-            for old in _folder().glob(f"{stem}.*"):
-                if not old.name.startswith(f"{name}.") and not old.name.endswith(".tmp"):
-                    old.unlink(missing_ok=True)
+        with entry_lock(_folder(), stem):  # the same table built by other code is never read again
+            write_pair(_folder() / f"{name}.parquet", _folder() / f"{name}.json", data,
+                       json.dumps(meta, ensure_ascii=False).encode("utf-8"), older=stem)
     except OSError:
         pass  # a read-only cache folder: the table is still right, only not kept
     return df

@@ -111,7 +111,9 @@ def serve(path: str, parent: int) -> None:
         signal.signal(sig, signal.SIG_IGN if sig == signal.SIGINT else signal.SIG_DFL)
     # No PR_SET_PDEATHSIG here: it follows the starting *thread* (a Dask task thread may end); the loop below
     # watches the parent instead.
-    sys.modules.setdefault("rfc3987_syntax", None)  # see helpers.notebook._skip_iri_grammars
+    from .notebook import _skip_iri_grammars
+
+    _skip_iri_grammars()  # before anything imports jsonschema
     failed = []
     for name in WARM_MODULES:
         try:
@@ -383,13 +385,13 @@ def _installed_state() -> tuple:
     environment's installed packages (its site-packages folder changes when one is installed or removed)."""
     import sysconfig
 
-    from .pipeline import code_fingerprint
+    from .pipeline import code_version
 
     try:
         packages = os.stat(sysconfig.get_paths()["purelib"]).st_mtime_ns
     except OSError:
         packages = None
-    return code_fingerprint(), packages
+    return code_version(), packages
 
 
 def _fd(stream, default: int) -> int:
