@@ -205,3 +205,98 @@ def test_a_forked_kernel_sees_the_same_interpreter_as_a_usual_one(tmp_path):
         pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, cwd=str(tmp_path), **extra)
         seen.append(json.loads(outputs(out)[0]))
     assert seen[1] == seen[0]
+
+
+class _Channel:
+    """A channel that hands out queued messages and is empty after them (as jupyter_client's get_msg)."""
+
+    def __init__(self):
+        self.queue = []
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+
+        if not self.queue:
+            raise Empty
+        return self.queue.pop(0)
+
+
+def test_ready_waits_for_the_idle_of_its_own_kernel_info_and_asks_again_when_iopub_missed_it():
+    """The kernel answered the first kernel_info while IOPub was not yet subscribed (its idle was lost): the client
+    asks again and is ready at the second idle - not at a stale reply or at another request's idle."""
+    import asyncio
+
+    client = warm_kernels.WarmKernelClient()
+    shell, iopub = _Channel(), _Channel()
+    sent = []
+
+    def kernel_info():
+        msg_id = f"k{len(sent)}"
+        sent.append(msg_id)
+        shell.queue.append({"msg_type": "kernel_info_reply", "parent_header": {"msg_id": msg_id}, "content": {}})
+        if len(sent) == 1:
+            return msg_id  # IOPub not joined yet: nothing published reaches the client
+        iopub.queue.extend([{"msg_type": "status", "parent_header": {"msg_id": "other"}, "content": {"execution_state": "idle"}},
+                            {"msg_type": "status", "parent_header": {"msg_id": msg_id}, "content": {"execution_state": "busy"}},
+                            {"msg_type": "status", "parent_header": {"msg_id": msg_id}, "content": {"execution_state": "idle"}}])
+        return msg_id
+
+    async def is_alive():
+        return True
+
+    client.__dict__.update(kernel_info=kernel_info, is_alive=is_alive, _handle_kernel_info_reply=lambda msg: None)
+    type(client).shell_channel = property(lambda self: shell)
+    type(client).iopub_channel = property(lambda self: iopub)
+    try:
+        asyncio.run(client.wait_for_ready(timeout=5))
+    finally:
+        del type(client).shell_channel, type(client).iopub_channel
+    assert sent == ["k0", "k1"]
+    assert iopub.queue == []  # everything up to the idle was read: nbclient starts on a drained channel
+
+
+def test_a_dead_kernel_is_reported_while_waiting_for_ready():
+    import asyncio
+
+    client = warm_kernels.WarmKernelClient()
+    empty = _Channel()
+
+    async def is_alive():
+        return False
+
+    client.__dict__.update(kernel_info=lambda: "k", is_alive=is_alive)
+    type(client).shell_channel = property(lambda self: empty)
+    type(client).iopub_channel = property(lambda self: empty)
+    try:
+        with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
+            asyncio.run(client.wait_for_ready(timeout=5))
+    finally:
+        del type(client).shell_channel, type(client).iopub_channel
+
+
+def test_forked_kernels_leave_the_servers_objects_out_of_garbage_collection(tmp_path):
+    nb = notebook(tmp_path / "gc.ipynb", "import gc\nprint(gc.get_freeze_count() > 100000)")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+    assert outputs(out) == ["True\n"]
+
+
+def test_the_refresh_engine_saves_the_notebook_at_start_and_end_not_per_cell(tmp_path, monkeypatch):
+    """A failing run's executed notebook still has every cell up to the error (written at the end), with fewer
+    writes than papermill's two per cell."""
+    import papermill.engines as engines
+
+    from helpers.executors import _register_engine
+
+    writes = []
+    real = engines.write_ipynb
+    monkeypatch.setattr(engines, "write_ipynb", lambda nb, path: (writes.append(path), real(nb, path)))
+    nb = notebook(tmp_path / "fail.ipynb", "print('one')", "print('two')", "raise ValueError('stop here')", "print('never')")
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(pm.PapermillExecutionError, match="stop here"):
+        pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, engine_name=_register_engine(),
+                            kernel_manager_class=warm_kernels.WarmKernelManager)
+    assert len(writes) == 2  # notebook start and end (papermill's own engine: 2 + 2 per cell = 12)
+    assert outputs(out) == ["one\n", "two\n"]
+    cells = [c for c in json.loads(out.read_text(encoding="utf-8"))["cells"] if "papermill" in c["metadata"]]  # not the error banner
+    assert [c["metadata"]["papermill"]["status"] for c in cells] == ["completed", "completed", "completed", "failed", "pending"]
