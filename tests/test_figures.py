@@ -157,6 +157,7 @@ def test_profile_marks_a_flagged_value(monkeypatch, tmp_path):
         return t
 
     monkeypatch.setattr(site, "indicator_table", flagged)
+    monkeypatch.setattr(site, "cached_table", lambda kind, key, build: build())  # the same answers, another table
     monkeypatch.setenv("SOTE_OUTPUTS_DIR", str(tmp_path))
     html = site.write_region_profile("90", 2025).read_text(encoding="utf-8")
     assert f"<td class='num'>684{NBSP}018{NBSP}henkeä *</td><td class='num'>5{NBSP}635{NBSP}971{NBSP}henkeä</td>" in html
@@ -241,3 +242,29 @@ def test_notebook_setup_leaves_out_the_iri_grammars_and_nbformat_still_validates
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["None", "sote_mimetype"]
+
+
+def test_profile_rows_are_built_once_for_every_region_and_read_back(monkeypatch):
+    """The profile's indicator and model rows of all regions are one cached table each: a second region's rows come
+    from the entry, with the values of the indicator tables themselves."""
+    import helpers.site as site
+    from helpers.indicators import indicator_table
+
+    first = site.profile_indicators("90", 2025)
+    site.profile_models("90", 2025)
+    site.profile_models("90", 2025, "sv")
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(site, "_profile_indicators", not_again)
+    monkeypatch.setattr(site, "_profile_models", not_again)
+    again = site.profile_indicators("90", 2025)
+    pd.testing.assert_frame_equal(first, again)
+    ostro = site.profile_indicators("01", 2025).set_index("indicator_id")
+    table = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue", division_year=2025)
+    assert ostro.loc["vaesto", "region"] == table.loc[(table["area_code"] == "01") & (table["year"] == 2024), "value"].item()
+    assert again.set_index("indicator_id").loc["vaesto", "region"] == 684018  # Helsinki, 31.12.2024 (StatFin)
+    models = site.profile_models("90", 2025)
+    assert "region_code" not in models.columns and len(models) == len(site.model_names())
+    assert set(site.profile_models("01", 2025, "sv")["model"]) == {site.load_model(m).label("sv") for m in site.model_names()}

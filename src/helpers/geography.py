@@ -251,6 +251,15 @@ def _write_entry(gdf: gpd.GeoDataFrame, answer_provenance: dict, level: str, yea
                older=layer_name(level, year))
 
 
+def answer_sha256(level: str, year: int) -> str:
+    """The sha256 of the raw answer ``load_layer(level, year)`` is built from (fetched as it would fetch it, and
+    recorded as an input): what caches of results derived from the layer are keyed by, without reading it."""
+    level = check_level(level)
+    year = check_year(level, year)
+    url, params = layer_request(level, year)
+    return fetch("geo", url, params=params).provenance["sha256"]
+
+
 def load_layer(level: str, year: int, *, mainland: bool = False, use_cache: bool = True) -> gpd.GeoDataFrame:
     """A validated boundary layer for the year (EPSG:3067). ``mainland=True`` drops Åland.
 

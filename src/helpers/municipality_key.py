@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import config
 from .errors import ValidationError
-from .geography import load_layer
+from .geography import answer_sha256, load_layer
 
 KEY_LEVELS = ("kunta", "maakunta", "hyvinvointialue", "yhteistyoalue", "erva2020")
 ALAND_MAAKUNTA = "21"
@@ -119,26 +119,24 @@ def _build_key(year: int, kunta: gpd.GeoDataFrame, maakunta: gpd.GeoDataFrame, h
     return key.sort_values("kunta_code", ignore_index=True)
 
 
-def _inputs(year: int, layers: list[gpd.GeoDataFrame]) -> tuple:
-    return (year, *(layer.attrs["provenance"]["sha256"] for layer in layers),
-            *(hashlib.sha256((config.DATA_DIR / name).read_bytes()).hexdigest() for name in KEY_TABLES))
+LAYER_LEVELS = ("kunta", "maakunta", "hyvinvointialue")  # the layers the key is built from
 
 
 def key_inputs(year: int) -> tuple:
     """What the year's key is built from (raw sha256 of the three layers' answers and of the data tables), for
     caches of results derived from the key."""
     year = int(year)
-    return _inputs(year, [load_layer(level, year) for level in ("kunta", "maakunta", "hyvinvointialue")])
+    return (year, *(answer_sha256(level, year) for level in LAYER_LEVELS),
+            *(hashlib.sha256((config.DATA_DIR / name).read_bytes()).hexdigest() for name in KEY_TABLES))
 
 
 def municipality_key(year: int) -> pd.DataFrame:
     """One row per municipality of the year's division with its regions (see module docstring)."""
     year = int(year)
-    layers = [load_layer(level, year) for level in ("kunta", "maakunta", "hyvinvointialue")]
-    inputs = _inputs(year, layers)
+    inputs = key_inputs(year)  # the layers are read only when the key is built: the same answers give the same key
     key = _KEYS.get(inputs)
     if key is None:
-        key = _build_key(year, *layers)
+        key = _build_key(year, *(load_layer(level, year) for level in LAYER_LEVELS))
         _KEYS[inputs] = key
         while len(_KEYS) > _KEYS_MAX:
             _KEYS.popitem(last=False)

@@ -20,6 +20,7 @@ from .models import load_model, model_names, resolve
 from .municipality_key import municipality_key
 from .numbers import fmt_value
 from .pages import PLOTLY_ASSET, figure, flag_marks, flag_meanings, num, read_page_meta, site_dir, table, write_page
+from .table_cache import cached_table
 
 # Key indicators of a profile: (indicator id, years to fetch, year shown) - the years the offline mirror answers.
 PROFILE_INDICATORS = [
@@ -41,43 +42,65 @@ def profile_path(region: str) -> Path:
 
 def profile_indicators(region: str, year: int) -> pd.DataFrame:
     """Rows indicator, name, unit, region value, whole-country value, year and source."""
+    every = cached_table("profile_indicators", {"year": int(year)}, lambda: _profile_indicators(int(year)))
+    out = every[every["region_code"] == region].drop(columns="region_code").reset_index(drop=True)
+    out.attrs["flag_meanings"] = dict(every.attrs.get("flag_meanings") or {})
+    return out
+
+
+def _profile_indicators(year: int) -> pd.DataFrame:
+    # Every region's rows at once, kept as one table (helpers.table_cache): the 23 profile runs of a refresh read
+    # it instead of each reading the fourteen indicator tables.
     rows, meanings = [], {}
+    regions = region_codes(year)
     for ind, years, shown in PROFILE_INDICATORS:
         years = years or [year]
         shown = shown or year
         reg = indicator_table(ind, years, level="hyvinvointialue", division_year=year)
         nat = indicator_table(ind, years, level="koko_maa", division_year=year)
         meta = catalogue().set_index("indicator_id").loc[ind]
-        own = reg[(reg["year"] == shown) & (reg["area_code"] == region)]
         whole = nat[nat["year"] == shown]
-        row = {"indicator_id": ind, "name_fi": meta["name_fi"], "unit": meta["unit"], "year": shown,
-               "region": own["value"].item() if len(own) else float("nan"), "country": whole["value"].item(), "source": reg["source"].iloc[0]}
-        if "flags" in reg.columns or "flags" in nat.columns:  # the source's markers (ennakkotieto, salattu, ...)
-            row["region_flags"] = own["flags"].item() if "flags" in own.columns and len(own) else ""
-            row["country_flags"] = whole["flags"].item() if "flags" in whole.columns else ""
+        flagged = "flags" in reg.columns or "flags" in nat.columns
+        for region in regions:
+            own = reg[(reg["year"] == shown) & (reg["area_code"] == region)]
+            row = {"region_code": region, "indicator_id": ind, "name_fi": meta["name_fi"], "unit": meta["unit"], "year": shown,
+                   "region": own["value"].item() if len(own) else float("nan"), "country": whole["value"].item(),
+                   "source": reg["source"].iloc[0]}
+            if flagged:  # the source's markers (ennakkotieto, salattu, ...)
+                row["region_flags"] = own["flags"].item() if "flags" in own.columns and len(own) else ""
+                row["country_flags"] = whole["flags"].item() if "flags" in whole.columns else ""
+            rows.append(row)
         meanings |= {**(reg.attrs.get("flag_meanings") or {}), **(nat.attrs.get("flag_meanings") or {})}
-        rows.append(row)
     out = pd.DataFrame(rows)
+    if "region_flags" in out.columns:
+        out[["region_flags", "country_flags"]] = out[["region_flags", "country_flags"]].fillna("")
     out.attrs["flag_meanings"] = meanings
     return out
 
 
 def profile_models(region: str, year: int, lang: str = "fi") -> pd.DataFrame:
     """The region's unit in each support model (a region split between units lists each with its municipalities)."""
+    every = cached_table("profile_models", {"year": int(year), "lang": lang}, lambda: _profile_models(int(year), lang))
+    return every[every["region_code"] == region].drop(columns="region_code").reset_index(drop=True)
+
+
+def _profile_models(year: int, lang: str) -> pd.DataFrame:
     key = municipality_key(year)
-    members = key.loc[key["hyvinvointialue_code"] == region, "kunta_code"]
     rows = []
-    for name in model_names():
-        model = load_model(name)
-        res = resolve(model, year).set_index("kunta_code")
-        covered = res.reindex(members)
-        if covered["unit_code"].isna().all():
-            rows.append({"model_id": name, "model": model.label(lang), "unit": "ei mukana mallissa", "municipalities": 0})
-            continue
-        covered = covered.dropna(subset=["unit_code"])
-        for unit, g in covered.groupby("unit_name_fi"):
-            local = g[f"unit_name_{lang}"].iloc[0] if f"unit_name_{lang}" in g.columns and isinstance(g[f"unit_name_{lang}"].iloc[0], str) else unit
-            rows.append({"model_id": name, "model": model.label(lang), "unit": local, "municipalities": len(g)})
+    resolved = {name: (load_model(name), resolve(load_model(name), year).set_index("kunta_code")) for name in model_names()}
+    for region in region_codes(year):
+        members = key.loc[key["hyvinvointialue_code"] == region, "kunta_code"]
+        for name, (model, res) in resolved.items():
+            covered = res.reindex(members)
+            if covered["unit_code"].isna().all():
+                rows.append({"region_code": region, "model_id": name, "model": model.label(lang), "unit": "ei mukana mallissa",
+                             "municipalities": 0})
+                continue
+            covered = covered.dropna(subset=["unit_code"])
+            for unit, g in covered.groupby("unit_name_fi"):
+                local = g[f"unit_name_{lang}"].iloc[0] if f"unit_name_{lang}" in g.columns and isinstance(g[f"unit_name_{lang}"].iloc[0], str) else unit
+                rows.append({"region_code": region, "model_id": name, "model": model.label(lang), "unit": local,
+                             "municipalities": len(g)})
     return pd.DataFrame(rows)
 
 

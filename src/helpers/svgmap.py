@@ -9,6 +9,7 @@ neighbours keep their shared borders. The output is data (numbers and strings); 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -80,13 +81,22 @@ def svg_shapes(gdf: gpd.GeoDataFrame, frame: Frame, *, name_col: str = "name_fi"
                tolerance_m: float = DEFAULT_TOLERANCE_M) -> list[dict]:
     """One dict per region: ``code``, ``name``, ``d`` (path data), ``x``/``y`` (label point) in frame units."""
     work = gdf.to_crs(CRS)
-    geoms = work.geometry.simplify_coverage(tolerance_m) if tolerance_m > 0 else work.geometry
+    drawn = _drawn(tuple(shapely.to_wkb(work.geometry.values)), frame, tolerance_m)
+    return [{"code": str(code), "name": str(name), **parts} for code, name, parts in zip(work["code"], work[name_col], drawn)]
+
+
+@lru_cache(maxsize=64)
+def _drawn(geoms_wkb: tuple[bytes, ...], frame: Frame, tolerance_m: float) -> tuple[dict, ...]:
+    # The same shapes in every language (the model comparison draws 7 maps x 3 languages): simplified, labelled
+    # and turned into path data once, keyed by the geometries' bytes.
+    full = shapely.from_wkb(np.asarray(geoms_wkb, dtype=object))
+    geoms = gpd.GeoSeries(full, crs=CRS).simplify_coverage(tolerance_m) if tolerance_m > 0 else full
     out = []
-    for code, name, geom, full in zip(work["code"], work[name_col], geoms, work.geometry):
-        p = label_point(full)
+    for geom, whole in zip(geoms, full):
+        p = label_point(whole)
         x, y = frame.xy(p.x, p.y)
-        out.append({"code": str(code), "name": str(name), "d": path_data(geom, frame), "x": round(float(x), 1), "y": round(float(y), 1)})
-    return out
+        out.append({"d": path_data(geom, frame), "x": round(float(x), 1), "y": round(float(y), 1)})
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- unit maps for the templates

@@ -51,6 +51,9 @@ WARM_MODULES = (
     "helpers.indicator_pages", "helpers.models", "helpers.site", "helpers.surveys", "helpers.survey_pages",
     "helpers.model_metrics", "helpers.analysis.scorecard", "helpers.analysis.partitions",
     "helpers.analysis.findings", "helpers.analysis.site_data", "helpers.table_cache", "helpers.pipeline",
+    # imported on first use by the cells (mapclassify brings scipy and scikit-learn: 1.3 s of each indicator run)
+    "mapclassify", "narwhals", "pyarrow.dataset", "kaleido", "helpers.downloads", "helpers.joins", "helpers.model_view",
+    "helpers.svgmap", "helpers.export", "helpers.site_nav", "helpers.front_page",
 )
 # Settings read when modules are imported: a server started under other values is not used.
 IMPORT_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "SOTE_PROJECT_ROOT", "PLOTLY_RENDERER")
@@ -113,6 +116,21 @@ def _become_kernel(request: dict, fds: list[int], server_pid: int) -> int:
     return code
 
 
+def _warm_up() -> None:
+    """What every run's first figure and page would pay again after the imports: plotly's trace classes and
+    validators (loaded on first attribute access), its renderers, and the compiled page templates."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    go.Figure([go.Choropleth(), go.Bar()], layout={"geo": {}, "title": {"text": ""}}).to_dict()
+    pio.renderers.default  # noqa: B018 - loads the renderer modules
+    from .pages import environment
+
+    env = environment()
+    for name in env.list_templates():
+        env.get_template(name)
+
+
 def serve(path: str, parent: int) -> None:
     """The server's loop: import, say ready, fork a kernel per request, report each kernel's exit status."""
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -128,6 +146,10 @@ def serve(path: str, parent: int) -> None:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - a module that fails here fails in the kernel, with its message
             failed.append(f"{name}: {exc.__class__.__name__}")
+    try:
+        _warm_up()
+    except Exception as exc:  # noqa: BLE001 - the kernels pay these costs themselves, as without the server
+        failed.append(f"warm-up: {exc.__class__.__name__}")
     import gc
 
     # What is imported stays for every kernel: kept out of their garbage collections (IPython's exit collects, which

@@ -150,6 +150,7 @@ def _weight(mask: int, w: list[float]) -> float:
     return total
 
 
+RATIO_CEILINGS = (1.05, 1.1, 1.2, 1.4, 1.7, 2.2, 3.0, 5.0, 10.0, float("inf"))
 _SEARCHES: dict = {}  # (k, the graph's weights, members and edges) -> best_partition's answer
 
 
@@ -179,6 +180,7 @@ def best_partition(g: nx.Graph, k: int) -> tuple[float, list[tuple[str, ...]], l
     w = [g.nodes[n]["weight"] for n in nodes]
     total = sum(w)
     state = {"best": float("inf"), "parts": None, "examined": 0}
+    examined = 0
 
     def bounds(cur_min: float, cur_max: float) -> tuple[float, float]:
         best = state["best"]
@@ -229,7 +231,15 @@ def best_partition(g: nx.Graph, k: int) -> tuple[float, list[tuple[str, ...]], l
 
         grow(v, w[v.bit_length() - 1], adj[v.bit_length() - 1] & remaining, 0)
 
-    solve((1 << len(nodes)) - 1, k, float("inf"), 0.0, [])
+    # The search with a ceiling on the ratio examines only partitions below it and finds the best of them, so the
+    # first ceiling that admits one gives the exact optimum; tight ceilings prune from the start (the six searches
+    # of the scorecard: 3.5 s with no ceiling, 0.35 s with these).
+    for ceiling in RATIO_CEILINGS:
+        state.update(best=ceiling, parts=None, examined=0)
+        solve((1 << len(nodes)) - 1, k, float("inf"), 0.0, [])
+        examined += state["examined"]
+        if state["parts"] is not None:
+            break
     if state["parts"] is None:
         raise ValidationError(f"no partition of the graph into {k} connected parts")
     parts = []
@@ -237,7 +247,7 @@ def best_partition(g: nx.Graph, k: int) -> tuple[float, list[tuple[str, ...]], l
         members = tuple(sorted(m for i, n in enumerate(nodes) if mask >> i & 1 for m in g.nodes[n].get("members", (n,))))
         parts.append((members, _weight(mask, w)))
     parts.sort()
-    return state["best"], [p for p, _ in parts], [x for _, x in parts], state["examined"]
+    return state["best"], [p for p, _ in parts], [x for _, x in parts], examined
 
 
 def grouping_weights(parts: list[tuple[str, ...]], objective: str = "population", variant: str = "maakunta_graph", year: int = 2025) -> list[float] | None:
