@@ -124,6 +124,9 @@ def _warm_up() -> None:
 
     go.Figure([go.Choropleth(), go.Bar()], layout={"geo": {}, "title": {"text": ""}}).to_dict()
     pio.renderers.default  # noqa: B018 - loads the renderer modules
+    from jupyter_client import localinterfaces
+
+    localinterfaces.localhost()  # the network interfaces, listed once (every kernel's connection set-up asks)
     from .pages import environment
 
     env = environment()

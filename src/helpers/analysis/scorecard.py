@@ -20,8 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial.distance import pdist
-from shapely import MultiPoint
 
 from .. import config
 from ..citations import format_date, short_cite
@@ -115,12 +115,12 @@ def _longest_distances(model_json: str, year: int, mode: str) -> dict[str, float
     kunta = kunta[kunta["code"].isin(res.index)]
     hull_points: dict[str, list] = {}
     for code, geom in zip(kunta["code"], kunta.geometry):
-        hull_points.setdefault(res[code], []).extend(geom.convex_hull.exterior.coords)
+        hull_points.setdefault(res[code], []).append(shapely.get_coordinates(geom.convex_hull))
     out = {}
     for unit, pts in hull_points.items():
-        hull = MultiPoint(pts).convex_hull  # the farthest pair of a polygon lies on its convex hull
-        coords = np.asarray(hull.exterior.coords)
-        out[unit] = float(pdist(coords).max() / 1000)
+        # the farthest pair of a polygon lies on its convex hull (from an array: no Point object per vertex)
+        hull = shapely.convex_hull(shapely.multipoints(np.concatenate(pts)))
+        out[unit] = float(pdist(shapely.get_coordinates(hull)).max() / 1000)
     return out
 
 
