@@ -140,19 +140,18 @@ def _register_engine() -> str:
             if not self._in_cell_hook:
                 super().save(**kwargs)
 
-        def cell_start(self, cell, cell_index=None, **kwargs):
+        def _without_save(self, hook, *args, **kwargs):
             self._in_cell_hook = True
             try:
-                super().cell_start(cell, cell_index, **kwargs)
+                return hook(*args, **kwargs)
             finally:
                 self._in_cell_hook = False
 
-        def cell_complete(self, cell, cell_index=None, **kwargs):
-            self._in_cell_hook = True
-            try:
-                super().cell_complete(cell, cell_index, **kwargs)
-            finally:
-                self._in_cell_hook = False
+        def cell_start(self, *args, **kwargs):
+            return self._without_save(super().cell_start, *args, **kwargs)
+
+        def cell_complete(self, *args, **kwargs):
+            return self._without_save(super().cell_complete, *args, **kwargs)
 
     class RefreshEngine(NBClientEngine):
         @classmethod

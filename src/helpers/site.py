@@ -87,7 +87,8 @@ def profile_models(region: str, year: int, lang: str = "fi") -> pd.DataFrame:
 def _profile_models(year: int, lang: str) -> pd.DataFrame:
     key = municipality_key(year)
     rows = []
-    resolved = {name: (load_model(name), resolve(load_model(name), year).set_index("kunta_code")) for name in model_names()}
+    models = {name: load_model(name) for name in model_names()}
+    resolved = {name: (model, resolve(model, year).set_index("kunta_code")) for name, model in models.items()}
     for region in region_codes(year):
         members = key.loc[key["hyvinvointialue_code"] == region, "kunta_code"]
         for name, (model, res) in resolved.items():

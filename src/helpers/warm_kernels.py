@@ -32,13 +32,12 @@ import tempfile
 import threading
 import time
 import uuid
-
 from queue import Empty
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-import zmq
 from traitlets import DottedObjectName, Type, default
 
 WARM_ENV = "SOTE_WARM_KERNELS"
