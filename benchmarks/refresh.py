@@ -93,6 +93,12 @@ def phase_table(report) -> float | None:
         values = [r.timings.get(key, 0.0) for r in ran]
         print(f"  {key:13s} {statistics.mean(values):6.2f}   {label}")
     print(f"  {'run total':13s} {statistics.mean(r.duration_s for r in ran):6.2f}   papermill incl. retries (manifest duration_s)")
+    by_notebook: dict[str, list[float]] = {}
+    for r in ran:
+        by_notebook.setdefault(str(r.run.notebook), []).append(r.duration_s)
+    print("  by notebook (runs, total s, mean s):")
+    for notebook, values in sorted(by_notebook.items(), key=lambda item: -sum(item[1])):
+        print(f"    {notebook:38s} {len(values):3d} {sum(values):7.1f} {statistics.mean(values):6.2f}")
     fixed = statistics.mean(sum(r.timings.get(k, 0.0) for k in ("prepare", "kernel_start", "notebook_io", "imports")) for r in ran)
     print(f"  fixed cost of a run in a fresh kernel (prepare + kernel start + notebook i/o + first cell): {fixed:.2f} s")
     return fixed

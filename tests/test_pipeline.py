@@ -400,11 +400,6 @@ def _stderr_target(pid: int) -> str:
         return ""
 
 
-def _parent(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_bytes()
-    return int(stat[stat.rindex(b")") + 2:].split()[1])
-
-
 def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event") -> list[int]:
     """SIGKILL the process (pool or Dask worker) whose kernel is executing a run of this refresh."""
     import os
@@ -412,31 +407,34 @@ def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event") -> li
     import time
 
     staging = str(outputs / ".staging")
+    marks = (staging, "/sote-t_slow.")
     killed: list[int] = []
     while not stop.is_set() and not killed:
+        kernel, workers = False, []
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
                 continue
             try:
                 cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
                 env = Path(f"/proc/{entry.name}/environ").read_bytes()
-                stat = Path(f"/proc/{entry.name}/stat").read_bytes()
             except OSError:
                 continue
-            parent = int(stat[stat.rindex(b")") + 2:].split()[1])
-            # the kernel of the run: its environment points SOTE_OUTPUTS_DIR into staging (or a worker's temp folder)
-            usual = b"ipykernel_launcher" in cmdline and (staging.encode() in env or b"/sote-t_slow." in env)
-            # or a kernel forked by the worker's kernel server (helpers.warm_kernels): the worker is the server's
-            # parent; /proc shows the server's environment, so the run is told by its stderr (the run's kernel log)
-            forked = (b"helpers.warm_kernels import serve" in cmdline and _cmdline(parent) == cmdline
-                      and any(mark in _stderr_target(int(entry.name)) for mark in (staging, "/sote-t_slow.")))
-            if usual or forked:
-                if forked:
-                    parent = _parent(parent)
-                time.sleep(1.0)  # let the slow cell start: the run is mid-way
-                os.kill(parent, signal.SIGKILL)
-                killed.append(parent)
-                break
+            # the kernel of the run: started the usual way, its environment points SOTE_OUTPUTS_DIR into staging (or
+            # a worker's temp folder); forked by a kernel server (helpers.warm_kernels), /proc shows the server's
+            # command and environment, so the run is told by its stderr (the run's kernel log)
+            served = b"helpers.warm_kernels import serve" in cmdline
+            if (b"ipykernel_launcher" in cmdline and any(m.encode() in env for m in marks)) or (
+                    served and any(m in _stderr_target(int(entry.name)) for m in marks)):
+                kernel = True
+            # the worker running it has the run's kernel log as its stderr while the run lasts (executors.execute_in)
+            elif not served and b"ipykernel_launcher" not in cmdline and any(m in _stderr_target(int(entry.name)) for m in marks):
+                workers.append(int(entry.name))
+        if kernel and workers:
+            time.sleep(1.0)  # let the slow cell start: the run is mid-way
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            break
         time.sleep(0.1)
     return killed
 

@@ -161,6 +161,65 @@ def test_server_and_kernel_end_when_the_worker_dies(tmp_path):
             worker.kill()
 
 
+@pytest.fixture
+def shared(monkeypatch):
+    monkeypatch.delenv(warm_kernels.SHARED_ENV, raising=False)
+    server = warm_kernels.start_shared(KERNEL)
+    assert server is not None and os.environ[warm_kernels.SHARED_ENV]
+    yield server
+    warm_kernels.stop_shared(server)
+    assert warm_kernels.SHARED_ENV not in os.environ and not server.alive() and not os.path.exists(server.folder)
+
+
+def test_workers_fork_their_kernels_from_the_refreshs_shared_server(tmp_path, shared):
+    """The refresh starts one server; a worker with the same settings asks it instead of starting its own."""
+    nb = notebook(tmp_path / "report.ipynb", REPORT + "\nprint(os.environ.get('SOTE_KERNEL_SERVER'))")
+    parents = []
+    for i in range(2):
+        out = tmp_path / f"out{i}.ipynb"
+        pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+        report, server_env = outputs(out)[0].splitlines()
+        parents.append(json.loads(report)["ppid"])
+        assert server_env.strip() == "None"  # the kernel's environment is the run's, without the server's address
+    assert parents == [shared.process.pid] * 2
+    assert warm_kernels._server is None  # no server of the worker's own
+
+
+def test_a_worker_with_other_settings_uses_a_server_of_its_own(tmp_path, shared, monkeypatch):
+    monkeypatch.setenv("PYTHONHASHSEED", "7")  # read when an interpreter starts: the shared server did not have it
+    nb = notebook(tmp_path / "report.ipynb", REPORT)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+    assert json.loads(outputs(out)[0])["ppid"] == warm_kernels._server.process.pid != shared.process.pid
+
+
+def test_the_shared_servers_kernel_ends_when_the_worker_that_asked_for_it_dies(shared):
+    """The server outlives a worker killed with SIGKILL; the kernel that worker was running does not."""
+    script = textwrap.dedent(f"""
+        import asyncio, json, os, sys
+        from helpers import warm_kernels
+        km = warm_kernels.WarmKernelManager(kernel_name={KERNEL!r})
+        asyncio.run(km.start_kernel())
+        print(json.dumps({{"kernel": km.provisioner.pid, "own": warm_kernels._server is not None}}), flush=True)
+        sys.stdin.read()
+    """)
+    worker = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ))  # the same settings as the server (PYTHONPATH included)
+    try:
+        pids = json.loads(worker.stdout.readline())
+        assert pids["own"] is False and alive(pids["kernel"])
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 5
+        while alive(pids["kernel"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(pids["kernel"])
+        assert shared.alive()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
 def test_a_server_that_cannot_start_is_not_tried_for_every_kernel(tmp_path, monkeypatch, capfd):
     fake = tmp_path / "fake" / "helpers"
     fake.mkdir(parents=True)

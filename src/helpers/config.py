@@ -8,6 +8,7 @@ One setting switches every data source to an offline mirror: the environment var
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 KERNEL_NAME = "sote-jarjestokartat"
@@ -69,3 +70,12 @@ def in_refresh_run() -> bool:
     """True in the kernel of a refresh run. A run's inputs stay put while it runs (the refresh fetched them moments
     ago), so answers and layers asked for again are served from memory; an interactive session re-reads each time."""
     return bool(os.environ.get(RUN_NAME_ENV))
+
+
+def skip_iri_grammars() -> None:
+    """plotly's renderers and papermill import nbformat, whose validator imports jsonschema, which compiles 38 lark
+    grammars for its optional IRI format check at import: 2 s in every kernel and refresh worker (measured), for a
+    check no notebook schema uses (IRI formats exist from draft 7; nbformat validates with draft 4). jsonschema
+    skips that check when the import fails. Called in notebooks and in the refresh's own processes only."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)

@@ -40,7 +40,7 @@ DASK_ENV = "SOTE_DASK_SCHEDULER"
 DASK_CONNECT_TIMEOUT_S = 10
 # Settings the refresh forwards to each run (a Dask worker has its own environment): the mirror decides the mode,
 # the cache folders where answers and layers are kept.
-FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV)
+FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV, "SOTE_KERNEL_SERVER")  # warm_kernels.SHARED_ENV
 EXECUTED = "executed.ipynb"
 KERNEL_LOG = "kernel.log"
 
@@ -199,6 +199,7 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
         os.environ["SOTE_PROVENANCE_LOG"] = str(staging / "provenance.jsonl")
         os.environ[NOTICES_LOG_ENV] = str(staging / "notices.jsonl")
         if execute is None:
+            config.skip_iri_grammars()  # before papermill imports nbformat (2 s of a worker's first run)
             import papermill as pm
 
             from . import warm_kernels
@@ -351,6 +352,16 @@ class DaskExecutor:
             raise ConfigError(f"--dask {clip(self.address, 120)}: cannot reach the Dask scheduler within {self.connect_timeout:g} s "
                               f"({clip(exc, 200)}); allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
         self.workers = len(self.client.scheduler_info().get("workers", {}))
+
+    def on_this_machine(self) -> bool:
+        """Does a worker run on this machine (a LocalCluster)? Its kernels can then come from the refresh's server."""
+        hosts = {info.get("host") for info in self.client.scheduler_info().get("workers", {}).values()}
+        mine = {"127.0.0.1", "localhost", "::1", socket.gethostname()}
+        try:
+            mine.add(socket.gethostbyname(socket.gethostname()))
+        except OSError:
+            pass
+        return bool(hosts & mine)
 
     def start(self, pending: int) -> None:
         if self.client is None:

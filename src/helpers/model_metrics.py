@@ -117,6 +117,21 @@ def unit_metrics(model: str | Model, year: int, staffing: str = "sama_per_yksikk
 @lru_cache(maxsize=64)
 def _unit_metrics_cached(model_json: str, year: int, staffing: str, mode: str) -> pd.DataFrame:
     model = Model.model_validate_json(model_json)
+    base, ngo_count = _units_cached(model_json, year, mode)
+    units = base.copy()
+    units["regional_htv"] = _regional_htv(model, staffing, units)
+    units["population_per_htv"] = units["population"] / units["regional_htv"].where(units["regional_htv"] > 0)
+    units["municipalities_per_htv"] = units["municipalities"] / units["regional_htv"].where(units["regional_htv"] > 0)
+    units["ngo_count"] = ngo_count
+    units.attrs["staffing"] = staffing_label(model, staffing)
+    units.attrs["headcounts"] = uses_headcounts(model, staffing)  # regional_htv then holds persons, not htv
+    return units
+
+
+@lru_cache(maxsize=32)
+def _units_cached(model_json: str, year: int, mode: str) -> tuple[pd.DataFrame, pd.Series]:
+    """What does not depend on the staffing (the scorecard asks for each model under three or four of them)."""
+    model = Model.model_validate_json(model_json)
     res = resolve(model, year)
     base = _municipal_base(year).merge(res, on="kunta_code", how="inner", validate="one_to_one")
     split_regions = _split_welfare_regions(res, year)
@@ -135,13 +150,7 @@ def _unit_metrics_cached(model_json: str, year: int, staffing: str, mode: str) -
             "mean_distance_km": float(np.average(dist, weights=w)), "yta_relation": _relation(set(g["kunta_code"]), yta_sets),
         })
     units = pd.DataFrame(rows)
-    units["regional_htv"] = _regional_htv(model, staffing, units)
-    units["population_per_htv"] = units["population"] / units["regional_htv"].where(units["regional_htv"] > 0)
-    units["municipalities_per_htv"] = units["municipalities"] / units["regional_htv"].where(units["regional_htv"] > 0)
-    units["ngo_count"] = _ngo_counts(model, units)
-    units.attrs["staffing"] = staffing_label(model, staffing)
-    units.attrs["headcounts"] = uses_headcounts(model, staffing)  # regional_htv then holds persons, not htv
-    return units
+    return units, _ngo_counts(model, units)
 
 
 def _regional_htv(model: Model, staffing: str, units: pd.DataFrame) -> pd.Series:

@@ -26,6 +26,7 @@ from urllib.parse import quote
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from . import config
 from .languages import LANGS, check_lang
 from .numbers import MISSING_LABEL, fmt_number
 
@@ -128,17 +129,9 @@ def _renderer():
     return OfflineMimetypeRenderer
 
 
-def _skip_iri_grammars() -> None:
-    """plotly's renderers import nbformat, whose validator imports jsonschema, which compiles 38 lark grammars for its
-    optional IRI format check at import: 2 s in every kernel (measured), for a check no notebook schema uses (IRI
-    formats exist from draft 7; nbformat validates with draft 4). jsonschema skips the check when the import fails."""
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
-
-
 def configure_plotly() -> None:
     """Offline, small, trust-free figures for ``fig.show()`` (see the module docstring)."""
-    _skip_iri_grammars()
+    config.skip_iri_grammars()
     import plotly.io as pio
 
     from .maps import PLOTLY_CONFIG

@@ -588,8 +588,7 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
     unset: the local process pool). Problems found before any run (runs file, parameters, mirror, model files,
     duplicate outputs, manifest, outputs folder, an unreachable scheduler) raise SoteError subclasses;
     SIGINT/SIGTERM during the runs end in a report with ``interrupted`` set after cleanup."""
-    from filelock import FileLock, Timeout
-
+    from . import warm_kernels
     from .executors import make_executor
 
     wall = time.perf_counter()
@@ -598,14 +597,27 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         raise ConfigError(f"timeout={timeout!r} is not allowed; allowed: a positive number of seconds per cell")
     outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
-    runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
-    validate(runs)  # before any kernel starts
-    expected = preflight(runs, outputs)
-    check_kernel(kernel)
     workers = max(1, workers or os.cpu_count() or 1)
     executor = make_executor(workers, dask)
-    if hasattr(executor, "connect"):
-        executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
+    # The kernel server imports while the runs are planned (it only imports; nothing is written).
+    server = warm_kernels.start_shared(kernel) if executor.name == "local" else None
+    try:
+        runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
+        validate(runs)  # before any kernel starts
+        expected = preflight(runs, outputs)
+        check_kernel(kernel)
+        if hasattr(executor, "connect"):
+            executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
+            if executor.on_this_machine():
+                server = warm_kernels.start_shared(kernel)
+        return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+    finally:
+        warm_kernels.stop_shared(server)
+
+
+def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall) -> RefreshReport:
+    from filelock import FileLock, Timeout
+
     try:
         _prepare_outputs(outputs)
         lock = FileLock(str(outputs / LOCK))

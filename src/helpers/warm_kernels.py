@@ -41,6 +41,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type, default
 
 WARM_ENV = "SOTE_WARM_KERNELS"
+SHARED_ENV = "SOTE_KERNEL_SERVER"  # the refresh's own server for its workers on this machine (start_shared)
 # Imported once in the server: what the notebooks' first cells import (most of a fresh kernel's first second).
 WARM_MODULES = (
     "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython.display",
@@ -133,15 +134,16 @@ def _warm_up() -> None:
         env.get_template(name)
 
 
-def serve(path: str, parent: int) -> None:
+def serve(path: str, parent: int, listen_fd: int) -> None:
     """The server's loop: import, say ready, fork a kernel per request, report each kernel's exit status."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN if sig == signal.SIGINT else signal.SIG_DFL)
     # No PR_SET_PDEATHSIG here: it follows the starting *thread* (a Dask task thread may end); the loop below
     # watches the parent instead.
-    from .notebook import _skip_iri_grammars
+    from .config import skip_iri_grammars
 
-    _skip_iri_grammars()  # before anything imports jsonschema
+    skip_iri_grammars()  # before anything imports jsonschema
+    listener = socket.socket(fileno=listen_fd)  # bound and listening before this process started (_Server)
     failed = []
     for name in WARM_MODULES:
         try:
@@ -158,9 +160,6 @@ def serve(path: str, parent: int) -> None:
     # took 0.12 s of a kernel's shutdown with all of it scanned) and out of copy-on-write of the objects' headers.
     gc.collect()
     gc.freeze()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind(path)
-    listener.listen(64)
     sys.stdout.write(json.dumps({"ready": os.getpid(), "not_imported": failed}) + "\n")
     sys.stdout.flush()
     children: dict[int, socket.socket] = {}
@@ -181,6 +180,14 @@ def serve(path: str, parent: int) -> None:
                     wake_r.recv(4096)
                 except BlockingIOError:
                     pass
+                continue
+            if key.data is not None:  # the process that asked for this kernel closed its end: it is gone
+                selector.unregister(key.fileobj)
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(key.data, signal.SIGKILL)
+                    except OSError:
+                        pass
                 continue
             try:
                 conn, _ = listener.accept()
@@ -232,6 +239,7 @@ def serve(path: str, parent: int) -> None:
             except OSError:
                 pass
             children[pid] = conn
+            selector.register(conn, selectors.EVENT_READ, pid)
         while children:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -241,6 +249,10 @@ def serve(path: str, parent: int) -> None:
                 break
             conn = children.pop(pid, None)
             if conn is not None:
+                try:
+                    selector.unregister(conn)
+                except (KeyError, ValueError):
+                    pass  # already unregistered when its requester went away
                 try:
                     conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
                 except OSError:
@@ -312,16 +324,46 @@ class ForkedKernel:
         self.send_signal(signal.SIGTERM)
 
 
+def _fork(path: str, request: dict, fds: list[int]) -> ForkedKernel:
+    """Ask the server on ``path`` for a kernel; waits while the server is still importing (it listens from the start)."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    conn.settimeout(START_TIMEOUT_S)
+    try:
+        conn.connect(path)
+        socket.send_fds(conn, [json.dumps(request).encode()], fds)
+        reply = conn.recv(4096)
+        pid = int(json.loads(reply)["pid"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        conn.close()
+        raise RuntimeError(f"the kernel server did not fork a kernel ({exc.__class__.__name__}: {exc})") from None
+    return ForkedKernel(pid, conn)
+
+
 class _Server:
-    def __init__(self, key: tuple, env: dict, options: list[str]):
+    def __init__(self, key: tuple, env: dict, options: list[str], wait: bool = True):
         self.key = key
         self.folder = tempfile.mkdtemp(prefix="sote-kernels-")  # 0700: only this user reaches the socket
         self.path = os.path.join(self.folder, "server.sock")
-        code = f"from helpers.warm_kernels import serve; serve({self.path!r}, {os.getpid()})"
-        # Its stderr is not the worker's: that is the first run's log at this moment, and the server outlives the run.
-        # Each kernel gets the streams of its own run (fork_kernel); an import that fails here fails again there.
-        self.process = subprocess.Popen([sys.executable, *options, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        # The socket listens from now on: a request made while the server is still importing waits in the backlog.
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(self.path)
+            listener.listen(64)
+            code = f"from helpers.warm_kernels import serve; serve({self.path!r}, {os.getpid()}, {listener.fileno()})"
+            # Its stderr is not the worker's: that is the first run's log at this moment, and the server outlives the
+            # run. Each kernel gets the streams of its own run (fork_kernel); an import that fails here fails there.
+            self.process = subprocess.Popen([sys.executable, *options, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, env=env, close_fds=True, pass_fds=(listener.fileno(),))
+        except OSError:
+            self._remove_socket()
+            raise
+        finally:
+            listener.close()  # the server's copy is the one that accepts
+        self.ready = None
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
         selector = selectors.DefaultSelector()
         selector.register(self.process.stdout, selectors.EVENT_READ)
         if not selector.select(timeout=START_TIMEOUT_S):
@@ -338,17 +380,7 @@ class _Server:
         return self.process.poll() is None
 
     def fork(self, request: dict, fds: list[int]) -> ForkedKernel:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        conn.settimeout(START_TIMEOUT_S)
-        try:
-            conn.connect(self.path)
-            socket.send_fds(conn, [json.dumps(request).encode()], fds)
-            reply = conn.recv(4096)
-            pid = int(json.loads(reply)["pid"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            conn.close()
-            raise RuntimeError(f"the kernel server did not fork a kernel ({exc.__class__.__name__}: {exc})") from None
-        return ForkedKernel(pid, conn)
+        return _fork(self.path, request, fds)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -356,6 +388,9 @@ class _Server:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        self._remove_socket()
+
+    def _remove_socket(self) -> None:
         for name in (self.path, self.folder):
             try:
                 os.rmdir(name) if name == self.folder else os.unlink(name)
@@ -368,11 +403,15 @@ _server_lock = threading.Lock()
 _failed: dict[tuple, str] = {}  # settings -> why the server did not start (not tried again in this process)
 
 
+def _server_key(env: dict, options: list[str]) -> tuple:
+    # A server that imported other code, packages or start-up settings than this kernel would get is not used.
+    return (sys.executable, tuple(options), _startup_env(env), _installed_state())
+
+
 def _server_for(env: dict, options: list[str] | None = None) -> _Server:
     global _server
     options = list(options or [])
-    # A server that imported other code, packages or start-up settings than this kernel would get is replaced.
-    key = (sys.executable, tuple(options), _startup_env(env), _installed_state())
+    key = _server_key(env, options)
     with _server_lock:
         if key in _failed:
             raise RuntimeError(_failed[key])
@@ -388,6 +427,61 @@ def _server_for(env: dict, options: list[str] | None = None) -> _Server:
                 raise RuntimeError(_failed[key]) from None
             atexit.register(stop_server)
         return _server
+
+
+def start_shared(kernel: str) -> _Server | None:
+    """The refresh's own kernel server, started before the planning so that its imports overlap it: every worker on
+    this machine (the local pool, Dask workers on this host) forks its kernels from it instead of importing the same
+    modules into a server of its own (4 s of CPU each on a 2-core machine, measured). Its socket and settings go to the
+    workers in ``SOTE_KERNEL_SERVER``; a worker with other settings, or on another machine, uses its own server.
+    None when forked kernels are off or the kernel is not this interpreter's ipykernel."""
+    if not enabled():
+        return None
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel)
+    except (NoSuchKernel, OSError, ValueError):
+        return None  # the refresh's own check names the problem
+    command = _ipykernel_command(list(spec.argv))
+    if command is None:
+        return None
+    options = list(command[0])
+    env = dict(os.environ, **(spec.env or {}))
+    env.pop(SHARED_ENV, None)
+    key = _server_key(env, options)
+    try:
+        server = _Server(key, env, options, wait=False)
+    except OSError:
+        return None
+    os.environ[SHARED_ENV] = json.dumps({"path": server.path, "key": key})
+    return server
+
+
+def stop_shared(server: _Server | None) -> None:
+    os.environ.pop(SHARED_ENV, None)
+    if server is not None:
+        server.stop()
+
+
+def _shared_path(env: dict, options: list[str]) -> str | None:
+    """The socket of the refresh's own server when this worker can use it (same machine, same settings)."""
+    raw = os.environ.get(SHARED_ENV)
+    if not raw or raw in _failed_shared:
+        return None
+    try:
+        info = json.loads(raw)
+        path, key = str(info["path"]), info["key"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not os.path.exists(path):
+        return None  # another machine
+    env = {k: v for k, v in env.items() if k != SHARED_ENV}
+    same = json.dumps(key) == json.dumps(_server_key(env, options))
+    return path if same else None
+
+
+_failed_shared: set[str] = set()  # shared servers this process could not use
 
 
 def stop_server() -> None:
@@ -446,13 +540,20 @@ def fork_kernel(cmd: list[str], env: dict, cwd: str, stdout=None, stderr=None) -
     if command is None or not enabled():
         return None
     options, args = command
-    server = _server_for(env, options)
+    shared = _shared_path(env, options)
     fds = [os.open(os.devnull, os.O_RDONLY), _fd(stdout, 1), _fd(stderr, 2)]
     try:
         # JPY_PARENT_PID as jupyter_client's launcher sets it: the kernel is not a terminal's `ipython kernel`
-        request = {"argv0": "ipykernel_launcher", "args": args, "env": dict(env, JPY_PARENT_PID=str(os.getpid())),
+        kernel_env = {k: v for k, v in env.items() if k != SHARED_ENV}
+        request = {"argv0": "ipykernel_launcher", "args": args, "env": dict(kernel_env, JPY_PARENT_PID=str(os.getpid())),
                    "cwd": os.fspath(cwd)}
-        return server.fork(request, fds)
+        if shared:
+            try:
+                return _fork(shared, request, fds)
+            except RuntimeError as exc:
+                _failed_shared.add(os.environ.get(SHARED_ENV, ""))
+                print(f"{exc} (the refresh's shared server); using a server of this worker's own", file=sys.stderr, flush=True)
+        return _server_for(env, options).fork(request, fds)
     finally:
         for fd in fds:
             os.close(fd)

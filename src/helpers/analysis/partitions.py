@@ -259,7 +259,7 @@ def grouping_weights(parts: list[tuple[str, ...]], objective: str = "population"
         nodes = {node_of[m] for m in part}
         if any(not set(g.nodes[n]["members"]) <= set(part) for n in nodes):
             return None
-        out.append(sum(g.nodes[n]["weight"] for n in nodes))
+        out.append(sum(g.nodes[n]["weight"] for n in sorted(nodes)))  # in a fixed order: a set's follows the hash seed
     return out
 
 
