@@ -86,6 +86,33 @@ def test_front_page_is_the_answer(refreshed):
     assert "Staffing convention: same person-years per unit as the 18+1 model" in en and "<h2>Findings</h2>" in en
 
 
+def test_model_view_is_written_again_only_when_its_inputs_or_files_changed(refreshed, tmp_path):
+    """The refresh writes the model comparison once; an unchanged rebuild keeps its files, an edited download or
+    other site data writes it again."""
+    import shutil
+
+    from helpers.model_view import STAMP, load_site_data, write_model_view
+
+    site = tmp_path / "site"
+    shutil.copytree(refreshed / "site", site)
+    page = site / "mallit" / "index.html"
+    download = next((site / "mallit").glob("index.yksikot-malli-18-1.csv"))
+    data = load_site_data(site)
+    before = {p: p.stat().st_mtime_ns for p in (page, download, site / STAMP)}
+    assert write_model_view(site, data) == [page, site / "sv" / "mallit" / "index.html", site / "en" / "mallit" / "index.html"]
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # nothing written
+    download.write_text("muokattu\n", encoding="utf-8")
+    write_model_view(site, data)
+    assert "muokattu" not in download.read_text(encoding="utf-8-sig") and page.stat().st_mtime_ns != before[page]
+    written = page.stat().st_mtime_ns
+    sc = "malli_18_1__sama_per_yksikko"
+    at = {f: i for i, f in enumerate(data["value_fields"])}
+    row = next(v for v in data["values"] if v[at["scenario"]] == sc and v[at["unit_code"]] == "01" and v[at["metric"]] == "population")
+    row[at["value"]] = 1234567.0
+    write_model_view(site, data)
+    assert page.stat().st_mtime_ns != written and f"1{NBSP}234{NBSP}567" in page.read_text(encoding="utf-8")
+
+
 def test_model_view_holds_every_model(refreshed):
     site = refreshed / "site"
     view = text(site / "mallit" / "index.html")
