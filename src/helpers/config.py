@@ -19,6 +19,7 @@ CACHE_ENV = "SOTE_CACHE_DIR"
 GEODATA_ENV = "SOTE_GEODATA_DIR"
 OUTPUTS_ENV = "SOTE_OUTPUTS_DIR"
 RUN_NAME_ENV = "SOTE_RUN_NAME"  # set by the refresh in the kernel of each run
+KERNEL_SERVER_ENV = "SOTE_KERNEL_SERVER"  # the refresh's kernel server, for its workers (helpers.warm_kernels)
 
 # The package is installed editable from src/, so the project root is two levels above this file.
 PROJECT_ROOT = Path(os.environ.get("SOTE_PROJECT_ROOT") or Path(__file__).resolve().parents[2])

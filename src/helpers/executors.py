@@ -40,7 +40,7 @@ DASK_ENV = "SOTE_DASK_SCHEDULER"
 DASK_CONNECT_TIMEOUT_S = 10
 # Settings the refresh forwards to each run (a Dask worker has its own environment): the mirror decides the mode,
 # the cache folders where answers and layers are kept.
-FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV, "SOTE_KERNEL_SERVER")  # warm_kernels.SHARED_ENV
+FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV, config.KERNEL_SERVER_ENV)
 EXECUTED = "executed.ipynb"
 KERNEL_LOG = "kernel.log"
 

@@ -280,18 +280,16 @@ def _view_files(pages: list[Path]) -> list[Path]:
     return sorted({p for page in pages for p in [page, *page.parent.glob(f"{page.stem}.*.csv"), *page.parent.glob(f"{page.stem}.*.json")]})
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _unchanged(site: Path, inputs: str) -> list[Path] | None:
     """The pages of the last build when it had the same inputs and its files are as it wrote them, else None."""
+    from .pipeline import file_sha
+
     try:
         stamp = json.loads((site / STAMP).read_text(encoding="utf-8"))
         if stamp.get("inputs") != inputs:
             return None
         for rel, sha in stamp["files"].items():
-            if _sha256(site / rel) != sha:
+            if file_sha(site / rel) != sha:
                 return None
         return [site / rel for rel in stamp["pages"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -307,9 +305,11 @@ def write_model_view(site: Path, data: dict | None, year: int = 2025, langs=LANG
     if kept is not None:
         return kept
     written = _write_model_view(site, data, year, langs)
-    stamp = {"inputs": inputs, "pages": [p.relative_to(site).as_posix() for p in written],
-             "files": {p.relative_to(site).as_posix(): _sha256(p) for p in _view_files(written)}}
     from .pages import atomic_write_text
+    from .pipeline import file_sha
+
+    stamp = {"inputs": inputs, "pages": [p.relative_to(site).as_posix() for p in written],
+             "files": {p.relative_to(site).as_posix(): file_sha(p) for p in _view_files(written)}}
 
     atomic_write_text(site / STAMP, json.dumps(stamp, indent=1) + "\n")
     return written

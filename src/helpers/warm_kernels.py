@@ -40,8 +40,9 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type, default
 
+from .config import KERNEL_SERVER_ENV as SHARED_ENV  # the refresh's own server for its workers (start_shared)
+
 WARM_ENV = "SOTE_WARM_KERNELS"
-SHARED_ENV = "SOTE_KERNEL_SERVER"  # the refresh's own server for its workers on this machine (start_shared)
 # Imported once in the server: what the notebooks' first cells import (most of a fresh kernel's first second).
 WARM_MODULES = (
     "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython.display",
@@ -401,6 +402,7 @@ class _Server:
 _server: _Server | None = None
 _server_lock = threading.Lock()
 _failed: dict[tuple, str] = {}  # settings -> why the server did not start (not tried again in this process)
+_failed_shared: set[str] = set()  # shared servers this process could not use
 
 
 def _server_key(env: dict, options: list[str]) -> tuple:
@@ -476,12 +478,8 @@ def _shared_path(env: dict, options: list[str]) -> str | None:
         return None
     if not os.path.exists(path):
         return None  # another machine
-    env = {k: v for k, v in env.items() if k != SHARED_ENV}
     same = json.dumps(key) == json.dumps(_server_key(env, options))
     return path if same else None
-
-
-_failed_shared: set[str] = set()  # shared servers this process could not use
 
 
 def stop_server() -> None:
