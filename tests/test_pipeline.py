@@ -232,6 +232,35 @@ def test_manifest_records_runs_inputs_and_versions(tmp_path, executor):
     assert report.wall_s > 0
 
 
+def test_a_runs_kernel_has_the_refreshs_settings_and_its_kernel_server_on_both_executors(tmp_path, executor, monkeypatch):
+    """A Dask nanny sets thread counts, malloc trimming and a hash seed for its worker process; a run's kernel gets the
+    refresh's own values, as in the local pool, and forks from the refresh's kernel server on either executor."""
+    from helpers import warm_kernels
+
+    servers = []
+    start_shared = warm_kernels.start_shared
+
+    def recorded(kernel):
+        server = start_shared(kernel)
+        servers.append(server.process.pid)
+        return server
+
+    monkeypatch.setattr(warm_kernels, "start_shared", recorded)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the nanny's value is 1
+    for name in ("MALLOC_TRIM_THRESHOLD_", "PYTHONHASHSEED"):
+        monkeypatch.delenv(name, raising=False)
+    outputs = tmp_path / "outputs"
+    report = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"report_env": True},
+                                      "matrix": {"message": ["a", "b"]}}], dask=executor)
+    assert not report.failures
+    for name in ("t_a", "t_b"):
+        executed = json.loads((outputs / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        [line] = [text for cell in executed["cells"] for out in cell.get("outputs", []) if out.get("name") == "stdout"
+                  for text in "".join(out["text"]).splitlines() if text.startswith("{")]
+        assert json.loads(line) == {"ppid": servers[0], "OMP_NUM_THREADS": "3", "MALLOC_TRIM_THRESHOLD_": None, "PYTHONHASHSEED": None}
+    assert len(servers) == 1
+
+
 def test_a_second_refresh_is_refused_while_one_holds_the_lock(tmp_path):
     outputs = tmp_path / "outputs"
     outputs.mkdir()
