@@ -478,8 +478,30 @@ def _shared_path(env: dict, options: list[str]) -> str | None:
         return None
     if not os.path.exists(path):
         return None  # another machine
-    same = json.dumps(key) == json.dumps(_server_key(env, options))
-    return path if same else None
+    own = json.loads(json.dumps(_server_key(env, options)))
+    if key == own:
+        return path
+    # Said once per worker, in the run's log: a worker that silently imports everything again is slow to find out.
+    _failed_shared.add(raw)
+    print(f"the refresh's kernel server has other {_key_difference(key, own)}; this worker starts a server of its own",
+          file=sys.stderr, flush=True)
+    return None
+
+
+def _key_difference(theirs: list, own: list) -> str:
+    """What differs between two server keys (JSON form of :func:`_server_key`), in words."""
+    try:
+        parts = []
+        if theirs[0] != own[0] or theirs[1] != own[1]:
+            parts.append("interpreter or interpreter options")
+        if theirs[2] != own[2]:
+            a, b = dict(map(tuple, theirs[2])), dict(map(tuple, own[2]))
+            parts.append("start-up settings (" + ", ".join(sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))) + ")")
+        if theirs[3] != own[3]:
+            parts.append("code or installed packages")
+        return "; ".join(parts) or "settings"
+    except (TypeError, ValueError, IndexError):
+        return "settings"
 
 
 def stop_server() -> None:
