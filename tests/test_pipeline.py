@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -499,6 +500,16 @@ def test_a_worker_that_dies_mid_run_publishes_nothing_half_way(tmp_path, executo
         assert result.status == "ok", result.error
         assert "versio 2" in page and (outputs / "lisat" / "hidas.txt").read_text(encoding="utf-8") == "versio 2"
         assert entry["sha256"]["lisat/hidas.txt"] == hashlib.sha256(b"versio 2").hexdigest()
+        # The dead attempt's staging folder was in the killed worker's own folder, which Dask removes when the
+        # nanny starts its replacement; nothing stays in the temporary folder.
+        import tempfile
+
+        tmp = Path(tempfile.gettempdir())
+        left = lambda: sorted(map(str, [*tmp.glob("sote-t_slow.*"), *tmp.glob("dask-scratch-space/*/sote-t_slow.*")]))  # noqa: E731
+        deadline = time.monotonic() + 15
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left()
     on_disk = sorted(p.relative_to(outputs).as_posix() for p in outputs.rglob("*") if p.is_file() and p.name not in ("manifest.json", ".refresh.lock"))
     assert sorted(entry["outputs"]) == [p for p in on_disk if not p.startswith("failed/")]
     assert not (outputs / ".staging").exists()

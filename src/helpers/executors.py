@@ -271,11 +271,22 @@ def _pack(staging: Path, files: list) -> bytes:
     return buffer.getvalue()
 
 
+def _worker_scratch() -> str | None:
+    """The Dask worker's own folder. A worker killed mid-run cannot remove its run's staging folder; Dask removes a
+    dead worker's folder when the next worker starts on that machine, whereas one in /tmp would stay."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError, AttributeError):
+        return None  # not in a Dask worker
+
+
 def execute_remote(task: RunTask) -> RunOutcome:
     """Dask task: run in a temporary folder on the worker, return the files as a tarball in the outcome."""
     import shutil
 
-    staging = Path(tempfile.mkdtemp(prefix=f"sote-{task.run.name}."))
+    staging = Path(tempfile.mkdtemp(prefix=f"sote-{task.run.name}.", dir=_worker_scratch()))
     try:
         outcome = execute_in(task, staging)
         t0 = time.perf_counter()
