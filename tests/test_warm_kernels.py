@@ -161,6 +161,27 @@ def test_server_and_kernel_end_when_the_worker_dies(tmp_path):
             worker.kill()
 
 
+def test_a_server_whose_parent_dies_while_it_imports_leaves_no_socket(tmp_path):
+    """A refresh killed in its first seconds (the shared server still importing): the server ends when it finds its
+    parent gone and removes its socket folder (it used to die on the ready line and leave the folder in /tmp)."""
+    script = textwrap.dedent(f"""
+        import json, os, signal
+        from helpers import config, warm_kernels
+        server = warm_kernels.start_shared({KERNEL!r})
+        print(json.dumps({{"server": server.process.pid, "folder": server.folder}}), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    owner = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, timeout=60,
+                           env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert owner.returncode == -signal.SIGKILL
+    pids = json.loads(owner.stdout)
+    deadline = time.monotonic() + 30  # the imports take a few seconds
+    while alive(pids["server"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(pids["server"])
+    assert not os.path.exists(pids["folder"])
+
+
 @pytest.fixture
 def shared(monkeypatch):
     monkeypatch.delenv(warm_kernels.SHARED_ENV, raising=False)

@@ -161,115 +161,117 @@ def serve(path: str, parent: int, listen_fd: int) -> None:
     # took 0.12 s of a kernel's shutdown with all of it scanned) and out of copy-on-write of the objects' headers.
     gc.collect()
     gc.freeze()
-    sys.stdout.write(json.dumps({"ready": os.getpid(), "not_imported": failed}) + "\n")
-    sys.stdout.flush()
     children: dict[int, socket.socket] = {}
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ)
-    # A kernel's exit wakes the loop at once (its manager waits for the exit status to finish a run).
-    wake_r, wake_w = socket.socketpair()
-    wake_r.setblocking(False)
-    wake_w.setblocking(False)
-    signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    selector.register(wake_r, selectors.EVENT_READ)
-    server_pid = os.getpid()
-    while os.getppid() == parent:
-        for key, _ in selector.select(timeout=0.2):
-            if key.fileobj is wake_r:
-                try:
-                    wake_r.recv(4096)
-                except BlockingIOError:
-                    pass
-                continue
-            if key.data is not None:  # the process that asked for this kernel closed its end: it is gone
-                selector.unregister(key.fileobj)
-                for kill in (os.killpg, os.kill):
+    try:
+        sys.stdout.write(json.dumps({"ready": os.getpid(), "not_imported": failed}) + "\n")
+        sys.stdout.flush()
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ)
+        # A kernel's exit wakes the loop at once (its manager waits for the exit status to finish a run).
+        wake_r, wake_w = socket.socketpair()
+        wake_r.setblocking(False)
+        wake_w.setblocking(False)
+        signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        selector.register(wake_r, selectors.EVENT_READ)
+        server_pid = os.getpid()
+        while os.getppid() == parent:
+            for key, _ in selector.select(timeout=0.2):
+                if key.fileobj is wake_r:
                     try:
-                        kill(key.data, signal.SIGKILL)
-                    except OSError:
+                        wake_r.recv(4096)
+                    except BlockingIOError:
                         pass
-                continue
-            try:
-                conn, _ = listener.accept()
-            except BlockingIOError:
-                continue
-            fds = []
-            try:
-                message, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
-                request = json.loads(message)
-                if len(fds) != 3:
-                    raise ValueError("three standard streams expected")
-            except (OSError, ValueError) as exc:
+                    continue
+                if key.data is not None:  # the process that asked for this kernel closed its end: it is gone
+                    selector.unregister(key.fileobj)
+                    for kill in (os.killpg, os.kill):
+                        try:
+                            kill(key.data, signal.SIGKILL)
+                        except OSError:
+                            pass
+                    continue
+                try:
+                    conn, _ = listener.accept()
+                except BlockingIOError:
+                    continue
+                fds = []
+                try:
+                    message, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
+                    request = json.loads(message)
+                    if len(fds) != 3:
+                        raise ValueError("three standard streams expected")
+                except (OSError, ValueError) as exc:
+                    for fd in fds:
+                        os.close(fd)
+                    conn.close()
+                    print(f"kernel server: bad request ({exc})", file=sys.stderr, flush=True)
+                    continue
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        signal.set_wakeup_fd(-1)
+                        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                        for sock in (wake_r, wake_w):
+                            sock.close()
+                        selector.close()
+                        listener.close()
+                        for other in children.values():
+                            other.close()
+                        conn.close()
+                        code = _become_kernel(request, fds, server_pid)
+                    except BaseException:  # noqa: BLE001 - the child must never return into the server's loop
+                        import traceback
+
+                        traceback.print_exc()
+                    finally:
+                        for stream in (sys.__stdout__, sys.__stderr__):
+                            try:
+                                stream.flush()
+                            except (OSError, ValueError, AttributeError):
+                                pass
+                        os._exit(code)
                 for fd in fds:
                     os.close(fd)
-                conn.close()
-                print(f"kernel server: bad request ({exc})", file=sys.stderr, flush=True)
-                continue
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                code = 1
                 try:
-                    signal.set_wakeup_fd(-1)
-                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                    for sock in (wake_r, wake_w):
-                        sock.close()
-                    selector.close()
-                    listener.close()
-                    for other in children.values():
-                        other.close()
-                    conn.close()
-                    code = _become_kernel(request, fds, server_pid)
-                except BaseException:  # noqa: BLE001 - the child must never return into the server's loop
-                    import traceback
-
-                    traceback.print_exc()
-                finally:
-                    for stream in (sys.__stdout__, sys.__stderr__):
-                        try:
-                            stream.flush()
-                        except (OSError, ValueError, AttributeError):
-                            pass
-                    os._exit(code)
-            for fd in fds:
-                os.close(fd)
-            try:
-                conn.sendall(json.dumps({"pid": pid}).encode())
-            except OSError:
-                pass
-            children[pid] = conn
-            selector.register(conn, selectors.EVENT_READ, pid)
-        while children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-            conn = children.pop(pid, None)
-            if conn is not None:
-                try:
-                    selector.unregister(conn)
-                except (KeyError, ValueError):
-                    pass  # already unregistered when its requester went away
-                try:
-                    conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+                    conn.sendall(json.dumps({"pid": pid}).encode())
                 except OSError:
                     pass
-                conn.close()
-    for pid in children:  # the parent is gone: so are its kernels and what they started
-        for kill in (os.killpg, os.kill):
+                children[pid] = conn
+                selector.register(conn, selectors.EVENT_READ, pid)
+            while children:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                conn = children.pop(pid, None)
+                if conn is not None:
+                    try:
+                        selector.unregister(conn)
+                    except (KeyError, ValueError):
+                        pass  # already unregistered when its requester went away
+                    try:
+                        conn.sendall(json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode())
+                    except OSError:
+                        pass
+                    conn.close()
+    finally:  # also when the ready line finds the parent gone (it was killed while this server imported)
+        for pid in children:  # the parent is gone: so are its kernels and what they started
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for name in (path, os.path.dirname(path)):  # nothing left in the temporary folder
             try:
-                kill(pid, signal.SIGKILL)
+                os.rmdir(name) if name != path else os.unlink(name)
             except OSError:
                 pass
-    for name in (path, os.path.dirname(path)):  # nothing left in the temporary folder
-        try:
-            os.rmdir(name) if name != path else os.unlink(name)
-        except OSError:
-            pass
 
 
 # --------------------------------------------------------------------------- the client (in the worker process)
