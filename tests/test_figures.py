@@ -268,3 +268,25 @@ def test_profile_rows_are_built_once_for_every_region_and_read_back(monkeypatch)
     models = site.profile_models("90", 2025)
     assert "region_code" not in models.columns and len(models) == len(site.model_names())
     assert set(site.profile_models("01", 2025, "sv")["model"]) == {site.load_model(m).label("sv") for m in site.model_names()}
+
+
+def test_a_maps_geojson_is_shared_by_plotlys_copies_and_serialised_as_before():
+    """plotly deep-copies a figure's data when it builds it and again in to_dict; the map's GeoJSON (most of those
+    bytes) is shared instead, and the figure's JSON is what it was with a plain dict."""
+    import copy
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    layer, values = _welfare_values()
+    fig = choropleth(layer, values, title="Testi", unit="%", year=2024, attribution="Lähde: testi")
+    shapes = [t.geojson for t in fig.data]  # one trace per class, each with its regions' shapes
+    assert [d["geojson"] for d in fig.to_dict()["data"]] == shapes
+    assert all(a is b for a, b in zip((d["geojson"] for d in fig.to_dict()["data"]), shapes))
+    assert all(t.geojson is g for t, g in zip(copy.deepcopy(fig).data, shapes))
+    spec = fig.to_dict()
+    for trace in spec["data"]:
+        trace["geojson"] = json.loads(json.dumps(trace["geojson"]))
+    plain = go.Figure(spec)
+    assert {type(t.geojson) for t in plain.data} == {dict} and json.loads(pio.to_json(plain)) == json.loads(pio.to_json(fig))
+    assert sum(len(g["features"]) for g in shapes) == len(layer) == 23
