@@ -29,6 +29,19 @@ def test_make_executor_picks_local_or_dask(monkeypatch):
         make_executor(2, "  ")
 
 
+def test_workers_on_this_machine_get_the_refreshs_thread_settings_and_others_keep_their_nannys(monkeypatch):
+    from helpers.executors import forwarded_env
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.setenv("SOTE_MIRROR", "/peili")
+    here, elsewhere = forwarded_env(True), forwarded_env(False)
+    assert here["OMP_NUM_THREADS"] == "3" and "PYTHONHASHSEED" in here and here["PYTHONHASHSEED"] is None
+    assert "OMP_NUM_THREADS" not in elsewhere and "PYTHONHASHSEED" not in elsewhere and "MALLOC_TRIM_THRESHOLD_" not in elsewhere
+    assert here["SOTE_MIRROR"] == elsewhere["SOTE_MIRROR"] == "/peili"
+    assert LocalExecutor(2).this_machine is True and DaskExecutor("tcp://127.0.0.1:8786").this_machine is False  # until connected
+
+
 def test_an_unreachable_scheduler_stops_the_refresh_with_exit_2(tmp_path, capsys, monkeypatch):
     with socket.socket() as s:  # a free port on 127.0.0.1 that nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -430,14 +430,14 @@ def _stderr_target(pid: int) -> str:
         return ""
 
 
-def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event") -> list[int]:
-    """SIGKILL the process (pool or Dask worker) whose kernel is executing a run of this refresh."""
+def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event", scratch: tuple = ()) -> list[int]:
+    """SIGKILL the process (pool or Dask worker) whose kernel is executing a run of this refresh: its staging folder
+    is in ``outputs`` (local pool) or in one of the ``scratch`` folders of this test's Dask workers."""
     import os
     import signal
     import time
 
-    staging = str(outputs / ".staging")
-    marks = (staging, "/sote-t_slow.")
+    marks = (str(outputs / ".staging"), *(f"{d}/sote-t_slow." for d in scratch))
     killed: list[int] = []
     while not stop.is_set() and not killed:
         kernel, workers = False, []
@@ -478,10 +478,17 @@ def test_a_worker_that_dies_mid_run_publishes_nothing_half_way(tmp_path, executo
     assert toy(tmp_path, outputs, [spec], dask=executor).counts()["ok"] == 1
     before = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_slow"]["sha256"]
 
+    scratch = ()
+    if executor is not None:
+        from distributed import Client
+
+        with Client(executor, timeout=10, set_as_default=False) as client:
+            scratch = tuple(client.run(lambda dask_worker: dask_worker.local_directory).values())
     stop = threading.Event()
     killed: list[int] = []
-    watcher = threading.Thread(target=lambda: killed.extend(_kill_worker_of_running_kernel(outputs, stop)), daemon=True)
+    watcher = threading.Thread(target=lambda: killed.extend(_kill_worker_of_running_kernel(outputs, stop, scratch)), daemon=True)
     watcher.start()
+    second_started = time.time()
     try:
         report = toy(tmp_path, outputs, [{**spec, "parameters": {"message": "hidas", "version": 2, "sleep_s": 4.0}}], dask=executor)
     finally:
@@ -501,11 +508,22 @@ def test_a_worker_that_dies_mid_run_publishes_nothing_half_way(tmp_path, executo
         assert "versio 2" in page and (outputs / "lisat" / "hidas.txt").read_text(encoding="utf-8") == "versio 2"
         assert entry["sha256"]["lisat/hidas.txt"] == hashlib.sha256(b"versio 2").hexdigest()
         # The dead attempt's staging folder was in the killed worker's own folder, which Dask removes when the
-        # nanny starts its replacement; nothing stays in the temporary folder.
+        # nanny starts its replacement; nothing of this refresh stays in the temporary folder.
         import tempfile
 
-        tmp = Path(tempfile.gettempdir())
-        left = lambda: sorted(map(str, [*tmp.glob("sote-t_slow.*"), *tmp.glob("dask-scratch-space/*/sote-t_slow.*")]))  # noqa: E731
+        places = [Path(tempfile.gettempdir()) / "sote-t_slow.*", *(d / "*" / "sote-t_slow.*" for d in {Path(d).parent for d in scratch})]
+
+        def left():
+            found = []
+            for pattern in places:
+                for path in Path(pattern.anchor).glob(str(pattern.relative_to(pattern.anchor))):
+                    try:
+                        if path.stat().st_mtime >= second_started - 1:  # not left by another test or an older suite
+                            found.append(str(path))
+                    except OSError:
+                        pass  # removed meanwhile
+            return found
+
         deadline = time.monotonic() + 15
         while left() and time.monotonic() < deadline:
             time.sleep(0.2)

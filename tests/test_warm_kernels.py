@@ -214,9 +214,27 @@ def test_a_worker_with_other_settings_uses_a_server_of_its_own(tmp_path, shared,
         out = tmp_path / f"out{i}.ipynb"
         pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
         assert json.loads(outputs(out)[0])["ppid"] == warm_kernels._server.process.pid != shared.process.pid
-    # said once, in the run's log (the worker's stderr), naming the setting
+    # said once, naming the setting, and kept for the worker's own log
     said = "the refresh's kernel server has other start-up settings (PYTHONHASHSEED); this worker starts a server of its own"
     assert capfd.readouterr().err.count(said) == 1
+    assert warm_kernels.take_messages() == [said] and warm_kernels.take_messages() == []
+
+
+def test_a_refresh_worker_says_why_it_has_its_own_server_in_the_runs_log_and_its_own(tmp_path, shared, monkeypatch, capfd):
+    """The run's log is deleted when the run succeeds: the worker's own stderr (the refresh's terminal, a Dask
+    worker's log) keeps the line too."""
+    monkeypatch.setenv("PYTHONHASHSEED", "7")
+    monkeypatch.setattr(warm_kernels, "_failed_shared", set())
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(tmp_path / "unused"))
+    nb = notebook(tmp_path / "report.ipynb", REPORT)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    outcome = execute_in(RunTask(Run("loki", nb, {}), nb.read_bytes(), 60, KERNEL, {}), staging)
+    assert outcome.error == ""
+    said = "the refresh's kernel server has other start-up settings (PYTHONHASHSEED); this worker starts a server of its own"
+    assert said in (staging / "kernel.log").read_text(encoding="utf-8")
+    assert f"worker {os.getpid()} (loki): {said}" in capfd.readouterr().err
+    assert os.environ[config.OUTPUTS_ENV] == str(tmp_path / "unused")  # the run's settings are put back afterwards
 
 
 def test_the_shared_servers_kernel_ends_when_the_worker_that_asked_for_it_dies(shared):

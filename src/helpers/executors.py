@@ -17,6 +17,7 @@ run at a time; give workers one thread (``--nthreads 1``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -38,14 +39,14 @@ from .runs import Run, clip
 
 DASK_ENV = "SOTE_DASK_SCHEDULER"
 DASK_CONNECT_TIMEOUT_S = 10
-# Settings a Dask nanny gives its worker process (distributed.nanny.pre-spawn-environ, and a fixed hash seed). A run's
-# kernel gets the refresh's own values instead, as in the local pool: the same results on both executors, and a
-# LocalCluster's workers can fork from the refresh's kernel server (with the nanny's values each started a server of its
-# own: cold refresh on 2 cores 37.0 s against 35.1 s, measured).
-NANNY_ENV = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED")
 # Settings the refresh forwards to each run (a Dask worker has its own environment): the mirror decides the mode,
-# the cache folders where answers and layers are kept, the kernel server, and the above.
-FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV, config.KERNEL_SERVER_ENV, *NANNY_ENV)
+# the cache folders where answers and layers are kept, and the refresh's kernel server.
+FORWARDED_ENV = (config.MIRROR_ENV, config.CACHE_ENV, config.GEODATA_ENV, config.KERNEL_SERVER_ENV)
+# Settings a Dask nanny gives its worker process (distributed.nanny.pre-spawn-environ, and a fixed hash seed). Workers
+# on this machine get the refresh's own values instead, as the local pool has them: then their kernels can fork from
+# the refresh's kernel server (with the nanny's values each started a server of its own: cold refresh on 2 cores
+# 37.0 s against 35.1 s, measured). Workers elsewhere keep the nanny's (one BLAS thread per worker on a shared node).
+NANNY_ENV = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED")
 EXECUTED = "executed.ipynb"
 KERNEL_LOG = "kernel.log"
 
@@ -80,8 +81,9 @@ class RunOutcome:
     payload: bytes | None = None  # tar of the staging folder when it is not on the refresh's disk
 
 
-def forwarded_env() -> dict:
-    return {k: os.environ.get(k) for k in FORWARDED_ENV}
+def forwarded_env(this_machine: bool = True) -> dict:
+    """What each run gets from the refresh's environment (None: unset); ``this_machine``: the workers run here."""
+    return {k: os.environ.get(k) for k in (*FORWARDED_ENV, *(NANNY_ENV if this_machine else ()))}
 
 
 # --------------------------------------------------------------------------- one run (in a worker)
@@ -177,6 +179,26 @@ def _register_engine() -> str:
     return REFRESH_ENGINE
 
 
+@contextlib.contextmanager
+def _environment(settings: dict):
+    """The run's settings in os.environ (its kernel inherits them; None unsets), put back as they were afterwards:
+    a Dask worker lives on and runs other tasks, and pages written later in this process belong to no run."""
+    before = {k: os.environ.get(k) for k in settings}
+
+    def apply(values):
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    apply(settings)
+    try:
+        yield
+    finally:
+        apply(before)
+
+
 def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
     """Execute one run into ``staging`` (outputs/, executed.ipynb, kernel.log, provenance and notices logs)."""
     from .pipeline import execute_with_retries, staged_files
@@ -184,7 +206,10 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
     t0 = time.perf_counter()
     staging = Path(staging)
     run = task.run
-    with _ONE_RUN_PER_PROCESS:
+    settings = {**task.env, config.OUTPUTS_ENV: str(staging / "outputs"),
+                config.RUN_NAME_ENV: run.name,  # pages link to the run's executed notebook (pages.method_link)
+                "SOTE_PROVENANCE_LOG": str(staging / "provenance.jsonl"), NOTICES_LOG_ENV: str(staging / "notices.jsonl")}
+    with _ONE_RUN_PER_PROCESS, _environment(settings):
         notebook = run.notebook
         try:
             same = notebook.is_file() and notebook.read_bytes() == task.notebook_bytes
@@ -194,15 +219,6 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             notebook = staging / f".input.{run.notebook.name}"
             notebook.write_bytes(task.notebook_bytes)
         cwd = run.notebook.parent if run.notebook.parent.is_dir() else staging
-        for key, value in task.env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        os.environ[config.OUTPUTS_ENV] = str(staging / "outputs")
-        os.environ[config.RUN_NAME_ENV] = run.name  # pages link to the run's executed notebook (pages.method_link)
-        os.environ["SOTE_PROVENANCE_LOG"] = str(staging / "provenance.jsonl")
-        os.environ[NOTICES_LOG_ENV] = str(staging / "notices.jsonl")
         if execute is None:
             config.skip_iri_grammars()  # before papermill imports nbformat (2 s of a worker's first run)
             import papermill as pm
@@ -225,11 +241,13 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             staged_run = Run(run.name, notebook, run.parameters, run.tags)
             out = execute_with_retries(execute, staged_run, staging, task.timeout, task.kernel, cwd=cwd)
         finally:
-            os.environ.pop(config.RUN_NAME_ENV, None)  # pages written later in this process belong to no run
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
             sys.stderr = saved_stderr
+            kernels = sys.modules.get(f"{__package__}.warm_kernels")
+            for line in kernels.take_messages() if kernels else []:
+                print(f"worker {os.getpid()} ({run.name}): {line}", file=sys.stderr, flush=True)
         t_done = time.perf_counter()
         outcome = RunOutcome(run.name, error=out["error"], attempts=out["attempts"], duration_s=out["duration_s"],
                              host=socket.gethostname())
@@ -313,6 +331,7 @@ class LocalExecutor:
     """A pool of worker processes on this machine (spawned; they stop with their kernels when the refresh dies)."""
 
     name = "local"
+    this_machine = True  # its workers run here (forwarded_env, the refresh's kernel server)
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -353,6 +372,7 @@ class DaskExecutor:
         self.connect_timeout = connect_timeout
         self.client = None
         self.workers = 0
+        self.this_machine = False  # known once connected
         self._futures: list = []
 
     def connect(self) -> None:
@@ -368,6 +388,7 @@ class DaskExecutor:
             raise ConfigError(f"--dask {clip(self.address, 120)}: cannot reach the Dask scheduler within {self.connect_timeout:g} s "
                               f"({clip(exc, 200)}); allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
         self.workers = len(self.client.scheduler_info().get("workers", {}))
+        self.this_machine = self.on_this_machine()
 
     def on_this_machine(self) -> bool:
         """Does a worker run on this machine (a LocalCluster)? Its kernels can then come from the refresh's server."""

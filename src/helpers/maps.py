@@ -33,7 +33,8 @@ QUALITATIVE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
 class GeoJSON(dict):
     """A GeoJSON mapping that deep copies share. plotly deep-copies a figure's data when it builds the figure and again
     in ``to_dict``: for a map, most of the time a page took to write (0.15 s of a region profile's 0.5 s, measured).
-    Nothing changes one after it is made."""
+    Nothing in this package changes one after it is made; code that edits a figure's GeoJSON in place edits every
+    copy of that figure."""
 
     def __deepcopy__(self, memo):
         return self
@@ -42,6 +43,12 @@ class GeoJSON(dict):
 def geojson_of(gdf_web: gpd.GeoDataFrame) -> GeoJSON:
     """GeoJSON for plotly with the region code as feature id."""
     return GeoJSON(json.loads(gdf_web[["code", "geometry"]].to_json(drop_id=True)))
+
+
+def shapes_of(geojson: dict, codes) -> GeoJSON:
+    """The features of these region codes (a trace per class or category carries only its own shapes)."""
+    wanted = set(codes)
+    return GeoJSON(type="FeatureCollection", features=[f for f in geojson["features"] if f["properties"]["code"] in wanted])
 
 
 def neighbour_colouring(gdf: gpd.GeoDataFrame, n_colours: int = len(QUALITATIVE)) -> list[int]:
@@ -190,8 +197,7 @@ def _class_trace(geojson, members, colour, label, value_col, unit, year, lang, d
     from .numbers import fmt_value
 
     hover = [fmt_value(v, unit, decimals, lang) for v in members[value_col]]
-    wanted = set(members["code"])
-    own = GeoJSON(type="FeatureCollection", features=[f for f in geojson["features"] if f["properties"]["code"] in wanted])
+    own = shapes_of(geojson, members["code"])
     return go.Choropleth(
         # Only this class's shapes, so the page carries each polygon once. Plain lists: plotly 7 silently drops
         # pandas 3 string arrays when it serialises a figure.
@@ -220,9 +226,8 @@ def category_map(gdf: gpd.GeoDataFrame, categories: pd.Series, *, title: str, at
         if members.empty:
             continue
         colour = (colours or {}).get(cat, QUALITATIVE[i % len(QUALITATIVE)])
-        wanted = set(members["code"])
         traces.append(go.Choropleth(
-            geojson={"type": "FeatureCollection", "features": [f for f in geojson["features"] if f["properties"]["code"] in wanted]},
+            geojson=shapes_of(geojson, members["code"]),
             featureidkey="properties.code", locations=members["code"].tolist(), z=[1] * len(members),
             colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True, name=cat,
             marker_line_color="white", marker_line_width=0.6,

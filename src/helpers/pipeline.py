@@ -608,7 +608,7 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
         check_kernel(kernel)
         if hasattr(executor, "connect"):
             executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
-            if executor.on_this_machine():
+            if executor.this_machine:
                 server = warm_kernels.start_shared(kernel)
         return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
     finally:
@@ -758,7 +758,7 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
     interrupted = 0
     completed = False
     started_executor = False
-    env = forwarded_env()
+    env = forwarded_env(executor.this_machine)
     with _Signals() as signals:
         try:
             try:

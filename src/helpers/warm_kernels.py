@@ -162,6 +162,7 @@ def serve(path: str, parent: int, listen_fd: int) -> None:
     gc.collect()
     gc.freeze()
     children: dict[int, socket.socket] = {}
+    server_pid = os.getpid()
     try:
         sys.stdout.write(json.dumps({"ready": os.getpid(), "not_imported": failed}) + "\n")
         sys.stdout.flush()
@@ -174,7 +175,6 @@ def serve(path: str, parent: int, listen_fd: int) -> None:
         signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         selector.register(wake_r, selectors.EVENT_READ)
-        server_pid = os.getpid()
         while os.getppid() == parent:
             for key, _ in selector.select(timeout=0.2):
                 if key.fileobj is wake_r:
@@ -261,6 +261,8 @@ def serve(path: str, parent: int, listen_fd: int) -> None:
                         pass
                     conn.close()
     finally:  # also when the ready line finds the parent gone (it was killed while this server imported)
+        if os.getpid() != server_pid:  # a forked kernel never cleans up for the server (it leaves by os._exit)
+            os._exit(1)
         for pid in children:  # the parent is gone: so are its kernels and what they started
             for kill in (os.killpg, os.kill):
                 try:
@@ -405,6 +407,7 @@ _server: _Server | None = None
 _server_lock = threading.Lock()
 _failed: dict[tuple, str] = {}  # settings -> why the server did not start (not tried again in this process)
 _failed_shared: set[str] = set()  # shared servers this process could not use
+_said: list[str] = []  # messages for the worker's own log (take_messages)
 
 
 def _server_key(env: dict, options: list[str]) -> tuple:
@@ -483,11 +486,20 @@ def _shared_path(env: dict, options: list[str]) -> str | None:
     own = json.loads(json.dumps(_server_key(env, options)))
     if key == own:
         return path
-    # Said once per worker, in the run's log: a worker that silently imports everything again is slow to find out.
+    # Said once per worker, in the run's log and (executors.execute_in) on the worker's own stderr after the run, which
+    # outlives a run that succeeds: a worker that silently imports everything again is slow to find out.
     _failed_shared.add(raw)
-    print(f"the refresh's kernel server has other {_key_difference(key, own)}; this worker starts a server of its own",
-          file=sys.stderr, flush=True)
+    message = f"the refresh's kernel server has other {_key_difference(key, own)}; this worker starts a server of its own"
+    print(message, file=sys.stderr, flush=True)
+    _said.append(message)
     return None
+
+
+def take_messages() -> list[str]:
+    """What this worker said about its kernel server since the last call (for the worker's own log)."""
+    said = list(_said)
+    _said.clear()
+    return said
 
 
 def _key_difference(theirs: list, own: list) -> str:
