@@ -513,9 +513,10 @@ def _manifest_problem(path: Path, what: str) -> ConfigError:
 def _check_paths(value, where: str, path: Path, outputs: Path) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _manifest_problem(path, f"{where} is not a list of paths")
+    real = os.path.realpath(outputs)
     for rel in value:
         try:
-            check_relative(rel, outputs)
+            check_relative(rel, outputs, real_root=real)
         except UnsafePath as exc:
             raise _manifest_problem(path, f"{where}: {exc}") from None
 
@@ -684,9 +685,10 @@ def _skip_ok(last_ok: dict, fp: str, outputs: Path, checker: InputChecker, shas:
     if last_ok.get("fingerprint") != fp or not listed:
         return False
     # An output changed or deleted by hand (or by anyone) no longer matches what the run published: run again.
+    real = os.path.realpath(outputs)
     for rel in listed:
         try:
-            path = check_relative(rel, outputs)
+            path = check_relative(rel, outputs, real_root=real)
         except UnsafePath:
             return False
         if recorded.get(rel) is None or shas.sha(path) != recorded.get(rel):
@@ -897,9 +899,10 @@ def _finish(run: Run, fp: str, staging: Path, started: str, outcome, outputs: Pa
 def _present(outputs: Path, rels, shas: ShaMemo | None = None) -> dict[str, str]:
     """rel -> sha256 of the listed files that are on disk now (the manifest lists exactly these)."""
     found = {}
+    real = os.path.realpath(outputs)
     for rel in rels or []:
         try:
-            path = check_relative(rel, outputs)
+            path = check_relative(rel, outputs, real_root=real)
         except UnsafePath:
             continue
         sha = shas.sha(path) if shas is not None else file_sha(path)

@@ -33,23 +33,24 @@ MODEL_NOTEBOOKS = ("03_mallivertailu.ipynb", "05_alueprofiili.ipynb")  # noteboo
 # --------------------------------------------------------------------------- paths
 
 
-def inside(root: Path, path: Path) -> Path:
-    """``path`` resolved (symlinks followed); raises UnsafePath unless it lies inside ``root`` (also resolved)."""
-    root = Path(root).resolve()
-    resolved = Path(path).resolve()
-    if resolved != root and not resolved.is_relative_to(root):
-        raise UnsafePath(f"{clip(str(path), 200)} resolves to {clip(str(resolved), 200)}, outside the outputs folder {root}")
-    return resolved
+def inside(root: Path, path: Path, *, real_root: str | None = None) -> Path:
+    """``path`` resolved (symlinks followed); raises UnsafePath unless it lies inside ``root`` (also resolved).
+    ``real_root``: ``root`` already resolved, by a caller that checks many paths in one pass (the manifest's)."""
+    real_root = real_root or os.path.realpath(root)
+    resolved = os.path.realpath(path)
+    if resolved != real_root and not resolved.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise UnsafePath(f"{clip(str(path), 200)} resolves to {clip(resolved, 200)}, outside the outputs folder {real_root}")
+    return Path(resolved)
 
 
-def check_relative(rel: str, root: Path) -> Path:
+def check_relative(rel: str, root: Path, *, real_root: str | None = None) -> Path:
     """A path relative to the outputs folder (as the manifest stores them): plain, no '..', inside ``root``."""
     if not isinstance(rel, str) or not rel or "\0" in rel:
         raise UnsafePath(f"output path {clip(repr(rel), 120)} is not allowed; allowed: a relative path inside the outputs folder")
     p = Path(rel)
     if p.is_absolute() or ".." in p.parts or rel.startswith("~"):
         raise UnsafePath(f"output path {clip(repr(rel), 120)} is not allowed; allowed: a relative path inside the outputs folder (no '..', not absolute)")
-    return inside(root, Path(root) / p)
+    return inside(root, Path(root) / p, real_root=real_root)
 
 
 # --------------------------------------------------------------------------- the mirror
@@ -313,12 +314,12 @@ def preflight(runs: list[Run], outputs: Path) -> dict[str, list[str]]:
         problems += model_problems(model_years)
     expected: dict[str, list[str]] = {}
     writer: dict[str, str] = {}
+    real_outputs = os.path.realpath(outputs)
     for run in runs:
         rels = []
         try:
             for path in expected_outputs(run, params[run.name], outputs):
-                inside(outputs, path)
-                rels.append(Path(path).resolve().relative_to(outputs).as_posix())
+                rels.append(inside(outputs, path, real_root=real_outputs).relative_to(outputs).as_posix())
         except (SoteError, KeyError, TypeError, ValueError) as exc:
             problems.append(f"run {run.name} ({run.notebook.name}): {exc}")
             continue

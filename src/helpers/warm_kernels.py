@@ -53,7 +53,8 @@ WARM_MODULES = (
     "helpers.model_metrics", "helpers.analysis.scorecard", "helpers.analysis.partitions",
     "helpers.analysis.findings", "helpers.analysis.site_data", "helpers.table_cache", "helpers.pipeline",
     # imported on first use by the cells (mapclassify brings scipy and scikit-learn: 1.3 s of each indicator run)
-    "mapclassify", "narwhals", "pyarrow.dataset", "kaleido", "helpers.downloads", "helpers.joins", "helpers.model_view",
+    "mapclassify", "scipy.spatial.distance", "narwhals", "pyarrow.dataset", "kaleido", "helpers.downloads", "helpers.joins",
+    "helpers.model_view",
     "helpers.svgmap", "helpers.export", "helpers.site_nav", "helpers.front_page",
 )
 # Settings read when modules are imported: a server started under other values is not used.

@@ -21,7 +21,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial.distance import pdist
 
 from .. import config
 from ..citations import format_date, short_cite
@@ -107,6 +106,8 @@ def _mode() -> str:
 @lru_cache(maxsize=32)
 def _longest_distances(model_json: str, year: int, mode: str) -> dict[str, float]:
     from ..geography import load_layer
+    from scipy.spatial.distance import pdist  # here: validating a runs file imports this module, not scipy (0.36 s)
+
     from ..models import Model
 
     model = Model.model_validate_json(model_json)
@@ -127,6 +128,8 @@ def _longest_distances(model_json: str, year: int, mode: str) -> dict[str, float
 @lru_cache(maxsize=32)
 def _model_base(model_json: str, year: int, mode: str) -> tuple[pd.DataFrame, tuple[str, ...], dict[str, float]]:
     """What does not depend on the staffing: associations per unit (exact and estimate), split regions, distances."""
+    from scipy.spatial.distance import pdist  # here: validating a runs file imports this module, not scipy (0.36 s)
+
     from ..models import Model
 
     model = Model.model_validate_json(model_json)
