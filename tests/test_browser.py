@@ -3,7 +3,8 @@
 Finnish pages at 360×740 and 1280×900 (screenshots of both under the project's outputs/screenshots/), Swedish and
 English pages at 360×740 without screenshots (to keep CI time in check). For each: no request leaves the machine
 (anything but file: and data: is aborted and recorded), no console error, no horizontal overflow of the page at
-360 px, no overlap between a figure's title, toolbar, legend and source note, every map draws as many region shapes
+360 px, no overlap between a figure's title, toolbar, legend and source note, every map fills its slot's height
+(or width) and its legend covers none of its regions' box, every map draws as many region shapes
 as its data has regions (and as many as the source layer has), title and attribution present. Besides: every page
 is reachable from the front page within two clicks, every CSV link resolves and its numbers equal the page table's,
 the language switch lands on the same page, and the model view's selection lives in the URL hash.
@@ -27,7 +28,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 PHONE, DESKTOP = {"width": 360, "height": 740}, {"width": 1280, "height": 900}
 MAPS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(d => d.data.some(t => t.type === 'choropleth')).map(d => ({
     data: d.data.filter(t => t.type === 'choropleth').reduce((n, t) => n + t.locations.length, 0),
-    drawn: [...d.querySelectorAll('path.choroplethlocation')].filter(p => (p.getAttribute('d') || '').length > 10).length}))"""
+    drawn: [...d.querySelectorAll('path.choroplethlocation')].filter(p => (p.getAttribute('d') || '').length > 10).length,
+    slot: (r => [r.width, r.height])(d.getBoundingClientRect()),
+    shapes: (r => r && [r.left, r.top, r.right, r.bottom, r.width, r.height])(d.querySelector('.choroplethlayer') && d.querySelector('.choroplethlayer').getBoundingClientRect()),
+    legend: (r => r && r.width * r.height > 0 ? [r.left, r.top, r.right, r.bottom] : null)(d.querySelector('g.legend') && d.querySelector('g.legend').getBoundingClientRect())}))"""
 # Boxes of the parts of every figure that must not overlap (plotly figures and the pre-drawn SVG maps).
 OVERLAP_JS = """() => {
   const out = [];
@@ -125,7 +129,9 @@ class Tab:
         self.outside.clear()
         self.errors.clear()
         self.page.goto(path.as_uri() + hash, wait_until="load")
-        self.page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)", timeout=30_000)
+        # data-ready: site.js has drawn the figure and, where its legend covered the map, moved the legend
+        self.page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)"
+                                    " && [...document.querySelectorAll('[data-drawn]')].every(d => d.hasAttribute('data-ready'))", timeout=30_000)
         if settle:
             self.page.wait_for_load_state("networkidle")
         found = {"maps": self.page.evaluate(MAPS_JS), "title": self.page.title(), "body": self.page.inner_text("body"),
@@ -182,6 +188,15 @@ def check_page(rel: str, seen: dict, width: int) -> list[str]:
     for m in seen["maps"]:
         if m["drawn"] != m["data"]:
             problems.append(f"map draws {m['drawn']} shapes for {m['data']} regions of data")
+        # Finland is about twice as tall as wide: the map is as tall as its slot lets it be (a square world frame
+        # left it 305 px tall in a 660 px slot at 360 px), and its legend covers no region.
+        left, top, right, bottom, w, h = m["shapes"]
+        if h < 0.6 * m["slot"][1] and w < 0.75 * m["slot"][0]:
+            problems.append(f"map fills {w:.0f}×{h:.0f} px of its {m['slot'][0]:.0f}×{m['slot'][1]:.0f} px slot")
+        if m["legend"]:
+            cut = max(0, min(right, m["legend"][2]) - max(left, m["legend"][0])) * max(0, min(bottom, m["legend"][3]) - max(top, m["legend"][1]))
+            if cut > 2:
+                problems.append(f"map's legend covers {cut:.0f} px² of its regions' box")
     expected = expected_maps(rel)
     if expected is not None and [m["data"] for m in seen["maps"]] != expected:
         problems.append(f"maps have {[m['data'] for m in seen['maps']]} regions, the sources {expected}")

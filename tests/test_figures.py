@@ -290,3 +290,19 @@ def test_a_maps_geojson_is_shared_by_plotlys_copies_and_serialised_as_before():
     plain = go.Figure(spec)
     assert {type(t.geojson) for t in plain.data} == {dict} and json.loads(pio.to_json(plain)) == json.loads(pio.to_json(fig))
     assert sum(len(g["features"]) for g in shapes) == len(layer) == 23
+
+
+def test_a_maps_frame_is_its_regions_own_box():
+    """The frame is the drawn regions' bounding box padded by 2 % (plotly's fitbounds fitted them into a square world
+    frame, half empty on a phone); without Åland it starts at Lapland's arm, not at Åland's west edge."""
+    layer, values = _welfare_values()
+    with_aland = choropleth(layer, values, title="t", unit="%", year=2024, attribution="x").layout.geo
+    mainland = choropleth(layer, values, title="t", unit="%", year=2024, attribution="x", show_aland=False).layout.geo
+    assert with_aland.fitbounds is False and with_aland.projection.type == "mercator"
+    x0, y0, x1, y1 = layer.to_crs(4326).total_bounds
+    lon, lat = with_aland.lonaxis.range, with_aland.lataxis.range
+    assert lon[0] < x0 < lon[0] + 0.03 * (x1 - x0) and lon[1] - 0.03 * (x1 - x0) < x1 < lon[1]
+    assert lat[0] < y0 < lat[0] + 0.03 * (y1 - y0) and lat[1] - 0.03 * (y1 - y0) < y1 < lat[1]
+    assert 19.0 < lon[0] < 19.5 and 31.5 < lon[1] < 32.0 and 59.5 < lat[0] < 59.8 and 70.0 < lat[1] < 70.4
+    # Without Åland the west edge is the tip of Lapland's arm (20.5° E), a degree east of Åland's.
+    assert mainland.lonaxis.range[0] > lon[0] + 0.8 and 31.5 < mainland.lonaxis.range[1] < 32.0

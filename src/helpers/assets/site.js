@@ -44,18 +44,63 @@
     });
   }
 
+  // A map's legend sits top left, beside Finland on a wide slot. Where it would cover the regions (a phone, a long
+  // region name in a half-width slot) it goes below the map, in rows, and plotly makes room for it. Narrow slots get
+  // it there at once (one drawing, not two); elsewhere the drawn legend is measured. When a figure is final, its
+  // element gets data-ready (what the browser tests wait for).
+  var NARROW_PX = 600;
+
+  function legendBelow(legend) {
+    var below = Object.assign({}, legend, {orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "top"});
+    below.title = Object.assign({}, below.title, {side: "top"});
+    return below;
+  }
+
+  function layoutFor(target, layout) {
+    if (!layout || !layout.geo || target.clientWidth >= NARROW_PX) {
+      return layout;
+    }
+    return Object.assign({}, layout, {legend: legendBelow(layout.legend)});
+  }
+
+  function legendCoversMap(gd) {
+    var legend = gd.querySelector("g.legend");
+    var shapes = gd.querySelector(".choroplethlayer");
+    if (!legend || !shapes) {
+      return false;
+    }
+    var a = legend.getBoundingClientRect();
+    var b = shapes.getBoundingClientRect();
+    return a.width * a.height > 0 && a.right > b.left && a.left < b.right && a.bottom > b.top && a.top < b.bottom;
+  }
+
+  function settle(gd) {
+    var legend = gd.layout.legend || {};
+    if (gd.layout.geo && legend.orientation !== "h" && legendCoversMap(gd)) {
+      return window.Plotly.relayout(gd, {legend: legendBelow(legend)});
+    }
+    return gd;
+  }
+
   function draw(block) {
     var target = document.getElementById(block.id + "-plot");
     if (!target || target.getAttribute("data-drawn")) {
       return;
     }
     target.setAttribute("data-drawn", "1");
+    function ready() {
+      target.setAttribute("data-ready", "1");
+    }
     try {
       var spec = JSON.parse(block.textContent);
       provideTopojson(spec.config);
-      window.Plotly.newPlot(target, spec.data, spec.layout, spec.config);
+      window.Plotly.newPlot(target, spec.data, layoutFor(target, spec.layout), spec.config).then(settle).then(ready, function (err) {
+        console.error("figure " + block.id + ": " + err);
+        ready();
+      });
     } catch (err) {
       console.error("figure " + block.id + ": " + err);
+      ready();
     }
   }
 
