@@ -306,3 +306,18 @@ def test_a_maps_frame_is_its_regions_own_box():
     assert 19.0 < lon[0] < 19.5 and 31.5 < lon[1] < 32.0 and 59.5 < lat[0] < 59.8 and 70.0 < lat[1] < 70.4
     # Without Åland the west edge is the tip of Lapland's arm (20.5° E), a degree east of Åland's.
     assert mainland.lonaxis.range[0] > lon[0] + 0.8 and 31.5 < mainland.lonaxis.range[1] < 32.0
+
+
+def test_a_boundary_map_of_few_regions_carries_their_codes_inside_them():
+    import geopandas as gpd
+
+    from helpers.maps import boundary_map
+
+    erva = grouping_layer("erva2020", 2025)
+    fig = boundary_map(erva, title="t", attribution="x")
+    labels = [t for t in fig.data if t.type == "scattergeo"]
+    assert len(labels) == 1 and list(labels[0].text) == ["1", "2", "3", "4", "5", "6"] and labels[0].hoverinfo == "skip"
+    points = gpd.GeoSeries(gpd.points_from_xy(labels[0].lon, labels[0].lat), crs=4326).to_crs(erva.crs)
+    assert all(points.values[i].within(erva.geometry.values[i]) for i in range(6))  # Åland's "6" on an Åland island
+    welfare = grouping_layer("hyvinvointialue", 2025)
+    assert [t.type for t in boundary_map(welfare, title="t", attribution="x").data] == ["choropleth"]  # 23: no labels

@@ -144,6 +144,17 @@ def test_hubs(refreshed):
     assert len(re.findall(r"<li><a href='\.\./aluerajat/", regions)) == 6
 
 
+def test_boundary_pages_say_what_the_colours_mean(refreshed):
+    site = refreshed / "site"
+    erva = text(site / "aluerajat" / "erva2020_2025.html")
+    assert ("<p class='huomautus'>Värit vain erottavat vierekkäiset alueet toisistaan. Kartan numerot ovat taulukon koodit. "
+            "Alueen nimi näkyy, kun osoitin on sen päällä, ja taulukossa alla.</p>") in erva
+    assert '"mode":"text"' in erva and '"text":["1","2","3","4","5","6"]' in erva
+    welfare = text(site / "sv" / "aluerajat" / "hyvinvointialue_2026.html")
+    assert ("<p class='huomautus'>Färgerna skiljer bara angränsande områden åt. Områdets namn visas när pekaren är över "
+            "det och i tabellen nedan.</p>") in welfare and '"mode":"text"' not in welfare
+
+
 def test_region_profiles(refreshed):
     alueet = refreshed / "site" / "alueet"
     assert sorted(p.stem for p in alueet.glob("*.html")) == [f"{i:02d}" for i in range(1, 22)] + ["90", "91", "index"]

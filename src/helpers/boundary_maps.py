@@ -8,7 +8,7 @@ from .errors import invalid
 from .geography import attribution
 from .groupings import grouping_layer
 from .languages import check_lang
-from .maps import boundary_map
+from .maps import LABELLED_MAX, boundary_map
 from .municipality_key import KEY_LEVELS
 from .pages import figure, num, site_dir, table, write_page
 
@@ -45,6 +45,22 @@ def make_boundary_map(level: str, year: int, *, mainland: bool = False, lang: st
 
 
 PNG_LINK = {"fi": "Kartta kuvana (PNG) esityksiin ja raportteihin", "sv": "Kartan som bild (PNG)", "en": "Map as an image (PNG)"}
+
+
+# The map's colours mean nothing but "not the neighbour's": said under the map, with where the names are.
+COLOUR_NOTE = {
+    "fi": ("Värit vain erottavat vierekkäiset alueet toisistaan.", "Kartan numerot ovat taulukon koodit.",
+           "Alueen nimi näkyy, kun osoitin on sen päällä, ja taulukossa alla."),
+    "sv": ("Färgerna skiljer bara angränsande områden åt.", "Siffrorna på kartan är tabellens koder.",
+           "Områdets namn visas när pekaren är över det och i tabellen nedan."),
+    "en": ("The colours only tell neighbouring areas apart.", "The numbers on the map are the codes in the table.",
+           "An area's name shows under the pointer and in the table below."),
+}
+
+
+def colour_note(lang: str, labelled: bool) -> str:
+    colours, numbers, names = COLOUR_NOTE[lang]
+    return " ".join([colours, numbers, names] if labelled else [colours, names])
 
 
 TABLE_HEAD = {"fi": ["Koodi", "Nimi", "Kuntia"], "sv": ["Kod", "Namn", "Kommuner"], "en": ["Code", "Name", "Municipalities"]}
@@ -85,7 +101,8 @@ def _write_boundary_page(level, year, *, mainland, lang, extra_html, png, png_pa
     downloads = table_files(df, page=path, name="alueet", title=heading, sources=[attribution(year, lang)],
                             licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", lang=lang)
     context = {
-        "heading": heading, "map": figure(fig), "source_lines": [attribution(year, lang)],
+        "heading": heading, "map": figure(fig), "colour_note": colour_note(lang, len(layer) <= LABELLED_MAX),
+        "source_lines": [attribution(year, lang)],
         "png_name": png_name, "png_label": PNG_LINK[lang], "extra_html": extra_html,
         "regions": table(rows, caption=heading, header=head, downloads=downloads),
     }

@@ -15,7 +15,7 @@ import pandas as pd
 import geopandas as gpd
 import plotly.graph_objects as go
 
-from .groupings import for_web
+from .groupings import PLOT_CRS, for_web
 
 _EMPTY_TOPOJSON = '{"type":"Topology","objects":{},"arcs":[]}'
 PLOTLY_CONFIG = {
@@ -80,12 +80,32 @@ def fit_geo(fig: go.Figure, web: gpd.GeoDataFrame, pad: float = 0.02) -> go.Figu
     return fig
 
 
-def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: str = "fi", tolerance_m: float = 500.0) -> go.Figure:
-    """Regions drawn in distinguishable colours (neighbours rarely share one), hover shows the name."""
+LABELLED_MAX = 12  # up to this many regions (yhteistyöalueet, erityisvastuualueet) carry their code on the map
+
+
+def label_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """A point well inside each region for its label, in WGS84: the pole of inaccessibility of its largest part
+    (a centroid can fall outside a bent region, and a region's islands should not pull its label off the mainland)."""
+    import shapely
+    from shapely.ops import polylabel
+
+    def inside(geom):
+        parts = shapely.get_parts(geom)
+        largest = max(parts, key=lambda g: g.area)
+        return polylabel(largest, tolerance=max(largest.length / 1000, 1e-6))
+
+    return gpd.GeoSeries([inside(g) for g in gdf.geometry], crs=gdf.crs, index=gdf.index).to_crs(PLOT_CRS)
+
+
+def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: str = "fi", tolerance_m: float = 500.0,
+                 labelled_max: int = LABELLED_MAX) -> go.Figure:
+    """Regions drawn in distinguishable colours (neighbours rarely share one), hover shows the name. With at most
+    ``labelled_max`` regions each carries its code (the page's table gives code and name); the colours only tell
+    neighbours apart, which the page says below the map."""
     web = for_web(gdf, tolerance_m)
     name_col = f"name_{lang}"
     colours = [QUALITATIVE[i] for i in neighbour_colouring(gdf)]
-    fig = go.Figure(
+    traces = [
         go.Choropleth(
             geojson=geojson_of(web),
             featureidkey="properties.code",
@@ -98,7 +118,15 @@ def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: s
             customdata=[[n] for n in web[name_col]],
             hovertemplate="%{customdata[0]} (%{location})<extra></extra>",
         )
-    )
+    ]
+    if len(web) <= labelled_max:
+        points = label_points(gdf)
+        traces.append(go.Scattergeo(
+            lon=[round(float(x), 4) for x in points.x], lat=[round(float(y), 4) for y in points.y],
+            text=gdf["code"].astype(str).tolist(), mode="text", hoverinfo="skip", showlegend=False,
+            textfont=dict(size=15, color="#111", weight="bold", shadow="0 0 3px #fff, 0 0 3px #fff"),
+        ))
+    fig = go.Figure(data=traces)  # all at once: add_trace would deep-copy the map's GeoJSON again
     fit_geo(fig, web)
     add_source_note(fig, attribution)
     fig.update_layout(title=title, height=720, margin=dict(l=0, r=0, t=50, b=90))
