@@ -84,17 +84,12 @@ LABELLED_MAX = 12  # up to this many regions (yhteistyöalueet, erityisvastuualu
 
 
 def label_points(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """A point well inside each region for its label, in WGS84: the pole of inaccessibility of its largest part
-    (a centroid can fall outside a bent region, and a region's islands should not pull its label off the mainland)."""
-    import shapely
-    from shapely.ops import polylabel
+    """A point inside each region for its label, in WGS84: ``svgmap.label_point``, as on the model maps."""
+    from .geography import CRS
+    from .svgmap import label_point
 
-    def inside(geom):
-        parts = shapely.get_parts(geom)
-        largest = max(parts, key=lambda g: g.area)
-        return polylabel(largest, tolerance=max(largest.length / 1000, 1e-6))
-
-    return gpd.GeoSeries([inside(g) for g in gdf.geometry], crs=gdf.crs, index=gdf.index).to_crs(PLOT_CRS)
+    work = gdf.to_crs(CRS)
+    return gpd.GeoSeries([label_point(g) for g in work.geometry], crs=CRS, index=gdf.index).to_crs(PLOT_CRS)
 
 
 def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: str = "fi", tolerance_m: float = 500.0,
