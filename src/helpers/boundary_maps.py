@@ -8,7 +8,7 @@ from .errors import invalid
 from .geography import attribution
 from .groupings import grouping_layer
 from .languages import check_lang
-from .maps import LABELLED_MAX, boundary_map
+from .maps import boundary_map
 from .municipality_key import KEY_LEVELS
 from .pages import figure, num, site_dir, table, write_page
 
@@ -58,7 +58,8 @@ COLOUR_NOTE = {
 }
 
 
-def colour_note(lang: str, labelled: bool) -> str:
+def colour_note(lang: str, *, labelled: bool) -> str:
+    """``labelled``: the map carries the regions' codes (maps.boundary_map decides; read off its figure)."""
     colours, numbers, names = COLOUR_NOTE[lang]
     return " ".join([colours, numbers, names] if labelled else [colours, names])
 
@@ -101,7 +102,8 @@ def _write_boundary_page(level, year, *, mainland, lang, extra_html, png, png_pa
     downloads = table_files(df, page=path, name="alueet", title=heading, sources=[attribution(year, lang)],
                             licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", lang=lang)
     context = {
-        "heading": heading, "map": figure(fig), "colour_note": colour_note(lang, len(layer) <= LABELLED_MAX),
+        "heading": heading, "map": figure(fig),
+        "colour_note": colour_note(lang, labelled=any(t.type == "scattergeo" for t in fig.data)),
         "source_lines": [attribution(year, lang)],
         "png_name": png_name, "png_label": PNG_LINK[lang], "extra_html": extra_html,
         "regions": table(rows, caption=heading, header=head, downloads=downloads),
