@@ -98,14 +98,14 @@ def write_pages(site: Path) -> tuple[str, str]:
     """A small site written with the page functions (as benchmarks/site.py does): a model comparison, an indicator
     page, the sources page and the index. Returns (front page, model view) relative paths."""
     os.environ["SOTE_OUTPUTS_DIR"] = str(site.parent)
-    from helpers.indicator_pages import write_indicator_page
-    from helpers.model_pages import write_comparison_page
-    from helpers.site import write_index
+    from helpers.site.indicator_pages import write_indicator_page
+    from helpers.site.model_pages import write_comparison_page
+    from helpers.site.build import write_index
 
     model = write_comparison_page(["malli_18_1", "malli_5_1_erva2020"], 2025, "sama_per_yksikko", "osuus_65", [2024])
     write_indicator_page("osuus_65", 2024, years=[2024])
     try:
-        from helpers.sources_page import write_sources_page
+        from helpers.site.sources_page import write_sources_page
 
         write_sources_page({}, site)
     except Exception as err:  # the benchmark measures pages; a sources page that cannot be written is reported only
@@ -123,7 +123,7 @@ def previous_design(work: Path) -> tuple[Path, str]:
 
     site = work / "previous" / "site"
     os.environ["SOTE_OUTPUTS_DIR"] = str(site.parent)
-    from helpers.model_pages import write_comparison_page
+    from helpers.site.model_pages import write_comparison_page
 
     page = write_comparison_page(["malli_18_1", "malli_5_1_erva2020"], 2025, "sama_per_yksikko", "osuus_65", [2024])
     for src in re.findall(r'<script src="([^"]*plotly[^"]*\.js)"', page.read_text(encoding="utf-8")):
@@ -178,7 +178,7 @@ def main() -> None:
             front, model = write_pages(site)
             model = args.model_view or model
         if args.with_bundle:
-            from helpers.pages import PACKAGE_ASSETS_DIR, PLOTLY_ASSET
+            from helpers.site.pages import PACKAGE_ASSETS_DIR, PLOTLY_ASSET
 
             light = work / "light" / "site"
             shutil.copytree(site, light)

@@ -11,11 +11,11 @@ import time
 os.environ.setdefault("SOTE_GEODATA_DIR", tempfile.mkdtemp(prefix="geobench-"))
 os.environ.setdefault("SOTE_CACHE_DIR", tempfile.mkdtemp(prefix="geobench-cache-"))
 
-from helpers import geography  # noqa: E402
-from helpers.geography import load_layer  # noqa: E402
-from helpers.groupings import for_web, grouping_layer  # noqa: E402
-from helpers.maps import geojson_of  # noqa: E402
-from helpers.municipality_key import municipality_key  # noqa: E402
+from helpers.geo import layers as geography  # noqa: E402
+from helpers.geo.layers import load_layer  # noqa: E402
+from helpers.geo.groupings import for_web, grouping_layer  # noqa: E402
+from helpers.figures.maps import geojson_of  # noqa: E402
+from helpers.geo.municipality_key import municipality_key  # noqa: E402
 
 
 def timed(fn, *args, **kwargs):

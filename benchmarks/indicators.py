@@ -10,7 +10,7 @@ import time
 os.environ.setdefault("SOTE_GEODATA_DIR", tempfile.mkdtemp(prefix="indbench-geo-"))
 os.environ.setdefault("SOTE_CACHE_DIR", tempfile.mkdtemp(prefix="indbench-cache-"))
 
-from helpers.indicators import catalogue, indicator_table  # noqa: E402
+from helpers.tables.indicators import catalogue, indicator_table  # noqa: E402
 
 # Years each indicator is built for (what the offline mirror answers; live any catalogue year works).
 REQUESTS = {

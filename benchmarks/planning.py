@@ -33,8 +33,8 @@ if __name__ == "__main__":
     shutil.copytree(ROOT / "notebooks", notebooks)
     shutil.copy(ROOT / "tests" / "fixtures" / "notebooks" / "putki.ipynb", notebooks / "putki.ipynb")
     project = yaml.safe_load((ROOT / "runs.yaml").read_text(encoding="utf-8"))["runs"]
-    from helpers import config
-    from helpers.runs import load_runs
+    from helpers.base import config
+    from helpers.pipeline.runs import load_runs
 
     if args.mirror:
         config.set_mirror(args.mirror)
@@ -51,7 +51,7 @@ if __name__ == "__main__":
     total = len(load_runs(runs_file, notebooks))
 
     env = {**os.environ, "SOTE_OUTPUTS_DIR": str(work / "outputs")}
-    cmd = [sys.executable, "-m", "helpers.cli", "refresh", "--list", "--runs", str(runs_file), "--notebooks", str(notebooks)]
+    cmd = [sys.executable, "-m", "helpers.pipeline.cli", "refresh", "--list", "--runs", str(runs_file), "--notebooks", str(notebooks)]
     if args.mirror:
         cmd += ["--mirror", args.mirror]
     start = time.perf_counter()
@@ -63,7 +63,7 @@ if __name__ == "__main__":
     print(f"runs file: {total} runs ({base} from runs.yaml + {total - base} toy runs)")
     print(f"refresh --list (fresh process, every check): {wall:5.2f} s, exit {done.returncode}, {listed} runs listed (target <= 5 s)")
 
-    from helpers.runs import Run, validate
+    from helpers.pipeline.runs import Run, validate
 
     nb = ROOT / "notebooks" / "02_indikaattorit.ipynb"
     heavy = [Run(f"i{i}", nb, {"indicators": ["osuus_65"], "years": [2024], "level": "hyvinvointialue", "division_year": 2025})

@@ -29,12 +29,12 @@ args = parser.parse_args()
 
 work = Path(tempfile.mkdtemp(prefix="refresh-bench-"))
 
-from helpers import config  # noqa: E402
+from helpers.base import config  # noqa: E402
 
 if args.mirror:
     config.set_mirror(args.mirror)
 
-from helpers.pipeline import refresh, summary  # noqa: E402
+from helpers.pipeline.job import refresh, summary  # noqa: E402
 
 # phases of a run, in the order they happen (seconds, from the run's outcome and the publish step)
 PHASES = (("prepare", "worker: set up the run (before papermill)"), ("kernel_start", "kernel start-up (papermill start to first cell)"),
@@ -56,8 +56,8 @@ def empty_notebook_seconds(warm: bool = False) -> float:
     path = work / "empty.ipynb"
     nbformat.write(nb, path)
     extra = {}
-    if warm:  # the refresh's own kernels: forked from the kernel server (helpers.warm_kernels); its start not counted
-        from helpers import warm_kernels
+    if warm:  # the refresh's own kernels: forked from the kernel server (helpers.pipeline.warm_kernels); its start not counted
+        from helpers.pipeline import warm_kernels
 
         extra = {"kernel_manager_class": warm_kernels.WarmKernelManager}
         pm.execute_notebook(str(path), str(work / "empty.out.ipynb"), parameters={"x": 2}, kernel_name=config.KERNEL_NAME,
@@ -91,7 +91,7 @@ def warm_in_a_fresh_process(outputs: Path, dask: str | None) -> float:
     import subprocess
     import sys
 
-    code = ("import json, sys; from helpers.pipeline import refresh; a = json.loads(sys.argv[1]); "
+    code = ("import json, sys; from helpers.pipeline.job import refresh; a = json.loads(sys.argv[1]); "
             "r = refresh(outputs=a['outputs'], workers=a['workers'], progress=False, dask=a['dask'], only=a['only'], "
             "build_index=a['index']); print(json.dumps({'wall': r.wall_s, 'skipped': r.counts()['skipped']}))")
     spec = {"outputs": str(outputs), "workers": args.workers, "dask": dask, "only": args.only, "index": not args.no_index}

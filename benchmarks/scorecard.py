@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from helpers.analysis import partitions, scorecard
-from helpers.models import model_names
+from helpers.models import partitions, scorecard
+from helpers.models.model_files import model_names
 
 
 def main() -> None:

@@ -23,13 +23,14 @@ work = Path(tempfile.mkdtemp(prefix="site-bench-"))
 os.environ.setdefault("SOTE_CACHE_DIR", str(work / "cache"))
 os.environ.setdefault("SOTE_GEODATA_DIR", str(work / "geodata"))
 
-from helpers import config  # noqa: E402
+from helpers.base import config  # noqa: E402
 
 if args.mirror:
     config.set_mirror(args.mirror)
 
-from helpers.pages import PLOTLY_ASSET  # noqa: E402
-from helpers.pipeline import load_manifest, refresh, summary  # noqa: E402
+from helpers.site.pages import PLOTLY_ASSET  # noqa: E402
+from helpers.pipeline.job import refresh, summary  # noqa: E402
+from helpers.pipeline.manifest import load_manifest  # noqa: E402
 
 WELFARE_REGION_LIMIT = 120_000
 
@@ -42,11 +43,11 @@ def is_welfare_region_map(rel: str) -> bool:
 
 def rebuild(manifest: dict, site_out: Path) -> tuple[float, float]:
     """Write every page of the manifest's runs again from the figures, in this process; then the index."""
-    from helpers.boundary_maps import write_boundary_page
-    from helpers.indicator_pages import write_indicator_page
-    from helpers.model_pages import write_comparison_page
-    from helpers.site import write_index, write_region_profile
-    from helpers.survey_pages import write_survey_page
+    from helpers.site.boundary_pages import write_boundary_page
+    from helpers.site.indicator_pages import write_indicator_page
+    from helpers.site.model_pages import write_comparison_page
+    from helpers.site.build import write_index, write_region_profile
+    from helpers.site.survey_pages import write_survey_page
 
     os.environ[config.OUTPUTS_ENV] = str(site_out)
     start = time.perf_counter()

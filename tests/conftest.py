@@ -51,7 +51,7 @@ def live_mode(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def refreshed(offline_environment):
     """The whole refresh (every run of runs.yaml) over the fixture mirror, once per session: the site under test."""
-    from helpers.pipeline import refresh, summary
+    from helpers.pipeline.job import refresh, summary
 
     outputs = offline_environment / "refreshed"
     report = refresh(outputs=outputs, workers=max(2, os.cpu_count() or 1), timeout=300, progress=False)
@@ -77,7 +77,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 @pytest.fixture(scope="module")
 def chromium_browser():
     """Debian's chromium driven by Playwright (no browser download); skipped without it, except under CI."""
-    from helpers.export import chromium_path
+    from helpers.figures.export import chromium_path
 
     exe = chromium_path()
     if exe is None:

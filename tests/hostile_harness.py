@@ -1,4 +1,4 @@
-"""Harness for driving ``python -m helpers.cli refresh`` from outside, the way cron or CI does, and proving that a
+"""Harness for driving ``python -m helpers.pipeline.cli refresh`` from outside, the way cron or CI does, and proving that a
 hostile or broken input did no harm.
 
     case = HostileCase(tmp_path, shared)          # shared: the session's warm cache/geodata (fixture in the test module)
@@ -243,7 +243,7 @@ class HostileCase:
     def start_cli(self, *args, env: dict | None = None) -> subprocess.Popen:
         if self._before is None:
             self.snapshot()
-        cmd = [sys.executable, "-m", "helpers.cli", "refresh", *[str(a) for a in args]]
+        cmd = [sys.executable, "-m", "helpers.pipeline.cli", "refresh", *[str(a) for a in args]]
         self._started = time.perf_counter()
         return subprocess.Popen(cmd, cwd=self.tmp, env=self.env(**(env or {})), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, errors="replace")

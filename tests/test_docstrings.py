@@ -4,11 +4,11 @@ import doctest
 
 import pytest
 
-import helpers.analysis.scorecard
-import helpers.indicators
+import helpers.models.scorecard
+import helpers.tables.indicators
 
 
-@pytest.mark.parametrize("module", [helpers.indicators, helpers.analysis.scorecard], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [helpers.tables.indicators, helpers.models.scorecard], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL, verbose=False)
     assert result.attempted > 0 and result.failed == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers import config
+from helpers.base import config
 
 ROOT = Path(__file__).resolve().parents[1]
 

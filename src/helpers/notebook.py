@@ -26,9 +26,9 @@ from urllib.parse import quote
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from . import config
-from .languages import LANGS, check_lang
-from .numbers import MISSING_LABEL, fmt_number
+from helpers.base import config
+from helpers.base.languages import LANGS, check_lang
+from helpers.base.numbers import MISSING_LABEL, fmt_number
 
 _state = {"lang": "fi", "tables": 0}
 
@@ -134,7 +134,7 @@ def configure_plotly() -> None:
     config.skip_iri_grammars()
     import plotly.io as pio
 
-    from .maps import PLOTLY_CONFIG
+    from helpers.figures.maps import PLOTLY_CONFIG
 
     pio.renderers[RENDERER] = _renderer()(config=PLOTLY_CONFIG)
     pio.renderers.default = RENDERER
@@ -162,7 +162,7 @@ def setup(lang: str = "fi") -> None:
 
 def model_sources(models) -> list[str]:
     """Keys of the documents behind the given models, for ``citations.source_line``."""
-    from .models import load_model
+    from helpers.models.model_files import load_model
 
     keys = [k for m in models for k in MODEL_SOURCES.get(load_model(m).id, [])]
     return list(dict.fromkeys(keys))

@@ -1,0 +1,149 @@
+"""Command line: ``python -m helpers.pipeline.cli refresh [--mirror DIR] [options]`` (``./run refresh`` calls it).
+
+Exit codes: 0 every run ok or skipped; 1 some run failed (see outputs/failed/); 2 bad input or configuration found
+before any run (options, runs file, parameters, mirror, model files, duplicate outputs, manifest, outputs folder,
+lock); 130 / 143 stopped by SIGINT / SIGTERM (workers and kernels stopped, staging removed, manifest written).
+Every foreseeable fault ends in one line starting ``refresh stopped:``; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from helpers.base import config
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are the refresh's one-line message with exit code 2."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"refresh stopped: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a whole number of 1 or more") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; allowed: a whole number of 1 or more")
+    return value
+
+
+def mirror_folder(text: str) -> Path:
+    from helpers.base.errors import ConfigError
+    from helpers.pipeline.preflight import check_mirror_folder
+
+    try:
+        return check_mirror_folder(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def existing_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not text.strip() or not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r}: no such file; allowed: a runs file like runs.yaml")
+    return path
+
+
+def existing_dir(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not text.strip() or not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: no such folder; allowed: a folder of notebooks like notebooks/")
+    return path
+
+
+def pattern(text: str) -> str:
+    if not text or len(text) > 200:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not allowed; allowed: a shell pattern of 1–200 characters")
+    return text
+
+
+def dask_address(text: str) -> str:
+    if not text.strip() or len(text) > 500:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not allowed; allowed: a Dask scheduler address like tcp://127.0.0.1:8786")
+    return text.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="./run", description="Sote-järjestökartat: refresh outputs from the sources.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    refresh = sub.add_parser("refresh", help="run the notebooks of runs.yaml and rebuild outputs/")
+    refresh.add_argument("--mirror", metavar="DIR", type=mirror_folder,
+                         help=f"read every source from this offline mirror folder (same as {config.MIRROR_ENV}=DIR)")
+    refresh.add_argument("--runs", metavar="FILE", type=existing_file, help="runs file (default: runs.yaml)")
+    refresh.add_argument("--notebooks", metavar="DIR", type=existing_dir, help="folder of the notebooks the runs file names (default: notebooks/)")
+    refresh.add_argument("--only", metavar="NAME", action="append", type=pattern, help="run only runs whose name matches (shell pattern; repeatable)")
+    refresh.add_argument("--tag", metavar="TAG", action="append", type=pattern, help="run only runs with this tag (repeatable)")
+    refresh.add_argument("--force", action="store_true", help="run everything, even runs whose inputs are unchanged")
+    refresh.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="parallel notebooks, 1 or more (default: number of cores, %(default)s)")
+    refresh.add_argument("--timeout", type=positive_int, default=600, help="seconds a single cell may take, 1 or more (default: %(default)s)")
+    refresh.add_argument("--dask", metavar="ADDRESS", type=dask_address,
+                         help="run on this Dask scheduler (e.g. tcp://127.0.0.1:8786; same as SOTE_DASK_SCHEDULER=ADDRESS); default: local worker processes")
+    refresh.add_argument("--list", action="store_true", help="list the selected runs and their parameters after all checks, run nothing")
+    refresh.add_argument("--debug", action="store_true", help="show the traceback of an error as well as its one-line message")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _refresh(args)
+    except KeyboardInterrupt:
+        print("refresh stopped: interrupted (SIGINT) before any run", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Exception as exc:  # noqa: BLE001 - every fault ends in one line; --debug shows where
+        from helpers.base.errors import SoteError
+
+        if args.debug:
+            traceback.print_exc()
+        if isinstance(exc, SoteError):
+            print(f"refresh stopped: {exc}", file=sys.stderr)
+        elif isinstance(exc, OSError):
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            print(f"refresh stopped: {exc.__class__.__name__}{where}: {exc.strerror or exc}; check that folder's "
+                  "permissions and free space (--debug shows where)", file=sys.stderr)
+        else:
+            print(f"refresh stopped: unexpected {exc.__class__.__name__}: {str(exc)[:300]} (--debug shows the traceback)", file=sys.stderr)
+        return 2
+
+
+def _refresh(args) -> int:
+    from helpers.base.errors import ConfigError
+
+    if args.mirror is not None:
+        config.set_mirror(args.mirror)
+    elif os.environ.get(config.MIRROR_ENV) is not None:
+        from helpers.pipeline.preflight import check_mirror_folder
+
+        value = os.environ[config.MIRROR_ENV]
+        if not value.strip():
+            raise ConfigError(f"{config.MIRROR_ENV}='' is not allowed; allowed: a mirror folder (unset the variable to read the live services)")
+        check_mirror_folder(value)
+    from helpers.pipeline.job import refresh as do_refresh
+    from helpers.pipeline.job import summary
+
+    if args.list:
+        from helpers.pipeline.job import preflight_only
+
+        for run in preflight_only(runs_file=args.runs, notebooks_dir=args.notebooks, only=args.only, tags=args.tag):
+            print(f"{run.name}\t{run.notebook.name}\t{','.join(run.tags)}\t{run.parameters}")
+        return 0
+    report = do_refresh(runs_file=args.runs, notebooks_dir=args.notebooks, only=args.only, tags=args.tag, force=args.force,
+                        workers=args.workers, timeout=args.timeout, dask=args.dask)
+    print(summary(report))
+    if report.interrupted:
+        return 128 + report.interrupted
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

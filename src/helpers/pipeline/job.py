@@ -1,0 +1,377 @@
+"""The refresh job: execute every run of ``runs.yaml`` with papermill and publish the outputs safely.
+
+* Parameters are validated for all selected runs before any kernel starts (:mod:`helpers.pipeline.runs`).
+* Runs execute in parallel worker processes (default: one per core), each with the named kernel, a per-cell
+  timeout and its own staging folder (``SOTE_OUTPUTS_DIR`` points there while it runs).
+* A successful run's files replace the previous ones file by file (``os.replace``); a failed run leaves the previous
+  outputs untouched, and its executed notebook goes to ``outputs/failed/`` as the log.
+* A run whose notebook, parameters, code/data files and inputs (re-checked by sha256 through the cache or mirror)
+  are unchanged since its last success is skipped.
+* ``outputs/.refresh.lock`` keeps two refreshes apart; ``outputs/manifest.json`` records every run (each output
+  with its sha256; an output changed or deleted by hand makes its run run again), and the site index is written
+  from it.
+* Every path a run writes, copies or deletes is checked to lie inside the outputs folder; a publish error fails
+  that run only; the manifest always lists exactly the files on disk; staging is removed on every exit.
+* Workers are stopped with their kernels on SIGINT/SIGTERM, and exit by themselves when the refresh process dies.
+
+This module holds the orchestration (checks, the lock, signals, progress, each run's outcome published or kept as
+a log, the summary); its parts: ``fingerprints`` (skip decisions), ``execute`` (one notebook, kernel start retries),
+``processes`` (workers and kernels), ``publish``, ``manifest`` and ``results``; the executors run the notebooks.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from helpers.base import config
+from helpers.base.errors import ConfigError, SoteError, UnsafePath
+from helpers.base.hashing import code_fingerprint
+from helpers.pipeline.fingerprints import InputChecker, ShaMemo, run_fingerprint, skip_ok
+from helpers.pipeline.manifest import MANIFEST, build_manifest, load_manifest, write_json
+from helpers.pipeline.preflight import inside, preflight
+from helpers.pipeline.publish import LOCK, STAGING, PublishError, atomic_copy, publish_files
+from helpers.pipeline.results import RefreshReport, RunResult
+from helpers.pipeline.runs import RUNS_FILE, Run, clip, load_runs, select, validate
+
+
+class RefreshLocked(SoteError):
+    """Another refresh holds the lock."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM reached the refresh; cleanup runs, then the command exits 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def check_kernel(kernel: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise ConfigError(f"Jupyter kernel {kernel!r} is not registered; './run refresh' registers it, or run: "
+                          f"{sys.executable} -m ipykernel install --sys-prefix --name {kernel}") from None
+
+
+def _prepare_outputs(outputs: Path) -> None:
+    try:
+        outputs.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=outputs, prefix=".write-test.", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise ConfigError(f"outputs folder {outputs} is not writable ({exc.__class__.__name__}: {exc.strerror or exc}); "
+                          f"allowed: a folder this user can write (set {config.OUTPUTS_ENV} to choose another)") from None
+
+
+# --------------------------------------------------------------------------- the refresh
+
+
+def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None = None, outputs: Path | None = None,
+            only: list[str] | None = None, tags: list[str] | None = None, force: bool = False, workers: int | None = None,
+            timeout: int = 600, kernel: str = config.KERNEL_NAME, progress: bool = True, build_index: bool = True,
+            dask: str | None = None) -> RefreshReport:
+    """Run the selected runs and publish their outputs; returns a report (failures do not raise).
+
+    ``dask``: the address of a Dask scheduler to run on (default: the environment variable SOTE_DASK_SCHEDULER,
+    unset: the local process pool). Problems found before any run (runs file, parameters, mirror, model files,
+    duplicate outputs, manifest, outputs folder, an unreachable scheduler) raise SoteError subclasses;
+    SIGINT/SIGTERM during the runs end in a report with ``interrupted`` set after cleanup."""
+    from helpers.pipeline import warm_kernels
+    from helpers.pipeline.executors import make_executor
+
+    wall = time.perf_counter()
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers={workers!r} is not allowed; allowed: a whole number of 1 or more")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
+        raise ConfigError(f"timeout={timeout!r} is not allowed; allowed: a positive number of seconds per cell")
+    outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
+    workers = max(1, workers or os.cpu_count() or 1)
+    executor = make_executor(workers, dask)
+    # The kernel server imports while the runs are planned (it only imports; nothing is written).
+    server = warm_kernels.start_shared(kernel) if executor.name == "local" else None
+    try:
+        runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
+        validate(runs)  # before any kernel starts
+        expected = preflight(runs, outputs)
+        check_kernel(kernel)
+        if hasattr(executor, "connect"):
+            executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
+            if executor.this_machine:
+                server = warm_kernels.start_shared(kernel)
+        return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+    finally:
+        warm_kernels.stop_shared(server)
+
+
+def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall) -> RefreshReport:
+    from filelock import FileLock, Timeout
+
+    try:
+        _prepare_outputs(outputs)
+        lock = FileLock(str(outputs / LOCK))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise RefreshLocked(f"another refresh is running on {outputs} (it holds {outputs / LOCK}); wait for it to finish. "
+                                "The lock is released when that process ends, even if it crashed.") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot take the lock {outputs / LOCK} ({exc.strerror or exc}); allowed: a writable outputs folder") from None
+        try:
+            manifest = load_manifest(outputs)
+            return _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+        finally:
+            lock.release()
+    finally:
+        executor.stop(graceful=True)  # closes a Dask client; the local pool was already shut down
+
+
+def preflight_only(*, runs_file=None, notebooks_dir=None, outputs=None, only=None, tags=None) -> list[Run]:
+    """Every check ``refresh`` makes before a kernel starts (``--list``); returns the selected runs."""
+    outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
+    runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
+    validate(runs)
+    preflight(runs, outputs)
+    return runs
+
+
+class _Signals:
+    """SIGINT/SIGTERM raise Interrupted in the main thread, except inside a critical section (publishing one run),
+    where the signal is noted and raised when the section ends."""
+
+    def __init__(self):
+        self.signum = 0
+        self.critical = False
+        self._saved = {}
+
+    def _handler(self, signum, _frame):
+        if not self.signum:
+            self.signum = signum
+        if not self.critical:
+            raise Interrupted(signum)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._saved[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self._saved.items():
+            signal.signal(sig, old)
+        return False
+
+    def section_done(self):
+        self.critical = False
+        if self.signum:
+            raise Interrupted(self.signum)
+
+
+class _Progress:
+    """tqdm bar over the runs: done, failed and skipped, and the time left from the mean time per finished run."""
+
+    def __init__(self, total: int, skipped: int, workers: int, enabled: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="refresh", unit="run", disable=not enabled, file=sys.stderr)
+        self.counts = {"ok": 0, "failed": 0, "skipped": skipped}
+        self.workers = max(1, workers)
+        self.started = time.perf_counter()
+        self.bar.set_postfix_str(self._postfix(), refresh=False)
+
+    def _postfix(self) -> str:
+        done = self.counts["ok"] + self.counts["failed"]
+        text = f"ok {self.counts['ok']}, failed {self.counts['failed']}, skipped {self.counts['skipped']}"
+        left = self.bar.total - done
+        if done and left:
+            text += f", ~{(time.perf_counter() - self.started) / done * left:.0f} s left"
+        return text
+
+    def update(self, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+        self.bar.set_postfix_str(self._postfix(), refresh=False)
+        self.bar.update()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall) -> RefreshReport:
+    from helpers.pipeline.executors import RunTask, forwarded_env
+
+    previous: dict = manifest.get("runs", {})
+    code_fp = code_fingerprint()
+    checker = InputChecker()
+    shas = ShaMemo()
+    results: dict[str, RunResult] = {}
+    pending: list[tuple[Run, str]] = []
+    claimed: dict[str, str] = {}  # output -> the run of this refresh that writes it
+    for run in runs:
+        for rel in expected.get(run.name, []):
+            claimed[rel] = run.name
+    notebook_bytes: dict[Path, bytes] = {}
+    for run in runs:
+        data = notebook_bytes.get(run.notebook)
+        if data is None:
+            data = notebook_bytes[run.notebook] = run.notebook.read_bytes()
+        fp = run_fingerprint(run, code_fp, data)
+        last_ok = (previous.get(run.name) or {}).get("last_success") or {}
+        if not force and skip_ok(last_ok, fp, outputs, checker, shas):
+            results[run.name] = RunResult(run, "skipped", started_at=last_ok.get("started_at", ""), duration_s=0.0,
+                                          outputs=list(last_ok.get("outputs", [])), inputs=last_ok.get("inputs", []), fingerprint=fp,
+                                          notices=list((previous.get(run.name) or {}).get("notices") or []))
+            for rel in last_ok.get("outputs", []):
+                claimed.setdefault(rel, run.name)
+            if progress:
+                print(f"skipped (notebook, parameters and inputs unchanged): {run.name}", file=sys.stderr)
+            continue
+        pending.append((run, fp))
+
+    staging_root = outputs / STAGING
+    interrupted = 0
+    completed = False
+    started_executor = False
+    env = forwarded_env(executor.this_machine)
+    with _Signals() as signals:
+        try:
+            try:
+                shutil.rmtree(staging_root, ignore_errors=True)  # left by a refresh that was killed
+                staging_root.mkdir(exist_ok=True)
+                for d in ("notebooks", "failed"):
+                    inside(outputs, outputs / d).mkdir(exist_ok=True)
+            except (OSError, UnsafePath) as exc:
+                raise ConfigError(f"outputs folder {outputs}: cannot prepare {STAGING}, notebooks/ and failed/ ({exc})") from None
+            if pending:
+                # Longest first (by the last refresh's times; runs without one keep their order, ahead): a long run
+                # started last would keep one worker busy while the others idle.
+                def last_duration(item):
+                    d = (previous.get(item[0].name) or {}).get("duration_s")
+                    return -d if isinstance(d, (int, float)) and not isinstance(d, bool) else float("-inf")
+
+                pending.sort(key=last_duration)
+                executor.start(len(pending))
+                started_executor = True
+                futures = {}
+                for run, fp in pending:
+                    staging = Path(tempfile.mkdtemp(prefix=f"{run.name}.", dir=staging_root))
+                    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                    task = RunTask(run, notebook_bytes[run.notebook], timeout, kernel, env)
+                    futures[executor.submit(task, staging)] = (run, fp, staging, started)
+                bar = _Progress(len(futures), len(runs) - len(pending), getattr(executor, "workers", 1), progress)
+                try:
+                    for future in executor.completed(futures):
+                        run, fp, staging, started = futures[future]
+                        try:
+                            outcome = future.result()
+                        except Exception as exc:  # noqa: BLE001 - a worker that died is a failed run, not a crashed refresh
+                            from helpers.pipeline.executors import RunOutcome
+
+                            outcome = RunOutcome(run.name, error=f"worker failed: {exc.__class__.__name__}: {clip(exc, 500)}")
+                        signals.critical = True
+                        results[run.name] = _finish(run, fp, staging, started, outcome, outputs, previous.get(run.name, {}), claimed, shas)
+                        signals.section_done()
+                        bar.update(results[run.name].status)
+                finally:
+                    bar.close()
+            completed = True
+        except (Interrupted, KeyboardInterrupt) as exc:
+            interrupted = getattr(exc, "signum", signal.SIGINT)
+            print(f"refresh: stopping on {signal.Signals(interrupted).name}; workers and kernels are being stopped", file=sys.stderr)
+        finally:
+            signals.critical = True  # a second signal during cleanup is only noted
+            if started_executor:
+                executor.stop(graceful=completed)
+            shutil.rmtree(staging_root, ignore_errors=True)
+            for run, fp in pending:
+                if run.name not in results:
+                    why = f"stopped by {signal.Signals(interrupted).name}" if interrupted else "not finished (the refresh stopped)"
+                    prev_ok = (previous.get(run.name) or {}).get("last_success") or {}
+                    results[run.name] = RunResult(run, "failed", "", 0.0, list(prev_ok.get("outputs", [])), [],
+                                                  f"{why} before it finished", fp)
+            ordered = [results[r.name] for r in runs if r.name in results]
+            manifest = build_manifest(ordered, previous, outputs, shas)
+            write_json(outputs / MANIFEST, manifest)
+    if build_index and not interrupted:
+        from helpers.site import pages
+        from helpers.site.build import write_index
+
+        pages.ensure_plotly_asset(outputs / "site")  # also the site script and the stylesheet
+        write_index(manifest, site=outputs / "site")
+    return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted)
+
+
+def _finish(run: Run, fp: str, staging: Path, started: str, outcome, outputs: Path, prev: dict, claimed: dict[str, str],
+            shas: ShaMemo | None = None) -> RunResult:
+    """Publish one run's outcome (from any executor) or keep its log in failed/; the single publish path."""
+    from helpers.pipeline.executors import EXECUTED, KERNEL_LOG, unpack
+
+    t0 = time.perf_counter()
+    executed = staging / EXECUTED
+    kept = list((prev.get("last_success") or {}).get("outputs", []))
+    error = outcome.error
+    result = None
+    try:
+        if outcome.payload is not None:
+            unpack(outcome.payload, staging)  # a remote worker's staging folder, now on this disk
+    except (OSError, SoteError, ValueError, EOFError) as exc:  # a torn or hostile tarball: nothing of it is published
+        error = error or f"not published: the worker's files could not be unpacked ({clip(exc, 200)})"
+    if not error and outcome.rejected:
+        error = f"not published: {outcome.rejected}"
+    if not error:
+        old = [o for o in kept if not o.startswith("notebooks/")]
+        try:
+            produced = publish_files(staging / "outputs", list(outcome.files), outputs, old, claimed, run.name, shas)
+            for rel in produced:
+                claimed[rel] = run.name
+            nb_rel = f"notebooks/{run.name}.ipynb"
+            atomic_copy(executed, outputs / nb_rel, outputs)
+            produced.append(nb_rel)
+            for suffix in (".ipynb", ".kernel.log"):
+                (inside(outputs, outputs / "failed" / f"{run.name}{suffix}")).unlink(missing_ok=True)
+            result = RunResult(run, "ok", started, outcome.duration_s, produced, outcome.inputs, "", fp, outcome.notices, published=True)
+        except PublishError as exc:
+            for rel in exc.moved:
+                claimed[rel] = run.name
+            kept = sorted(set(kept) | set(exc.moved))
+            error = str(exc)
+        except SoteError as exc:
+            error = f"not published: {exc}"
+        except OSError as exc:
+            error = f"publishing failed: {exc.__class__.__name__}: {exc.strerror or exc}"
+    if result is None:
+        try:
+            if executed.is_file():
+                atomic_copy(executed, outputs / "failed" / f"{run.name}.ipynb", outputs)
+            log = staging / KERNEL_LOG
+            if log.is_file() and log.stat().st_size:
+                atomic_copy(log, outputs / "failed" / f"{run.name}.kernel.log", outputs)
+        except (OSError, SoteError) as exc:
+            error += f" (the log could not be kept in failed/: {clip(exc, 200)})"
+        result = RunResult(run, "failed", started, outcome.duration_s, kept, outcome.inputs, error, fp, outcome.notices)
+    shutil.rmtree(staging, ignore_errors=True)
+    result.timings = {**(outcome.timings or {}), "publish": round(time.perf_counter() - t0, 3)}
+    return result
+
+
+def summary(report: RefreshReport) -> str:
+    c = report.counts()
+    lines = [f"refresh: {c['ok']} ran, {c['skipped']} skipped (unchanged), {c['failed']} failed in {report.wall_s:.0f} s; "
+             f"manifest {report.manifest_path}"]
+    if report.interrupted:
+        lines[0] += f"; stopped by {signal.Signals(report.interrupted).name}"
+    shown = report.failures[:20]
+    for r in shown:
+        lines.append(f"  FAILED {r.run.name}: {clip(r.error.splitlines()[0] if r.error else '', 300)} (log: outputs/failed/{r.run.name}.ipynb)")
+    if len(report.failures) > len(shown):
+        lines.append(f"  … and {len(report.failures) - len(shown)} more failures (see the manifest)")
+    return "\n".join(lines)

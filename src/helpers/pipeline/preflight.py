@@ -1,0 +1,334 @@
+"""Checks the refresh makes after parameter validation and before any kernel starts.
+
+* the mirror folder (in mirror mode): every service folder has a readable ``INDEX.json``, and each run's years
+  are ones the mirror can serve (boundary layers per typeName and year, PxWeb years in the indexed query bodies,
+  Sotkanet indicator/year requests, population layers);
+* the model files in ``data/mallit/`` the runs use: YAML syntax (with the line), schema, codes, and every
+  municipality in exactly one unit for each year a run asks for (``helpers.models.model_files``' own functions);
+* no model twice in one comparison;
+* each run's expected outputs (from the page modules' ``page_path`` functions, no data loaded) lie inside the
+  outputs folder and no two runs write the same file.
+
+Every problem is collected; :func:`preflight` raises one :class:`ConfigError` listing the first ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from helpers.base import config
+from helpers.base.errors import ConfigError, SoteError, UnsafePath
+from helpers.pipeline.runs import Run, clip, problem_list
+
+BOUNDARY_LEVELS = ("kunta", "maakunta", "hyvinvointialue")  # the municipality key needs all three for a year
+MODEL_NOTEBOOKS = ("03_mallivertailu.ipynb", "05_alueprofiili.ipynb")  # notebooks that resolve model files
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def inside(root: Path, path: Path, *, real_root: str | None = None) -> Path:
+    """``path`` resolved (symlinks followed); raises UnsafePath unless it lies inside ``root`` (also resolved).
+    ``real_root``: ``root`` already resolved, by a caller that checks many paths in one pass (the manifest's)."""
+    real_root = real_root or os.path.realpath(root)
+    resolved = os.path.realpath(path)
+    if resolved != real_root and not resolved.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise UnsafePath(f"{clip(str(path), 200)} resolves to {clip(resolved, 200)}, outside the outputs folder {real_root}")
+    return Path(resolved)
+
+
+def check_relative(rel: str, root: Path, *, real_root: str | None = None) -> Path:
+    """A path relative to the outputs folder (as the manifest stores them): plain, no '..', inside ``root``."""
+    if not isinstance(rel, str) or not rel or "\0" in rel:
+        raise UnsafePath(f"output path {clip(repr(rel), 120)} is not allowed; allowed: a relative path inside the outputs folder")
+    p = Path(rel)
+    if p.is_absolute() or ".." in p.parts or rel.startswith("~"):
+        raise UnsafePath(f"output path {clip(repr(rel), 120)} is not allowed; allowed: a relative path inside the outputs folder (no '..', not absolute)")
+    return inside(root, Path(root) / p, real_root=real_root)
+
+
+# --------------------------------------------------------------------------- the mirror
+
+
+@dataclass
+class MirrorCatalogue:
+    """What a mirror folder can answer, read from its INDEX.json files."""
+
+    root: Path
+    typenames: dict[str, set[str]] = field(default_factory=dict)  # service folder -> WFS typeNames
+    pxweb_years: dict[str, set[int] | None] = field(default_factory=dict)  # table file (e.g. 11re.px) -> years; None: all
+    sotkanet: dict[int, list[frozenset[int]]] = field(default_factory=dict)  # indicator -> year sets of data requests
+    _rows: object = None  # the indicator catalogue by id, read once for all runs
+
+    def indicator_rows(self):
+        if self._rows is None:
+            from helpers.tables.indicators import catalogue
+
+            self._rows = catalogue().set_index("indicator_id")
+        return self._rows
+
+
+def _read_index(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"mirror index {path}: cannot read it ({exc.strerror or exc})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"mirror index {path}: not valid JSON ({clip(exc, 160)}); restore it from the shared mirror") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        raise ConfigError(f"mirror index {path}: expected an object with an 'entries' list")
+    return data
+
+
+def check_mirror_folder(path: str | os.PathLike) -> Path:
+    """The folder exists and every service folder in it has an INDEX.json; returns it resolved."""
+    from helpers.sources.registry import SOURCES
+
+    text = str(path)
+    if not text.strip():
+        raise ConfigError("--mirror '' is not allowed; allowed: a folder laid out like ../shared/mirror (leave the option out to read the live services)")
+    root = Path(text).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"mirror folder {clip(text, 200)!r} does not exist; allowed: a folder laid out like ../shared/mirror")
+    missing = sorted({s.mirror_subdir for s in SOURCES.values() if not (root / s.mirror_subdir / "INDEX.json").is_file()})
+    if missing:
+        raise ConfigError(f"mirror folder {clip(text, 200)!r} has no INDEX.json in {', '.join(m + '/' for m in missing)}; "
+                          "allowed: a folder laid out like ../shared/mirror (one sub-folder per service with INDEX.json)")
+    return root.resolve()
+
+
+def _years_in_body(body: dict) -> set[int] | None:
+    for var in body.get("query", []):
+        code = str(var.get("code", "")).lower()
+        if "time" in code or code in ("vuosi", "year"):
+            values = (var.get("selection") or {}).get("values") or []
+            if "*" in values or (var.get("selection") or {}).get("filter") == "all":
+                return None
+            return {int(v) for v in values if str(v).isdigit()}
+    return None
+
+
+def read_mirror(root: Path) -> MirrorCatalogue:
+    from helpers.sources.registry import SOURCES
+
+    cat = MirrorCatalogue(root)
+    for source in SOURCES.values():
+        folder = root / source.mirror_subdir
+        index_path = folder / "INDEX.json"
+        index = _read_index(index_path)
+        names = cat.typenames.setdefault(source.mirror_subdir, set())
+        for i, entry in enumerate(index["entries"]):
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+                raise ConfigError(f"mirror index {index_path}: entry {i + 1} has no 'url'")
+            url = urlsplit(entry["url"])
+            query = parse_qs(url.query)
+            for name in query.get("typeName", []) + ([entry["typeName"]] if isinstance(entry.get("typeName"), str) else []):
+                names.add(name)
+            if url.path.endswith(".px") and str(entry.get("method", "GET")).upper() == "POST" and entry.get("body"):
+                table = url.path.rsplit("/", 1)[-1]
+                try:
+                    body = json.loads((folder / entry["body"]).read_text(encoding="utf-8"))
+                    years = _years_in_body(body)
+                except (OSError, ValueError, TypeError, AttributeError):
+                    continue  # an unreadable body is the fetch layer's error, named when a run asks for it
+                known = cat.pxweb_years.get(table, set())
+                cat.pxweb_years[table] = None if years is None or known is None else known | years
+            if "indicator" in query and url.path.rstrip("/").endswith("/json"):
+                try:
+                    ind = int(query["indicator"][0])
+                    years = frozenset(int(y) for y in query.get("years", []))
+                except ValueError:
+                    continue
+                cat.sotkanet.setdefault(ind, []).append(years)
+    return cat
+
+
+def _key_years(run: Run, p: dict) -> list[int]:
+    name = run.notebook.name
+    year = p.get("division_year") if name == "02_indikaattorit.ipynb" else p.get("year")
+    return [year] if isinstance(year, int) and not isinstance(year, bool) else []
+
+
+def _indicator_requests(run: Run, p: dict) -> list[tuple[str, list[int]]]:
+    name = run.notebook.name
+    if name == "02_indikaattorit.ipynb":
+        return [(ind, list(p.get("years") or [])) for ind in p.get("indicators") or []]
+    if name == "03_mallivertailu.ipynb":
+        return [(p.get("indicator"), list(p.get("indicator_years") or []))]
+    if name == "05_alueprofiili.ipynb":
+        from helpers.site.build import PROFILE_INDICATORS
+
+        return [(ind, list(years or [p.get("year")])) for ind, years, _shown in PROFILE_INDICATORS]
+    return []
+
+
+def mirror_problems(run: Run, p: dict, cat: MirrorCatalogue) -> list[str]:
+    """What this run would ask the mirror for that the mirror does not hold."""
+    from helpers.geo.layers import layer_name
+
+    out = []
+    where = f"run {run.name} ({run.notebook.name})"
+    geo = cat.typenames.get("geo", set())
+    for year in _key_years(run, p):
+        for level in BOUNDARY_LEVELS:
+            name = f"tilastointialueet:{layer_name(level, year)}"
+            if name not in geo:
+                served = sorted({int(m.group(1)) for n in geo if (m := re.fullmatch(rf"tilastointialueet:{layer_name(level, 0)[:-1]}(\d{{4}})", n))})
+                out.append(f"{where}: year={year} needs the layer {name}, which the mirror does not hold "
+                           f"({cat.root / 'geo' / 'INDEX.json'}); allowed years for {level}: {', '.join(map(str, served)) or 'none'}")
+                break
+    rows = cat.indicator_rows()
+    for ind, years in _indicator_requests(run, p):
+        if ind not in rows.index:
+            continue  # the parameter check names unknown indicators
+        row = rows.loc[ind]
+        years = sorted({int(y) for y in years if str(y).isdigit()})
+        table = str(row["table_or_id"])
+        if table == "11re":
+            served = cat.pxweb_years.get("11re.px", set())
+            bad = [] if served is None else [y for y in years if y not in served]
+            if bad:
+                out.append(f"{where}: {ind} years={bad} not in the mirror's PxWeb queries for 11re ({cat.root / 'stat' / 'INDEX.json'}); "
+                           f"allowed: {', '.join(map(str, sorted(served))) or 'none'}")
+        elif str(row["source"]).startswith("Tilastokeskus (WFS"):
+            names = cat.typenames.get("stat", set())
+            bad = [y for y in years if f"vaestoalue:kunta_vaki{y}" not in names]
+            if bad:
+                served = sorted(n.rsplit("vaki", 1)[-1] for n in names if n.startswith("vaestoalue:kunta_vaki"))
+                out.append(f"{where}: {ind} years={bad} need vaestoalue:kunta_vaki layers the mirror does not hold "
+                           f"({cat.root / 'stat' / 'INDEX.json'}); allowed: {', '.join(served) or 'none'}")
+        elif str(row["source"]).startswith("THL") and table.isdigit():
+            served = cat.sotkanet.get(int(table), [])
+            if frozenset(years) not in served:
+                shown = "; ".join(",".join(map(str, sorted(s))) for s in sorted(served, key=sorted)) or "none"
+                out.append(f"{where}: {ind} years={years} is not a Sotkanet request the mirror holds "
+                           f"({cat.root / 'sotkanet' / 'INDEX.json'}); allowed year sets: {shown}")
+    return out
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def model_problems(years: set[int]) -> list[str]:
+    """Every model file: syntax, schema, id, and coverage for each year (helpers.models.model_files' own checks)."""
+    from helpers.models import model_files as models
+
+    out = []
+    for path in sorted(models.MODELS_DIR.glob("*.yaml")):
+        rel = path.relative_to(config.PROJECT_ROOT) if path.is_relative_to(config.PROJECT_ROOT) else path
+        try:
+            models.parse_model(path.read_text(encoding="utf-8"), str(rel))
+            models.load_model(path.stem)
+            for year in sorted(years):
+                models.resolve(path.stem, year)
+        except (SoteError, OSError, UnicodeDecodeError, ValueError) as exc:
+            out.append(f"model file {rel}: {exc}" if str(rel) not in str(exc) else str(exc))
+    return out
+
+
+# --------------------------------------------------------------------------- expected outputs
+
+
+@contextmanager
+def _outputs_env(outputs: Path):
+    saved = os.environ.get(config.OUTPUTS_ENV)
+    os.environ[config.OUTPUTS_ENV] = str(outputs)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(config.OUTPUTS_ENV, None)
+        else:
+            os.environ[config.OUTPUTS_ENV] = saved
+
+
+def expected_outputs(run: Run, p: dict, outputs: Path) -> list[Path]:
+    """The files a run of a project notebook will write (absolute), from the page modules; [] for other notebooks."""
+    name = run.notebook.name
+    with _outputs_env(outputs):
+        if name == "01_aluerajat.ipynb":
+            from helpers.site.boundary_pages import page_path
+
+            page = page_path(p["level"], p["year"], p.get("mainland", False))
+            return [page, page.with_suffix(".png")] if p.get("png") else [page]
+        if name == "02_indikaattorit.ipynb":
+            from helpers.site.indicator_pages import page_path
+
+            latest = max(p["years"])
+            return [page_path(ind, p["level"], latest) for ind in p["indicators"]]
+        if name == "03_mallivertailu.ipynb":
+            from helpers.site.model_pages import page_path
+
+            return [page_path(list(p["models"]), p["year"], p["staffing"])]
+        if name == "04_kyselyt.ipynb":
+            from helpers.site.survey_pages import page_path
+
+            return [page_path()]
+        if name == "05_alueprofiili.ipynb":
+            from helpers.site.build import profile_path
+
+            return [profile_path(p["region"])]
+    return []
+
+
+# --------------------------------------------------------------------------- all together
+
+
+def full_parameters(run: Run) -> dict:
+    from helpers.pipeline.runs import _defaults, declared_parameters
+
+    return {**_defaults(declared_parameters(run.notebook)), **run.parameters}
+
+
+def preflight(runs: list[Run], outputs: Path) -> dict[str, list[str]]:
+    """Raise ConfigError listing every problem found; return run name -> expected outputs (relative paths)."""
+    outputs = Path(outputs).resolve()
+    problems: list[str] = []
+    params = {run.name: full_parameters(run) for run in runs}
+    mirror = config.mirror_dir()
+    blocked_years: set[int] = set()
+    if mirror is not None:
+        cat = read_mirror(check_mirror_folder(mirror))
+        for run in runs:
+            found = mirror_problems(run, params[run.name], cat)
+            if found and run.notebook.name in MODEL_NOTEBOOKS:
+                blocked_years.update(_key_years(run, params[run.name]))
+            problems += found
+    model_years: set[int] = set()
+    for run in runs:
+        p = params[run.name]
+        if run.notebook.name == "03_mallivertailu.ipynb" and isinstance(p.get("models"), list):
+            twice = sorted({m for m in p["models"] if p["models"].count(m) > 1}, key=str)
+            if twice:
+                problems.append(f"run {run.name} ({run.notebook.name}): models={p['models']!r} lists {', '.join(map(str, twice))} "
+                                "more than once; allowed: two or more different models")
+        if run.notebook.name in MODEL_NOTEBOOKS:
+            model_years.update(y for y in _key_years(run, p) if y not in blocked_years)
+    if model_years or any(r.notebook.name in MODEL_NOTEBOOKS for r in runs):
+        problems += model_problems(model_years)
+    expected: dict[str, list[str]] = {}
+    writer: dict[str, str] = {}
+    real_outputs = os.path.realpath(outputs)
+    for run in runs:
+        rels = []
+        try:
+            for path in expected_outputs(run, params[run.name], outputs):
+                rels.append(inside(outputs, path, real_root=real_outputs).relative_to(outputs).as_posix())
+        except (SoteError, KeyError, TypeError, ValueError) as exc:
+            problems.append(f"run {run.name} ({run.notebook.name}): {exc}")
+            continue
+        for rel in rels:
+            if rel in writer:
+                problems.append(f"runs {writer[rel]} and {run.name} both write {rel}; allowed: one run per output file")
+            else:
+                writer[rel] = run.name
+        expected[run.name] = rels
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s) found before any run; nothing was executed:" + problem_list(problems))
+    return expected

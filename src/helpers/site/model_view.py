@@ -1,0 +1,342 @@
+"""The model comparison: the scorecard of every support-structure model (from the data notebook 06 writes,
+``site/data/tulostaulu.json``), pre-drawn unit maps on one frame, and the page ``site/mallit/index.html`` (fi, sv,
+en) where a reader picks any two or three models (assets/site.js, client-side; the choice is kept in the URL hash).
+
+Without the script every map and every row shows, so the page is its own text alternative and prints whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.sources.citations import cite
+from helpers.geo.layers import attribution as boundary_attribution
+from helpers.models.metrics import STAFFING_LABELS
+from helpers.models.model_files import load_model, model_names, resolve, unit_layer
+from helpers.geo.municipality_key import municipality_key
+from helpers.base.numbers import MISSING_LABEL, fmt_number
+from helpers.site.pages import LANGS, cell, num, page_in, table, write_page
+from helpers.figures.svgmap import country_frame, unit_map_data
+
+PAGE = "mallit/index.html"
+DEFAULT_PAIR = ("malli_18_1", "malli_5_1_erva2020")
+CONVENTIONS = ("sama_per_yksikko", "sama_kokonaismaara", "lahteen_mukaan")
+# The key criteria of the compact scorecard: (column id, metric, statistic, decimals, labels fi/sv/en).
+KEY_CRITERIA = [
+    ("units", "units", "value", 0, ("Yksiköitä", "Enheter", "Units")),
+    ("total_htv", "total_htv", "value", 1, ("Htv yhteensä", "Årsverken totalt", "Person-years in total")),
+    ("per_htv_min", "population_per_htv", "min", 0, ("Asukkaita / htv, pienin", "Invånare / årsverke, minst", "Population per person-year, smallest")),
+    ("per_htv_max", "population_per_htv", "max", 0, ("Asukkaita / htv, suurin", "Invånare / årsverke, störst", "Population per person-year, largest")),
+    ("per_htv_ratio", "population_per_htv", "max_min", 1, ("Suurin / pienin", "Störst / minst", "Largest / smallest")),
+    ("split", "welfare_regions_split_total", "value", 0, ("Jaettuja hyvinvointialueita", "Delade välfärdsområden", "Welfare regions split")),
+    ("distance", "longest_distance_km", "max", 0, ("Pisin etäisyys yksikössä, km", "Längsta avstånd i en enhet, km", "Longest distance in a unit, km")),
+    ("survey_yes", "survey_yes_pct", "value", 0, ("Kyselyn 2020 tuki, kyllä %", "Stöd i enkäten 2020, ja %", "2020 survey support, yes %")),
+]
+TEXT = {
+    "fi": {
+        "title": "Tukirakennemallien vertailu", "model": "Malli", "staffing": "Henkilöstö",
+        "description": "Valitse kaksi tai kolme järjestöjen alueellisen tukirakenteen mallia: alueet kartalla samassa mittakaavassa ja mallien tunnusluvut",
+        "intro": "Valitse kaksi tai kolme mallia. Kartat ovat samassa mittakaavassa; numerot viittaavat kartan viereiseen luetteloon. "
+                 "Valinta tallentuu osoitteeseen, joten linkki palauttaa saman näkymän.",
+        "pick": "Vertailtavat mallit (2–3)", "too_few": "Valitse vähintään kaksi mallia (valittuna {n}).", "ok": "Valittuna {n} mallia.",
+        "maps": "Mallien alueet", "scorecard": "Mallien tunnusluvut", "convention": "Henkilöstökäytäntö",
+        "scorecard_caption": "Tunnusluvut malleittain ja henkilöstökäytännöittäin",
+        "units": "Yksiköt: {model}", "unit_caption": "{model}: yksiköt, väestö ja hyvinvointialueet",
+        "nro": "Nro", "unit": "Yksikkö", "population": "Väestö 31.12.2024", "per_htv": "Asukkaita / htv (1 htv yksikköä kohden)",
+        "regions": "Hyvinvointialueet", "map_title": "{model}: {n} aluetta", "no_data": "Tunnuslukuja ei ole vielä laskettu (tulostaulun ajo puuttuu tai epäonnistui).",
+        "notes_head": "Huomioita", "conventions_head": "Henkilöstökäytännöt",
+        "model_source": "Malli", "sources_head": "Lähteet",
+    },
+    "sv": {
+        "title": "Jämförelse av stödstrukturmodeller", "model": "Modell", "staffing": "Personal",
+        "description": "Välj två eller tre modeller för organisationernas regionala stödstruktur: områdena på kartan i samma skala och modellernas nyckeltal",
+        "intro": "Välj två eller tre modeller. Kartorna har samma skala; numren hänvisar till förteckningen bredvid kartan. "
+                 "Valet sparas i adressen, så en länk visar samma vy.",
+        "pick": "Modeller att jämföra (2–3)", "too_few": "Välj minst två modeller ({n} valda).", "ok": "{n} modeller valda.",
+        "maps": "Modellernas områden", "scorecard": "Modellernas nyckeltal", "convention": "Personalantagande",
+        "scorecard_caption": "Nyckeltal per modell och personalantagande",
+        "units": "Enheter: {model}", "unit_caption": "{model}: enheter, befolkning och välfärdsområden",
+        "nro": "Nr", "unit": "Enhet", "population": "Befolkning 31.12.2024", "per_htv": "Invånare / årsverke (1 årsverke per enhet)",
+        "regions": "Välfärdsområden", "map_title": "{model}: {n} områden", "no_data": "Nyckeltalen har ännu inte räknats (körningen av resultattavlan saknas eller misslyckades).",
+        "notes_head": "Anmärkningar", "conventions_head": "Personalantaganden",
+        "model_source": "Modell", "sources_head": "Källor",
+    },
+    "en": {
+        "title": "Comparing the support-structure models", "model": "Model", "staffing": "Staffing",
+        "description": "Pick two or three models of the NGOs' regional support structure: their areas on maps at the same scale and their key figures",
+        "intro": "Pick two or three models. The maps share one scale; the numbers refer to the list beside each map. "
+                 "The choice is kept in the address, so a link restores the same view.",
+        "pick": "Models to compare (2–3)", "too_few": "Pick at least two models ({n} picked).", "ok": "{n} models picked.",
+        "maps": "The models' areas", "scorecard": "Key figures of the models", "convention": "Staffing convention",
+        "scorecard_caption": "Key figures by model and staffing convention",
+        "units": "Units: {model}", "unit_caption": "{model}: units, population and welfare regions",
+        "nro": "No.", "unit": "Unit", "population": "Population 31 Dec 2024", "per_htv": "Population per person-year (1 per unit)",
+        "regions": "Welfare regions", "map_title": "{model}: {n} areas", "no_data": "The key figures have not been computed yet (the scorecard run is missing or failed).",
+        "notes_head": "Notes", "conventions_head": "Staffing conventions",
+        "model_source": "Model", "sources_head": "Sources",
+    },
+}
+LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
+POPULATION_SOURCE = {"fi": "Väestö: Tilastokeskus, väestö 31.12.2024, CC BY 4.0",
+                     "sv": "Befolkning: Statistikcentralen, befolkning 31.12.2024, CC BY 4.0",
+                     "en": "Population: Statistics Finland, population 31 Dec 2024, CC BY 4.0"}
+
+
+# --------------------------------------------------------------------------- the scorecard data
+
+def load_site_data(site: Path) -> dict | None:
+    """The scorecard notebook 06 wrote (None when it is not there: the page says so)."""
+    path = Path(site) / "data" / "tulostaulu.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def value_index(data: dict) -> dict[tuple, float | None]:
+    """(scenario, scope, unit, metric, statistic) -> value. Built once per page build and passed on as ``values``
+    (39 builds of it took 0.46 s of the model comparison, measured)."""
+    fields = data.get("value_fields") or []
+    at = {f: i for i, f in enumerate(fields)}
+    return {(v[at["scenario"]], v[at["scope"]], v[at["unit_code"]], v[at["metric"]], v[at["statistic"]]): v[at["value"]]
+            for v in data.get("values", [])}
+
+
+def scenario_rows(data: dict, models: list[str], conventions=CONVENTIONS, *, references: bool = True) -> list[str]:
+    """Scenario ids: each model under each convention, then (under 'as in the source') the computed optimum
+    references; in the given model order."""
+    out = []
+    for conv in conventions:
+        out += [f"{m}__{conv}" for m in models if f"{m}__{conv}" in data.get("scenarios", {})]
+        if references and conv == "lahteen_mukaan":
+            out += [s for s in data.get("scenarios", {}) if s.startswith("optimi_") and s.endswith("__lahteen_mukaan")]
+    return out
+
+
+def scorecard_frame(data: dict, scenarios: list[str], lang: str, values: dict | None = None) -> pd.DataFrame:
+    """The compact scorecard: a row per scenario, the key criteria as columns (labels in ``lang``)."""
+    t = TEXT[lang]
+    values = value_index(data) if values is None else values
+    i = LANGS.index(lang)
+    rows = []
+    for sc in scenarios:
+        meta = data["scenarios"][sc]
+        model_label = meta["label"][lang].split(", ")[0] if meta["model"] not in model_names() else load_model(meta["model"]).label(lang)
+        row = {t["model"]: model_label, t["convention"]: short(STAFFING_LABELS.get(meta["staffing"], {}).get(lang, "")),
+               t["staffing"]: short(meta["staffing_label"][lang])}
+        for _, metric, stat, _, labels in KEY_CRITERIA:
+            v = values.get((sc, "model", "", metric, stat))
+            row[labels[i]] = float("nan") if v is None else float(v)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def short(label: str) -> str:
+    """A convention's name without its explanation in brackets (the explanation is listed under the table)."""
+    return label.split(" (")[0]
+
+
+def scorecard_tables(data: dict, models: list[str], lang: str, *, page: Path, references: bool = True,
+                     values: dict | None = None) -> list[dict]:
+    """One compact scorecard table per staffing convention (captioned with the convention in words)."""
+    out = []
+    for conv in CONVENTIONS:
+        scenarios = scenario_rows(data, models, (conv,), references=references)
+        if scenarios:
+            caption = f"{TEXT[lang]['convention']}: {short(STAFFING_LABELS[conv][lang])}"
+            out.append(scorecard_table(data, scenarios, lang, page=page, name=f"tulostaulu-{conv.replace('_', '-')}", caption=caption,
+                                       with_convention=False, values=values))
+    return out
+
+
+def scorecard_table(data: dict, scenarios: list[str], lang: str, *, page: Path, name: str, caption: str,
+                    with_convention: bool = True, values: dict | None = None) -> dict:
+    """The compact scorecard as table data with its CSV and metadata beside ``page``; rows carry data-model."""
+    from helpers.site.downloads import table_files
+
+    t = TEXT[lang]
+    df = scorecard_frame(data, scenarios, lang, values)
+    if not with_convention:
+        df = df.drop(columns=[t["convention"]])
+    i = LANGS.index(lang)
+    decimals = {labels[i]: d for _, _, _, d, labels in KEY_CRITERIA}
+    rows = []
+    for r in df.itertuples(index=False):
+        cells = []
+        for col, v in zip(df.columns, r):
+            cells.append(num(fmt_number(v, decimals[col], lang) if v == v else "–") if col in decimals else cell(v))
+        rows.append(cells)
+    models = [data["scenarios"][sc]["model"] for sc in scenarios]
+    downloads = table_files(df, page=page, name=name, title=caption, sources=scorecard_sources(data, lang), licence=LICENCE,
+                            definitions={labels[i]: f"{metric} ({stat})" for _, metric, stat, _, labels in KEY_CRITERIA},
+                            decimals=decimals, lang=lang)
+    return table(rows, caption=caption, header=list(df.columns), cls="tulostaulu", downloads=downloads,
+                 row_attrs=[{"model": m} for m in models])
+
+
+def scorecard_sources(data: dict | None, lang: str) -> list[str]:
+    lines = [POPULATION_SOURCE[lang]]
+    lines += [str(s) for s in (data or {}).get("sources", []) if isinstance(s, str)]
+    return list(dict.fromkeys(lines))
+
+
+# --------------------------------------------------------------------------- unit maps
+
+@lru_cache(maxsize=16)
+def _layer(model: str, year: int):
+    return unit_layer(model, year)
+
+
+@lru_cache(maxsize=2)
+def frame(year: int):
+    """One frame for every unit map (mainland Finland: every model leaves Åland out), so all share a scale."""
+    return country_frame(year, mainland=True, width=400)
+
+
+def model_map(model: str, year: int, lang: str, *, map_id: str | None = None) -> dict:
+    m = load_model(model)
+    layer = _layer(model, year)
+    return unit_map_data(layer, frame(year), map_id=map_id or model, lang=lang,
+                         title=TEXT[lang]["map_title"].format(model=m.label(lang), n=len(layer)),
+                         source=[f"{TEXT[lang]['model_source']}: {model_citation(model)}", boundary_attribution(year, lang)])
+
+
+def model_citation(model: str) -> str:
+    m = load_model(model)
+    return cite(m.source.ref, url=False) if m.source.ref else f"{m.source.citation}, {m.source.date}"
+
+
+@lru_cache(maxsize=16)
+def unit_regions(model: str, year: int) -> dict[str, list[str]]:
+    """Unit code -> the welfare regions (codes) it covers, wholly or in part."""
+    key = municipality_key(year)[["kunta_code", "hyvinvointialue_code"]]
+    res = resolve(model, year).merge(key, on="kunta_code")
+    return {code: sorted(set(g["hyvinvointialue_code"])) for code, g in res.groupby("unit_code")}
+
+
+def region_names(year: int, lang: str) -> dict[str, str]:
+    key = municipality_key(year).drop_duplicates("hyvinvointialue_code")
+    return dict(zip(key["hyvinvointialue_code"], key[f"hyvinvointialue_name_{lang}"].fillna(key["hyvinvointialue_name_fi"])))
+
+
+def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Path, site: Path, shapes: list[dict],
+                names: dict[str, str] | None = None, values: dict | None = None) -> dict:
+    """A model's units in the map's numbering: population, population per person-year (one per unit) and the
+    welfare regions each covers, linked to their profiles."""
+    from helpers.site.downloads import table_files
+    from helpers.site.pages import _href
+
+    t = TEXT[lang]
+    values = values if values is not None else value_index(data) if data else {}
+    sc = f"{model}__sama_per_yksikko"
+    names = names if names is not None else region_names(year, lang)
+    regions = unit_regions(model, year)
+    recs, rows = [], []
+    for s in shapes:
+        pop = values.get((sc, "unit", s["code"], "population", "value"))
+        per = values.get((sc, "unit", s["code"], "population_per_htv", "value"))
+        codes = regions.get(s["code"], [])
+        recs.append({t["nro"]: s["n"], t["unit"]: s["name"], t["population"]: float("nan") if pop is None else pop,
+                     t["per_htv"]: float("nan") if per is None else per, t["regions"]: ", ".join(names.get(c, c) for c in codes)})
+        region_links = [{"text": names.get(c, c), "href": _href(page_in(site, f"alueet/{c}.html", lang), page)} for c in codes]
+        rows.append([num(s["n"]), s["name"], num(fmt_number(pop, 0, lang) if pop is not None else MISSING_LABEL[lang]),
+                     num(fmt_number(per, 0, lang) if per is not None else MISSING_LABEL[lang]), {**cell(""), "links": region_links}])
+    df = pd.DataFrame(recs)
+    caption = t["unit_caption"].format(model=load_model(model).label(lang))
+    downloads = table_files(df, page=page, name=f"yksikot-{model.replace('_', '-')}", title=caption,
+                            sources=[POPULATION_SOURCE[lang], model_citation(model)], licence=LICENCE,
+                            decimals={t["population"]: 0, t["per_htv"]: 0}, lang=lang)
+    return table(rows, caption=caption, header=list(df.columns), downloads=downloads)
+
+
+# --------------------------------------------------------------------------- the page
+
+def model_view_link(model: str) -> str:
+    """The model view's hash for a model, paired with the 18+1 model (or 18+1 with the erva-based 5+1)."""
+    other = DEFAULT_PAIR[1] if model == DEFAULT_PAIR[0] else DEFAULT_PAIR[0]
+    return f"{PAGE}#{other},{model}" if model != DEFAULT_PAIR[0] else f"{PAGE}#{model},{other}"
+
+
+STAMP = ".mallit.inputs.json"  # in the site folder: what the model comparison was last built from, and its files
+
+
+def _view_inputs(data: dict | None, year: int, langs) -> str:
+    from helpers.geo.municipality_key import key_inputs
+    from helpers.base.hashing import code_version
+
+    payload = json.dumps([code_version(), key_inputs(year), list(langs), data], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _view_files(pages: list[Path]) -> list[Path]:
+    # each page and its downloads (``<page stem>.<name>.csv/.json`` beside it, helpers.site.downloads.table_files)
+    return sorted({p for page in pages for p in [page, *page.parent.glob(f"{page.stem}.*.csv"), *page.parent.glob(f"{page.stem}.*.json")]})
+
+
+def _unchanged(site: Path, inputs: str) -> list[Path] | None:
+    """The pages of the last build when it had the same inputs and its files are as it wrote them, else None."""
+    from helpers.base.hashing import file_sha
+
+    try:
+        stamp = json.loads((site / STAMP).read_text(encoding="utf-8"))
+        if stamp.get("inputs") != inputs:
+            return None
+        for rel, sha in stamp["files"].items():
+            if file_sha(site / rel) != sha:
+                return None
+        return [site / rel for rel in stamp["pages"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_model_view(site: Path, data: dict | None, year: int = 2025, langs=LANGS) -> list[Path]:
+    """The model comparison in each language. Not written again when the models, the code, the boundary answers and
+    the site data are what the last build used and its files are untouched (1.9 s of every refresh, measured)."""
+    site = Path(site)
+    inputs = _view_inputs(data, year, langs)
+    kept = _unchanged(site, inputs)
+    if kept is not None:
+        return kept
+    written = _write_model_view(site, data, year, langs)
+    from helpers.base.files import atomic_write_text
+    from helpers.base.hashing import file_sha
+
+    stamp = {"inputs": inputs, "pages": [p.relative_to(site).as_posix() for p in written],
+             "files": {p.relative_to(site).as_posix(): file_sha(p) for p in _view_files(written)}}
+
+    atomic_write_text(site / STAMP, json.dumps(stamp, indent=1) + "\n")
+    return written
+
+
+def _write_model_view(site: Path, data: dict | None, year: int, langs) -> list[Path]:
+    models = model_names()
+    # The 18+1 and the 5+1 first: the comparison the field argued about.
+    models = [m for m in DEFAULT_PAIR if m in models] + [m for m in models if m not in DEFAULT_PAIR]
+    values = value_index(data) if data else {}
+    written = []
+    for lang in langs:
+        t = TEXT[lang]
+        page = page_in(site, PAGE, lang)
+        maps = [model_map(m, year, lang) for m in models]
+        names = region_names(year, lang)
+        units = [{"model": m, "title": t["units"].format(model=load_model(m).label(lang)),
+                  "table": units_table(data, m, year, lang, page=page, site=site, shapes=mp["shapes"], names=names, values=values)}
+                 for m, mp in zip(models, maps)]
+        scorecards = scorecard_tables(data, models, lang, page=page, references=False, values=values) if data else []
+        context = {
+            "t": t, "models": [{"id": m, "label": load_model(m).label(lang), "checked": m in DEFAULT_PAIR} for m in models],
+            "maps": maps, "units": units, "scorecards": scorecards,
+            "conventions": [(short(STAFFING_LABELS[c][lang]), STAFFING_LABELS[c][lang]) for c in CONVENTIONS],
+            "notes": [(data or {}).get("notes", {}).get(lang, "")] if data else [],
+            "source_lines": scorecard_sources(data, lang) + [boundary_attribution(year, lang)],
+        }
+        written.append(write_page(page, title=t["title"], template="model_view.html.j2", context=context, lang=lang,
+                                  description=t["description"], data_year=year, site=site))
+    return written

@@ -1,0 +1,154 @@
+"""Charts and page of the 2020 support-structure survey and the 2021 situation survey (notebook 04)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from helpers.geo.layers import attribution as boundary_attribution
+from helpers.geo.layers import load_layer
+from helpers.figures.maps import add_source_note, category_map
+from helpers.base.numbers import fmt_number, plotly_separators
+from helpers.site.pages import figure, num, site_dir, table, write_page
+from helpers.tables.surveys import situation_2021, source_line, support_2020, surveys
+
+ANSWER_COLOURS = {"Kyllä": "#009E73", "Ei": "#D55E00", "En osaa sanoa": "#999999"}
+
+# The charts' own words (titles, axes, the map's categories); the questions and answer options stay quoted in Finnish.
+WORDS = {
+    "fi": {"support": "Kannatus tukirakenteelle, kysely 2020 (n = {n})", "pct": "% vastaajista",
+           "members": "Vastaajien jäsenyydet (n = {n})", "valtakunnallinen_liitto": "Valtakunnallisen liiton jäsen", "soste": "SOSTEn jäsen",
+           "means": "Tilannekuvakysely 2021: koko maan keskiarvot (n = {n} vastausta)", "mean": "keskiarvo",
+           "map": "Tilannekuvakysely 2021: vahvimmiksi ja heikoimmiksi mainitut alueet"},
+    "sv": {"support": "Stöd för stödstrukturen, enkäten 2020 (n = {n})", "pct": "% av de svarande",
+           "members": "De svarandes medlemskap (n = {n})", "valtakunnallinen_liitto": "Medlem i ett riksförbund", "soste": "Medlem i SOSTE",
+           "means": "Lägesenkäten 2021: medelvärden för hela landet (n = {n} svar)", "mean": "medelvärde",
+           "map": "Lägesenkäten 2021: områden som nämndes som starkast och svagast"},
+    "en": {"support": "Support for the support structure, 2020 survey (n = {n})", "pct": "% of respondents",
+           "members": "Respondents' memberships (n = {n})", "valtakunnallinen_liitto": "Member of a national federation", "soste": "Member of SOSTE",
+           "means": "Situation survey 2021: national means (n = {n} answers)", "mean": "mean",
+           "map": "Situation survey 2021: regions named strongest and weakest"},
+}
+MENTIONS = ["vahvimmaksi mainittu", "heikoimmaksi mainittu", "mainittu sekä vahvimmaksi että heikoimmaksi", "ei mainittu"]
+MENTION_WORDS = {
+    "fi": dict(zip(MENTIONS, MENTIONS)),
+    "sv": dict(zip(MENTIONS, ["nämnt som starkast", "nämnt som svagast", "nämnt både som starkast och som svagast", "inte nämnt"])),
+    "en": dict(zip(MENTIONS, ["named strongest", "named weakest", "named both strongest and weakest", "not named"])),
+}
+MENTION_COLOURS = {"vahvimmaksi mainittu": "#009E73", "heikoimmaksi mainittu": "#D55E00", "ei mainittu": "#e8e8e8"}
+
+
+def _label(text: str, width: int = 26) -> str:
+    """A long question as a bar label over several lines: on a phone one line would run off the chart's left edge."""
+    return "<br>".join(textwrap.wrap(str(text), width, break_on_hyphens=False, break_long_words=False)) or str(text)
+
+
+def _words(lang: str) -> dict:
+    from helpers.base.languages import check_lang
+
+    return WORDS[check_lang(lang)]
+
+
+def support_chart(lang: str = "fi") -> go.Figure:
+    w = _words(lang)
+    df = support_2020()
+    n = surveys()["kysely_2020"]["respondents"]
+    fig = go.Figure()
+    for answer, colour in ANSWER_COLOURS.items():
+        part = df[df["answer_fi"] == answer]
+        fig.add_trace(go.Bar(name=answer, y=[_label(t) for t in part["question_fi"]], x=part["pct"].tolist(), orientation="h", marker_color=colour,
+                             text=[f"{v}\u00a0%" for v in part["pct"]], textposition="inside"))
+    add_source_note(fig, source_line("kysely_2020", lang))
+    fig.update_layout(barmode="stack", title=w["support"].format(n=n), xaxis=dict(title=w["pct"], range=[0, 100]),
+                      height=360, margin=dict(l=10, r=10, t=60, b=90), separators=plotly_separators(lang), yaxis=dict(automargin=True))
+    return fig
+
+
+def membership_chart(lang: str = "fi") -> go.Figure:
+    w = _words(lang)
+    s = surveys()["kysely_2020"]
+    fig = go.Figure(go.Bar(x=[w[k] for k in s["membership_pct"]], y=list(s["membership_pct"].values()),
+                           text=[f"{v}\u00a0%" for v in s["membership_pct"].values()], marker_color="#0072B2"))
+    add_source_note(fig, source_line("kysely_2020", lang))
+    fig.update_layout(title=w["members"].format(n=s["respondents"]), yaxis=dict(title=w["pct"], range=[0, 100]), height=360, margin=dict(b=90),
+                      separators=plotly_separators(lang))
+    return fig
+
+
+def means_chart(lang: str = "fi") -> go.Figure:
+    w = _words(lang)
+    q = situation_2021()
+    n = surveys()["kysely_2021"]["answers"]
+    fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=[_label(t) for t in q["text_fi"]], orientation="h", marker_color="#56B4E9",
+                           text=[fmt_number(v, 1, lang) for v in q["mean"]], textposition="outside"))
+    add_source_note(fig, source_line("kysely_2021", lang))
+    fig.update_layout(title=w["means"].format(n=n), xaxis=dict(title=w["mean"], range=[0, 5]),
+                      height=360, margin=dict(l=10, r=40, t=60, b=90), separators=plotly_separators(lang), yaxis=dict(automargin=True))
+    return fig
+
+
+def mentions_2021(year: int = 2025) -> pd.Series:
+    """Welfare-region code -> what the 2021 survey said of it (strongest/weakest named), for the map."""
+    layer = load_layer("hyvinvointialue", year, mainland=True)
+    labels = pd.Series("ei mainittu", index=layer["code"].values)
+    for q in situation_2021().itertuples():
+        for code in q.strongest:
+            labels[code] = "vahvimmaksi mainittu" if labels[code] in ("ei mainittu", "vahvimmaksi mainittu") else "mainittu sekä vahvimmaksi että heikoimmaksi"
+        for code in q.weakest:
+            labels[code] = "heikoimmaksi mainittu" if labels[code] in ("ei mainittu", "heikoimmaksi mainittu") else "mainittu sekä vahvimmaksi että heikoimmaksi"
+    return labels
+
+
+def mentions_map(year: int = 2025, lang: str = "fi") -> go.Figure:
+    w, words = _words(lang), MENTION_WORDS[lang]
+    layer = load_layer("hyvinvointialue", year, mainland=True)
+    return category_map(layer, mentions_2021(year).map(words), title=w["map"], lang=lang,
+                        attribution=f"{source_line('kysely_2021', lang)}<br>{boundary_attribution(year, lang)}",
+                        order=[words[m] for m in MENTIONS], colours={words[m]: c for m, c in MENTION_COLOURS.items()})
+
+
+def page_path() -> Path:
+    return site_dir() / "kyselyt" / "kyselyt_2020_2021.html"
+
+
+TEXT = {
+    "fi": {"title": "Kyselyt 2020 ja 2021", "heading": "Kyselyt järjestöjen alueellisesta tukirakenteesta (2020) ja tilannekuvasta (2021)",
+           "description": "Tukirakennekysely 2020 ja tilannekuvakysely 2021", "means": "Tilannekuvakysely 2021, keskiarvot",
+           "head": ["Kysymys", "Keskiarvo"], "note": ""},
+    "sv": {"title": "Enkäterna 2020 och 2021", "heading": "Enkäterna om organisationernas regionala stödstruktur (2020) och läget (2021)",
+           "description": "Enkäten om stödstrukturen 2020 och lägesenkäten 2021", "means": "Lägesenkäten 2021, medelvärden",
+           "head": ["Fråga", "Medelvärde"], "note": "Frågorna och svarsalternativen citeras på finska, som de ställdes."},
+    "en": {"title": "Surveys 2020 and 2021", "heading": "Surveys on the NGOs' regional support structure (2020) and situation (2021)",
+           "description": "The 2020 support-structure survey and the 2021 situation survey", "means": "Situation survey 2021, means",
+           "head": ["Question", "Mean"], "note": "The questions and answer options are quoted in Finnish, as they were asked."},
+}
+
+
+def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
+    """Write the page in every language of ``langs`` (the survey texts are quoted in Finnish); returns the Finnish path."""
+    from helpers.site.downloads import table_files
+    from helpers.site.pages import lang_root
+
+    q = situation_2021()
+    written = []
+    for lang in langs:
+        t = TEXT[lang]
+        charts = [figure(support_chart(lang)), figure(membership_chart(lang)), figure(means_chart(lang))]
+        mentions = figure(mentions_map(year, lang))
+        path = lang_root(site_dir(), lang) / page_path().relative_to(site_dir())
+        df = pd.DataFrame({t["head"][0]: q["text_fi"].astype(str).tolist(), t["head"][1]: q["mean"].round(1).tolist()})
+        downloads = table_files(df, page=path, name="keskiarvot", title=t["means"], sources=[source_line("kysely_2021", lang)],
+                                licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", decimals={t["head"][1]: 1}, lang=lang)
+        context = {
+            "heading": t["heading"], "note": t["note"], "charts": charts,
+            "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1, lang))] for r in q.itertuples()), caption=t["means"],
+                           header=t["head"], downloads=downloads),
+            "map": mentions,
+            "source_lines": [source_line("kysely_2020", lang), source_line("kysely_2021", lang), boundary_attribution(year, lang)],
+        }
+        written.append(write_page(path, title=t["title"], template="survey.html.j2", context=context, lang=lang,
+                                  description=t["description"], data_year="2020–2021"))
+    return written[0]

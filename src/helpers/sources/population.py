@@ -1,0 +1,78 @@
+"""Population by municipality with sex and age groups from Statistics Finland's WFS layer
+``vaestoalue:kunta_vaki{stat_year}`` (population 31.12. of the statistics year, on the following year's
+municipal division). Checked on read: men + women = total and the three age groups = total for every municipality.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.base.errors import ValidationError, invalid
+from helpers.sources.fetch import fetch
+
+WFS_URL = "https://geo.stat.fi/geoserver/vaestoalue/wfs"
+# statistics year -> regional-division year of the layer (the layer carries both: til_vuosi and vuosi)
+WFS_POPULATION_YEARS = {2024: 2025}
+COLUMNS = {
+    "vaesto": "population_total",
+    "miehet": "population_men",
+    "naiset": "population_women",
+    "ika_0_14": "population_0_14",
+    "ika_15_64": "population_15_64",
+    "ika_65_": "population_65_plus",
+}
+
+
+def wfs_request(stat_year: int) -> tuple[str, dict]:
+    return WFS_URL, {
+        "service": "WFS",
+        "version": "2.0.0",
+        "request": "GetFeature",
+        "typeName": f"vaestoalue:kunta_vaki{stat_year}",
+        "outputFormat": "application/json",
+    }
+
+
+def wfs_answer_sha256(stat_year: int = 2024) -> str:
+    """sha256 of the population layer's raw answer (cache or mirror), for caches of results derived from it."""
+    if stat_year not in WFS_POPULATION_YEARS:
+        raise invalid("stat_year", stat_year, list(WFS_POPULATION_YEARS))
+    url, params = wfs_request(stat_year)
+    return fetch("stat", url, params=params).provenance["sha256"]
+
+
+def municipal_population_wfs(stat_year: int = 2024) -> pd.DataFrame:
+    """One row per municipality: kunta_code, names, stat_year, division_year and the COLUMNS counts.
+
+    ``df.attrs['provenance']`` holds the fetch record.
+    """
+    if stat_year not in WFS_POPULATION_YEARS:
+        raise invalid("stat_year", stat_year, list(WFS_POPULATION_YEARS))
+    url, params = wfs_request(stat_year)
+    answer = fetch("stat", url, params=params)
+    features = answer.json().get("features")
+    if not features:
+        raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: no features in the answer")
+    rows = []
+    for f in features:
+        p = f["properties"]
+        missing = [c for c in ("kunta", "vuosi", "til_vuosi", "nimi", *COLUMNS) if c not in p]
+        if missing:
+            raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: feature {f.get('id')} lacks {missing}")
+        row = {"kunta_code": str(p["kunta"]).strip().zfill(3), "name_fi": str(p["nimi"]).strip(),
+               "stat_year": int(p["til_vuosi"]), "division_year": int(p["vuosi"])}
+        row.update({new: p[old] for old, new in COLUMNS.items()})
+        rows.append(row)
+    df = pd.DataFrame(rows).sort_values("kunta_code", ignore_index=True)
+    for col in COLUMNS.values():
+        df[col] = pd.to_numeric(df[col], errors="raise").astype("Int64")
+    if df["kunta_code"].duplicated().any():
+        raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: duplicated municipalities {df.loc[df['kunta_code'].duplicated(), 'kunta_code'].tolist()}")
+    if (df["stat_year"] != stat_year).any() or (df["division_year"] != WFS_POPULATION_YEARS[stat_year]).any():
+        raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: unexpected til_vuosi/vuosi values")
+    sex = df["population_men"] + df["population_women"] != df["population_total"]
+    ages = df["population_0_14"] + df["population_15_64"] + df["population_65_plus"] != df["population_total"]
+    if sex.any() or ages.any():
+        raise ValidationError(f"population parts do not add up for {df.loc[sex | ages, 'kunta_code'].tolist()}")
+    df.attrs["provenance"] = answer.provenance
+    return df

@@ -1,0 +1,141 @@
+"""Client for THL's Sotkanet REST API 1.1: indicator metadata, regions and data.
+
+``/json`` returns every region of every category for the selected years; rows are joined to ``/regions`` by the
+internal Sotkanet region id (not a municipality or welfare-region code). Welfare regions are the category
+HYVINVOINTIALUE with 2-character codes 01–21, 90 (Helsinki) and 91 (Åland); municipalities are KUNTA (3 characters).
+An answer with no rows for the asked level in some asked year is an error (``EmptyLevel``), never an empty table.
+Rows carry ``flags`` (see ``helpers.sources.flags``): a row whose ``value`` is absent or null is a suppressed cell
+("salattu"); the API documents no other per-value marker.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.sources import flags as value_flags
+from helpers.base.errors import ValidationError, invalid
+from helpers.sources.fetch import fetch
+
+BASE_URL = "https://sotkanet.fi/rest/1.1"
+GENDERS = ("total", "male", "female")
+WELFARE_REGION_CODES = {f"{i:02d}" for i in range(1, 22)} | {"90", "91"}
+CATEGORY_LEVEL = {"KUNTA": ("kunta", 3), "HYVINVOINTIALUE": ("hyvinvointialue", 2), "MAAKUNTA": ("maakunta", 2), "MAA": ("koko_maa", 3)}
+LICENCE = {  # THL's open-data terms for Sotkanet (CC BY 4.0); attribution names Sotkanet and the producer
+    "fi": "Lähde: THL, Sotkanet.fi; tiedontuottaja {org}. Lisenssi CC BY 4.0.",
+    "sv": "Källa: THL, Sotkanet.fi; uppgiftsproducent {org}. Licens CC BY 4.0.",
+    "en": "Source: THL, Sotkanet.fi; data producer {org}. Licence CC BY 4.0.",
+}
+
+
+class EmptyLevel(ValidationError):
+    """A Sotkanet answer holds no rows for the asked level (e.g. no welfare-region rows) in an asked year."""
+
+
+def indicator_metadata(indicator: int) -> dict:
+    """Title, organisation, unit, decimals, range and licence text (fi/sv/en) of one indicator."""
+    indicator = _check_indicator(indicator)
+    answer = fetch("sotkanet", f"{BASE_URL}/indicators/{indicator}")
+    data = answer.json()
+    if not isinstance(data, dict) or data.get("id") != indicator or "title" not in data:
+        raise ValidationError(f"Sotkanet /indicators/{indicator}: unexpected answer (id {data.get('id') if isinstance(data, dict) else type(data).__name__})")
+    org = (data.get("organization") or {}).get("title") or {}
+    unit = (data.get("primaryValueType") or {}).get("title") or {}
+    return {
+        "id": indicator,
+        "title": {lang: (data["title"].get(lang) or "").strip() for lang in ("fi", "sv", "en")},
+        "organization": {lang: org.get(lang, "") for lang in ("fi", "sv", "en")},
+        "unit": {lang: unit.get(lang, "") for lang in ("fi", "sv", "en")},
+        "decimals": data.get("decimals"),
+        "range": data.get("range"),
+        "data_updated": data.get("data-updated"),
+        "licence": {lang: LICENCE[lang].format(org=org.get(lang, "")) for lang in ("fi", "sv", "en")},
+        "provenance": answer.provenance,
+    }
+
+
+def regions() -> pd.DataFrame:
+    """All Sotkanet regions: id, code (zero-padded to its category's width), category, title_fi/sv/en."""
+    answer = fetch("sotkanet", f"{BASE_URL}/regions")
+    data = answer.json()
+    if not isinstance(data, list):
+        raise ValidationError("Sotkanet /regions: expected a JSON array")
+    rows = []
+    for r in data:
+        try:
+            category, code = r["category"], str(r["code"])
+        except KeyError as exc:
+            raise ValidationError(f"Sotkanet /regions: row {r} lacks {exc}") from None
+        width = CATEGORY_LEVEL.get(category, (None, len(code)))[1]
+        title = r.get("title") or {}
+        rows.append({"region_id": int(r["id"]), "code": code.zfill(width), "category": category,
+                     "title_fi": title.get("fi"), "title_sv": title.get("sv"), "title_en": title.get("en")})
+    df = pd.DataFrame(rows)
+    if df["region_id"].duplicated().any():
+        raise ValidationError(f"Sotkanet /regions: duplicated ids {df.loc[df['region_id'].duplicated(), 'region_id'].tolist()}")
+    df.attrs["provenance"] = answer.provenance
+    return df
+
+
+def data(indicator: int, years: list[int], gender: str = "total") -> pd.DataFrame:
+    """Rows of ``/json``: region_id, year, gender, value (NaN when suppressed), abs_value, flags."""
+    indicator = _check_indicator(indicator)
+    if gender not in GENDERS:
+        raise invalid("gender", gender, GENDERS)
+    years = sorted({int(y) for y in years})
+    if not years:
+        raise invalid("years", years, "one or more years")
+    answer = fetch("sotkanet", f"{BASE_URL}/json", params={"indicator": indicator, "years": years, "genders": gender})
+    rows = answer.json()
+    if not isinstance(rows, list):
+        raise ValidationError(f"Sotkanet /json indicator {indicator}: expected a JSON array")
+    df = pd.DataFrame(rows, columns=["indicator", "region", "year", "gender", "value", "absValue"])
+    if (df["indicator"] != indicator).any():
+        raise ValidationError(f"Sotkanet /json: rows of another indicator in the answer for {indicator}")
+    unexpected = sorted(set(df["year"]) - set(years))
+    if unexpected:
+        raise ValidationError(f"Sotkanet /json indicator {indicator}: years {unexpected} not asked for")
+    df = df.rename(columns={"region": "region_id", "absValue": "abs_value"})
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
+    df["abs_value"] = pd.to_numeric(df["abs_value"], errors="coerce").astype("float64")
+    # The row is there but its value is not: Sotkanet's way of suppressing a cell.
+    df["flags"] = df["value"].isna().map({True: value_flags.SUPPRESSED, False: ""}).astype(str)
+    df.attrs["provenance"] = answer.provenance
+    return df
+
+
+def data_by_level(indicator: int, years: list[int], level: str, gender: str = "total") -> pd.DataFrame:
+    """Data rows joined to region codes of one level (kunta, hyvinvointialue, maakunta, koko_maa).
+    A level without rows in an asked year raises EmptyLevel naming indicator, level, category and years; regions
+    present with a null value stay missing (flagged "salattu"); a missing welfare region is an error."""
+    allowed = {lvl for lvl, _ in CATEGORY_LEVEL.values()}
+    if level not in allowed:
+        raise invalid("level", level, allowed)
+    rows = data(indicator, years, gender)
+    regs = regions()
+    category = next(c for c, (lvl, _) in CATEGORY_LEVEL.items() if lvl == level)
+    out = rows.merge(regs[regs["category"] == category], on="region_id", how="inner", validate="many_to_one")
+    # Rows of other categories are not wanted; ids /regions does not know cannot be classified and are counted
+    # (a complete live /regions knows them all). The level's own completeness is checked below and by the join.
+    out.attrs["unclassified_region_ids"] = sorted(set(rows["region_id"]) - set(regs["region_id"]))
+    asked = sorted({int(y) for y in years})
+    empty = sorted(set(asked) - set(out["year"].astype(int)))
+    if empty:
+        in_empty = rows[rows["year"].astype(int).isin(empty)]
+        unknown = int((~in_empty["region_id"].isin(regs["region_id"])).sum())
+        raise EmptyLevel(
+            f"Sotkanet indicator {indicator}, level {level!r} (Sotkanet category {category}), years asked {asked}: "
+            f"the answer has no rows for this level in {empty}"
+            + (f" ({unknown} rows of those years have region ids /regions does not know)" if unknown else ""))
+    if level == "hyvinvointialue":
+        for year, got in out.groupby("year")["code"]:
+            missing = sorted(WELFARE_REGION_CODES - set(got))
+            if missing:
+                raise ValidationError(f"Sotkanet indicator {indicator} {year}: welfare regions {missing} missing from the answer")
+    out.attrs["provenance"] = [rows.attrs["provenance"], regs.attrs["provenance"]]
+    return out
+
+
+def _check_indicator(indicator) -> int:
+    if isinstance(indicator, bool) or not str(indicator).isdigit():
+        raise invalid("indicator", indicator, "a Sotkanet indicator id (positive integer)")
+    return int(indicator)

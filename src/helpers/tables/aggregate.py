@@ -1,0 +1,55 @@
+"""Aggregation of indicator values from a base level (municipalities or welfare regions) to any grouping.
+
+Rules (the catalogue's ``aggregation`` column): ``sum`` adds the counts; ``ratio`` adds numerator and denominator
+separately and divides (× 100 for shares). A unit with any member value missing gets a missing value, never a
+partial sum; members without any row at all are an error naming them. A unit's ``flags`` are the union of its
+members' flags (sorted, joined by ", "; "" when none), so one preliminary member value marks the unit.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.sources import flags as value_flags
+from helpers.base.errors import ValidationError, invalid
+
+RULES = ("sum", "ratio")
+
+
+def aggregate(base: pd.DataFrame, mapping: pd.Series, *, rule: str, value_col: str = "value",
+              numerator: str = "numerator", denominator: str = "denominator", scale: float = 100.0) -> pd.DataFrame:
+    """``base``: rows area_code, year and the value columns. ``mapping``: index base code -> unit code.
+    Returns unit rows: area_code, year, value, numerator, denominator, members, missing_members, flags
+    (``base`` without a ``flags`` column counts as unflagged)."""
+    if rule not in RULES:
+        raise invalid("aggregation", rule, RULES)
+    mapping = mapping.astype(str)
+    unmapped = sorted(set(base["area_code"]) - set(mapping.index))
+    if unmapped:
+        raise ValidationError(f"aggregation: base areas {unmapped} are not in the grouping")
+    cols = [value_col] if rule == "sum" else [numerator, denominator]
+    out = []
+    for year, rows in base.groupby("year", sort=True):
+        absent = sorted(set(mapping.index) - set(rows["area_code"]))
+        if absent:
+            raise ValidationError(f"aggregation {year}: no rows for {absent}")
+        work = rows.assign(unit=rows["area_code"].map(mapping))
+        grouped = work.groupby("unit", sort=True)
+        summed = grouped[cols].sum(min_count=1)
+        missing = grouped[cols].apply(lambda g: int(g.isna().any(axis=1).sum()))
+        summed = summed.mask(missing > 0)
+        frame = pd.DataFrame({"area_code": summed.index, "year": year, "members": grouped.size().values, "missing_members": missing.values})
+        if "flags" in work.columns:
+            frame["flags"] = grouped["flags"].agg(lambda f: value_flags.join(f.fillna(""))).reindex(summed.index).values
+        else:
+            frame["flags"] = ""
+        if rule == "sum":
+            frame["value"] = summed[value_col].values
+            frame["numerator"] = frame["value"]
+            frame["denominator"] = float("nan")
+        else:
+            frame["numerator"] = summed[numerator].values
+            frame["denominator"] = summed[denominator].values
+            frame["value"] = frame["numerator"] / frame["denominator"] * scale
+        out.append(frame)
+    return pd.concat(out, ignore_index=True)

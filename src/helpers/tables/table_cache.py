@@ -1,0 +1,135 @@
+"""Derived tables kept on disk while the answers they were built from stay the same.
+
+A region profile needs fourteen indicator tables for the whole country; built from their answers they cost 1-3 s
+(parsing, aggregation, pandera validation; measured), and every one of the 23 profile runs of a refresh built the
+same ones. An entry under ``cache/tables/`` holds the table (parquet), its ``attrs`` and the requests it was built
+from with the sha256 of each answer. Reading an entry asks for each of those requests again (HTTP cache or mirror,
+so each is recorded as an input of the run exactly as when building) and uses the table only when every answer has
+the same sha256; the package's code and data files are part of the key. A broken entry is discarded with a
+:class:`~helpers.base.errors.CacheWarning` and the table is built again; a cache folder that cannot be written only
+costs the time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from helpers.base import config
+from helpers.sources.cache_entries import BadEntry, discard, entry_lock, write_pair
+from helpers.sources.fetch import fetch, recording_fetches
+
+CACHE_VERSION = 1
+
+
+def _folder() -> Path:
+    return config.cache_dir() / "tables"
+
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:24]
+
+
+def _entry_name(kind: str, key: dict) -> tuple[str, str]:
+    """(the table's stem: kind and arguments, the entry's name: stem and code version)."""
+    from helpers.base.hashing import code_version
+
+    stem = f"{kind}.{_digest([CACHE_VERSION, kind, key])}"
+    return stem, f"{stem}.{_digest(code_version())}"
+
+
+def _read(name: str) -> tuple[pd.DataFrame, dict] | None:
+    data_path, meta_path = _folder() / f"{name}.parquet", _folder() / f"{name}.json"
+    if not data_path.exists() and not meta_path.exists():
+        return None
+    try:
+        try:
+            meta = json.loads(meta_path.read_bytes())
+            data = data_path.read_bytes()
+        except FileNotFoundError:
+            raise BadEntry("half an entry (parquet or sidecar missing)") from None
+        except (ValueError, UnicodeDecodeError):
+            raise BadEntry("sidecar is not valid JSON") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("calls"), list) or not isinstance(meta.get("attrs"), dict):
+            raise BadEntry("sidecar fields missing or of the wrong type")
+        if hashlib.sha256(data).hexdigest() != meta.get("parquet_sha256"):
+            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+        try:
+            df = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files
+            raise BadEntry(f"parquet unreadable ({exc.__class__.__name__})") from None
+        if len(df) != meta.get("rows"):
+            raise BadEntry(f"parquet has {len(df)} rows, the sidecar says {meta.get('rows')}")
+    except (BadEntry, OSError) as exc:
+        discard(data_path, meta_path, str(exc))
+        return None
+    return df, meta
+
+
+def _answers_unchanged(calls: list) -> list[dict] | None:
+    """Ask every recorded request again; their fresh provenance records if each answer is the same, else None."""
+    fresh = []
+    for entry in calls:
+        try:
+            call = entry["call"]
+            got = fetch(call["source"], call["url"], method=call["method"], params=call["params"], json_body=call["json_body"])
+        except (KeyError, TypeError):
+            return None
+        if got.provenance["sha256"] != entry.get("sha256"):
+            return None
+        fresh.append(got.provenance)
+    return fresh
+
+
+def _same_request(a: dict, b: dict) -> bool:
+    return all(a.get(k) == b.get(k) for k in ("source", "method", "url", "body"))
+
+
+def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``build()``'s table, from ``cache/tables/`` when it was built from the answers the sources give now.
+
+    ``key`` names the table (JSON-able arguments); ``attrs`` must be JSON-able too (provenance records, counts).
+    """
+    stem, name = _entry_name(kind, key)
+    try:
+        with entry_lock(_folder(), stem):  # two workers: one writes an entry's two files while the other would read them
+            entry = _read(name)
+    except OSError:
+        entry = None  # a cache folder that cannot be written: built every time
+    if entry is not None:
+        df, meta = entry
+        fresh = _answers_unchanged(meta["calls"])
+        if fresh is not None:
+            attrs = meta["attrs"]
+            # the provenance of the answers as fetched now (time of the cached or mirrored answer)
+            attrs["provenance"] = [next((f for f in fresh if _same_request(f, p)), p) for p in attrs.get("provenance", [])]
+            df.attrs = attrs
+            return df
+    with recording_fetches() as calls:
+        df = build()
+    try:
+        attrs_json = json.dumps(df.attrs, ensure_ascii=False)
+        calls_json = json.loads(json.dumps(calls))
+    except (TypeError, ValueError):
+        return df  # not storable as JSON: built every time
+    try:
+        buffer = io.BytesIO()
+        df.attrs, saved = {}, df.attrs
+        try:
+            df.to_parquet(buffer, index=False)
+        finally:
+            df.attrs = saved
+        data = buffer.getvalue()
+        meta = {"cache_version": CACHE_VERSION, "kind": kind, "key": key, "rows": len(df), "calls": calls_json,
+                "attrs": json.loads(attrs_json), "parquet_sha256": hashlib.sha256(data).hexdigest()}
+        with entry_lock(_folder(), stem):  # the same table built by other code is never read again
+            write_pair(_folder() / f"{name}.parquet", _folder() / f"{name}.json", data,
+                       json.dumps(meta, ensure_ascii=False).encode("utf-8"), older=stem)
+    except OSError:
+        pass  # a read-only cache folder: the table is still right, only not kept
+    return df

@@ -1,0 +1,535 @@
+"""The refresh pipeline: parameter checks before execution, atomic outputs, failures, skipping, lock, manifest.
+
+Mechanics use a small notebook in tests/fixtures/notebooks (putki.ipynb: it writes a page and its own extra file,
+reads one Sotkanet answer from the mirror and fails when asked); the parameter checks use the project's own
+notebooks and runs.yaml. The command line is driven from outside in test_hostile_cli.py.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from helpers.base import config
+from helpers.pipeline.cli import main as cli_main
+from helpers.base.errors import ConfigError, InvalidParameter, SoteError, UnsafePath
+from helpers.pipeline.execute import execute_with_retries
+from helpers.pipeline.job import RefreshLocked, refresh
+from helpers.pipeline.preflight import check_relative
+from helpers.pipeline.publish import LOCK
+from helpers.pipeline.runs import RUNS_FILE, Run, load_runs, safe_yaml_load, select, template_fields, validate
+
+TOY_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
+MIRROR = Path(__file__).resolve().parents[1] / "fixtures" / "mirror"
+
+
+def write_runs(path: Path, runs: list[dict]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump({"runs": runs}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def toy(tmp_path, outputs, runs, **kw):
+    runs_file = write_runs(tmp_path / "runs.yaml", runs)
+    return refresh(runs_file=runs_file, notebooks_dir=TOY_DIR, outputs=outputs, workers=2, timeout=120, progress=False,
+                   build_index=kw.pop("build_index", False), **kw)
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A Dask LocalCluster on 127.0.0.1: two worker processes of one thread (a run owns its process while it runs)."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+    yield cluster.scheduler_address
+    cluster.close(timeout=20)
+
+
+@pytest.fixture(params=["local", "dask"])
+def executor(request):
+    """None (the local process pool) or the address of the test cluster; pass as ``dask=`` to refresh."""
+    return request.getfixturevalue("dask_cluster") if request.param == "dask" else None
+
+
+# --------------------------------------------------------------------------- the project's runs file
+
+
+def test_project_runs_file_expands_and_validates():
+    runs = load_runs()
+    names = [r.name for r in runs]
+    assert len(names) == len(set(names)) == 42
+    # The model comparison is one client-side page written at the end of the refresh, not a run per pair.
+    assert not [r for r in runs if r.notebook.name == "03_mallivertailu.ipynb"]
+    profiles = sorted(r.parameters["region"] for r in runs if r.notebook.name == "05_alueprofiili.ipynb")
+    assert profiles == [f"{i:02d}" for i in range(1, 22)] + ["90", "91"]
+    validate(runs)  # every run of the project passes its own checks
+    assert {r.name for r in select(runs, tags=["kyselyt"])} == {"kyselyt_2025"}
+    assert [r.name for r in select(runs, only=["alueprofiili_9*"])] == ["alueprofiili_90_2025", "alueprofiili_91_2025"]
+
+
+@pytest.mark.parametrize(
+    "notebook, parameters, expected",
+    [
+        ("01_aluerajat.ipynb", {"year": 2025, "levl": "kunta"}, "unknown parameter levl='kunta'; the notebook declares: year, level, mainland, lang, png"),
+        ("01_aluerajat.ipynb", {"year": "2025"}, "parameter year='2025' has type str; allowed: int"),
+        ("01_aluerajat.ipynb", {"level": "lääni"}, "level='lääni' is not allowed; allowed: erva2020, hyvinvointialue, kunta, maakunta, yhteistyoalue"),
+        ("01_aluerajat.ipynb", {"year": 2019}, "year=2019 is not allowed; allowed: 2020, 2021, 2022, 2023, 2024, 2025, 2026"),
+        ("02_indikaattorit.ipynb", {"indicators": ["vakiluku"]}, "indicator='vakiluku' is not allowed"),
+        ("02_indikaattorit.ipynb", {"indicators": ["osuus_65"], "years": [2030]}, "years=2030 is not allowed; allowed: 2024"),
+        ("03_mallivertailu.ipynb", {"models": ["malli_18_1", "malli_7_1"]}, "models='malli_7_1' is not allowed; allowed: hyvinvointialueittain, jarjesto_2_0"),
+        ("03_mallivertailu.ipynb", {"models": "malli_18_1"}, "parameter models='malli_18_1' has type str; allowed: list"),
+        ("03_mallivertailu.ipynb", {"staffing": "enemmän"}, "staffing='enemmän' is not allowed; allowed: "),
+        ("05_alueprofiili.ipynb", {"region": "22"}, "region='22' is not allowed; allowed: 01, 02"),
+        ("05_alueprofiili.ipynb", {"lang": "de"}, "lang='de' is not allowed; allowed: en, fi, sv"),
+    ],
+)
+def test_bad_parameters_are_rejected_before_any_kernel(tmp_path, notebook, parameters, expected):
+    runs_file = write_runs(tmp_path / "runs.yaml", [{"name": "huono", "notebook": notebook, "parameters": parameters}])
+    outputs = tmp_path / "outputs"
+    with pytest.raises(InvalidParameter) as err:
+        refresh(runs_file=runs_file, outputs=outputs, progress=False)
+    message = str(err.value)
+    assert expected in message and f"run huono ({notebook})" in message and "nothing was executed" in message
+    assert not outputs.exists()  # stopped before the lock, the staging folder or a kernel
+
+
+def test_runs_file_errors_name_the_problem(tmp_path):
+    bad = write_runs(tmp_path / "a.yaml", [{"name": "x", "notebook": "99_puuttuu.ipynb"}])
+    with pytest.raises(SoteError, match="notebook '99_puuttuu.ipynb' not found; available: 01_aluerajat.ipynb"):
+        load_runs(bad)
+    dup = write_runs(tmp_path / "b.yaml", [{"name": "sama", "notebook": "04_kyselyt.ipynb", "matrix": {"year": [2025, 2026]}}])
+    with pytest.raises(SoteError, match="run name 'sama' is used twice"):
+        load_runs(dup)
+    extra = write_runs(tmp_path / "c.yaml", [{"name": "x", "notebook": "04_kyselyt.ipynb", "params": {}}])
+    with pytest.raises(SoteError, match="runs.0.params: Extra inputs are not permitted"):
+        load_runs(extra)
+    with pytest.raises(InvalidParameter, match="--tag 'eiole' is not used by any run; tags: alueet, aluerajat"):
+        select(load_runs(), tags=["eiole"])
+
+
+def test_cli_exit_codes_and_messages(tmp_path, capsys):
+    bad = write_runs(tmp_path / "bad.yaml", [{"name": "x", "notebook": "04_kyselyt.ipynb", "parameters": {"year": 1999}}])
+    assert cli_main(["refresh", "--runs", str(bad)]) == 2
+    assert "refresh stopped: 1 run(s) have bad parameters" in capsys.readouterr().err
+    assert cli_main(["refresh", "--list", "--tag", "kyselyt"]) == 0
+    assert capsys.readouterr().out.startswith("kyselyt_2025\t04_kyselyt.ipynb\tkyselyt\t{'year': 2025}")
+
+
+# --------------------------------------------------------------------------- execution, failures, skipping
+
+
+@pytest.mark.notebook
+def test_failed_run_keeps_previous_output_and_logs_the_failure(tmp_path, monkeypatch, capsys, executor):
+    outputs = tmp_path / "outputs"
+    first = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"version": 1}, "matrix": {"message": ["a", "b"]}}],
+                dask=executor)
+    assert first.counts() == {"ok": 2, "skipped": 0, "failed": 0}
+    page_a = outputs / "site" / "putki" / "a.html"
+    assert "versio 1" in page_a.read_text(encoding="utf-8")
+    assert (outputs / "notebooks" / "t_a.ipynb").is_file()
+
+    # Version 2 of run a fails mid-way (after writing its page to staging); run b succeeds with version 2.
+    second = toy(tmp_path, outputs, [
+        {"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "version": 2, "fail": True}},
+        {"name": "t_b", "notebook": "putki.ipynb", "parameters": {"message": "b", "version": 2}},
+    ], dask=executor)
+    assert second.counts() == {"ok": 1, "skipped": 0, "failed": 1}
+    assert "versio 1" in page_a.read_text(encoding="utf-8")  # previous good output untouched
+    assert "versio 2" in (outputs / "site" / "putki" / "b.html").read_text(encoding="utf-8")
+    failed_nb = json.loads((outputs / "failed" / "t_a.ipynb").read_text(encoding="utf-8"))
+    assert "kaatui tarkoituksella: a" in json.dumps(failed_nb)
+    [failure] = second.failures
+    assert failure.run.name == "t_a" and "RuntimeError" in failure.error and "kaatui tarkoituksella: a" in failure.error
+    manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["runs"]["t_a"]
+    assert entry["status"] == "failed" and entry["last_success"]["outputs"] == ["lisat/a.txt", "site/putki/a.html", "notebooks/t_a.ipynb"]
+    assert entry["outputs"] == entry["last_success"]["outputs"]  # what is on disk: the previous good files
+    assert not (outputs / ".staging").exists()
+
+    # The CLI lists every failure and exits non-zero after finishing the other runs.
+    runs_file = write_runs(tmp_path / "cli.yaml", [
+        {"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "fail": True}},
+        {"name": "t_c", "notebook": "putki.ipynb", "parameters": {"message": "c"}},
+    ])
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(outputs))
+    assert cli_main(["refresh", "--runs", str(runs_file), "--notebooks", str(TOY_DIR), "--workers", "2"]
+                    + (["--dask", executor] if executor else [])) == 1
+    captured = capsys.readouterr()
+    assert "0 skipped (unchanged), 1 failed" in captured.out and "FAILED t_a: " in captured.out and "outputs/failed/t_a.ipynb" in captured.out
+    assert (outputs / "site" / "putki" / "c.html").is_file() and "versio 1" in page_a.read_text(encoding="utf-8")
+
+
+@pytest.mark.notebook
+def test_unchanged_runs_are_skipped_and_changes_rerun(tmp_path, monkeypatch, executor):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(MIRROR, mirror)
+    monkeypatch.setenv(config.MIRROR_ENV, str(mirror))
+    outputs = tmp_path / "outputs"
+    spec = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "read_source": True}}]
+    assert toy(tmp_path, outputs, spec, dask=executor).counts()["ok"] == 1
+    again = toy(tmp_path, outputs, spec, dask=executor)
+    assert again.counts() == {"ok": 0, "skipped": 1, "failed": 0}
+    assert toy(tmp_path, outputs, spec, force=True, dask=executor).counts()["ok"] == 1
+    changed = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "version": 3, "read_source": True}}]
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["skipped"] == 1
+    # The source answers differently (one byte more in the mirror's file): the run is no longer up to date.
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]
+    [record] = entry["inputs"]
+    index = json.loads((mirror / "sotkanet" / "INDEX.json").read_text(encoding="utf-8"))
+    [hit] = [e for e in index["entries"] if e["url"] == record["url"]]
+    answer = mirror / "sotkanet" / hit["response"]
+    answer.write_bytes(answer.read_bytes() + b"\n")
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    # A deleted output is made again even if nothing else changed.
+    (outputs / "site" / "putki" / "a.html").unlink()
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    # So is one changed by hand (its sha256 no longer matches the manifest's).
+    page = outputs / "lisat" / "a.txt"
+    page.write_text("käsin muutettu", encoding="utf-8")
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    assert page.read_text(encoding="utf-8") == "versio 3"
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]
+    assert entry["sha256"]["lisat/a.txt"] == hashlib.sha256(b"versio 3").hexdigest()
+    assert toy(tmp_path, outputs, changed, dask=executor).counts()["skipped"] == 1
+
+
+@pytest.mark.notebook
+def test_manifest_records_runs_inputs_and_versions(tmp_path, executor):
+    outputs = tmp_path / "outputs"
+    report = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "putki.ipynb", "tags": ["testi"], "parameters": {"read_source": True},
+                                      "matrix": {"message": ["a", "b", "c"]}}], build_index=True, dask=executor)
+    manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest) >= {"refreshed_at", "mode", "packages", "kernel", "counts", "runs"}
+    assert manifest["mode"] == "mirror" and manifest["kernel"] == config.KERNEL_NAME
+    assert manifest["counts"] == {"ok": 3, "skipped": 0, "failed": 0}
+    from importlib.metadata import version
+
+    assert manifest["packages"]["papermill"] == version("papermill") and manifest["packages"]["plotly"] == version("plotly")
+    entry = manifest["runs"]["t_b"]
+    assert entry["notebook"].endswith("putki.ipynb") and entry["parameters"] == {"read_source": True, "message": "b"} and entry["tags"] == ["testi"]
+    assert entry["status"] == "ok" and entry["duration_s"] > 0 and entry["started_at"].startswith("20")
+    assert entry["outputs"] == ["lisat/b.txt", "site/putki/b.html", "notebooks/t_b.ipynb"]
+    assert entry["sha256"]["lisat/b.txt"] == hashlib.sha256(b"versio 1").hexdigest() and entry["notices"] == []
+    [record] = entry["inputs"]
+    assert record["source"] == "sotkanet" and record["url"].endswith("/indicators/186") and record["origin"] == "mirror"
+    index = json.loads((MIRROR / "sotkanet" / "INDEX.json").read_text(encoding="utf-8"))
+    [hit] = [e for e in index["entries"] if e["url"] == record["url"]]
+    assert record["sha256"] == hashlib.sha256((MIRROR / "sotkanet" / hit["response"]).read_bytes()).hexdigest()
+    assert "CC BY 4.0" in record["licence"]
+    # The index page is written from the manifest: every page, its description, data year and the refresh date.
+    index_html = (outputs / "site" / "index.html").read_text(encoding="utf-8")
+    assert f"Päivitetty {manifest['refreshed_at'][:16].replace('T', ' ')}" in index_html
+    # The front page says what this refresh did (from the manifest); the pages themselves are listed with their run
+    # dates on the sources page, which reads the same manifest.
+    assert "3 ajoa onnistui, 0 epäonnistui, 0 ohitettiin muuttumattomina." in index_html
+    assert (outputs / "site" / "lahteet.html").is_file() and (outputs / "site" / "sv" / "index.html").is_file()
+    assert report.wall_s > 0
+
+
+def test_a_runs_kernel_has_the_refreshs_settings_and_its_kernel_server_on_both_executors(tmp_path, executor, monkeypatch):
+    """A Dask nanny sets thread counts, malloc trimming and a hash seed for its worker process; a run's kernel gets the
+    refresh's own values, as in the local pool, and forks from the refresh's kernel server on either executor."""
+    from helpers.pipeline import warm_kernels
+
+    servers = []
+    start_shared = warm_kernels.start_shared
+
+    def recorded(kernel):
+        server = start_shared(kernel)
+        servers.append(server.process.pid)
+        return server
+
+    monkeypatch.setattr(warm_kernels, "start_shared", recorded)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the nanny's value is 1
+    for name in ("MALLOC_TRIM_THRESHOLD_", "PYTHONHASHSEED"):
+        monkeypatch.delenv(name, raising=False)
+    outputs = tmp_path / "outputs"
+    report = toy(tmp_path, outputs, [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"report_env": True},
+                                      "matrix": {"message": ["a", "b"]}}], dask=executor)
+    assert not report.failures
+    for name in ("t_a", "t_b"):
+        executed = json.loads((outputs / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        [line] = [text for cell in executed["cells"] for out in cell.get("outputs", []) if out.get("name") == "stdout"
+                  for text in "".join(out["text"]).splitlines() if text.startswith("{")]
+        assert json.loads(line) == {"ppid": servers[0], "OMP_NUM_THREADS": "3", "MALLOC_TRIM_THRESHOLD_": None, "PYTHONHASHSEED": None}
+    assert len(servers) == 1
+
+
+def test_a_second_refresh_is_refused_while_one_holds_the_lock(tmp_path):
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    runs_file = write_runs(tmp_path / "runs.yaml", [{"name": "t", "notebook": "putki.ipynb"}])
+    with FileLock(str(outputs / LOCK)):
+        with pytest.raises(RefreshLocked, match=r"another refresh is running on .*outputs \(it holds .*\.refresh\.lock\); wait for it"):
+            refresh(runs_file=runs_file, notebooks_dir=TOY_DIR, outputs=outputs, progress=False)
+    assert not (outputs / "manifest.json").exists()
+
+
+# --------------------------------------------------------------------------- limits, names, paths, retries
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("t_{message.__class__}", "field '{message.__class__}' is not allowed"),
+    ("t_{message[0]}", "field '{message[0]}' is not allowed"),
+    ("t_{message!r}", "field '{message!r}' is not allowed"),
+    ("t_{message:>300}", "field '{message:>300}' is not allowed"),
+    ("t_{message", "is malformed"),
+])
+def test_name_templates_only_substitute_parameters(template, expected):
+    with pytest.raises(ConfigError, match=None) as err:
+        template_fields(template, "runs file x, entry 1")
+    assert expected in str(err.value) and "allowed: {param}" in str(err.value) or "allowed: text and {param}" in str(err.value)
+    assert template_fields("a_{level}_{year}", "w") == ["level", "year"]
+
+
+@pytest.mark.parametrize("message, shown", [("../../x", "'t_../../x'"), ("/etc", "'t_/etc'"), ("ä", "'t_ä'"), ("a b", "'t_a b'")])
+def test_run_names_must_be_safe_slugs(tmp_path, message, shown):
+    runs_file = write_runs(tmp_path / "r.yaml", [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"message": message}}])
+    with pytest.raises(ConfigError) as err:
+        load_runs(runs_file, TOY_DIR)
+    assert f"run name {shown} is not allowed; allowed: 1–120 ASCII letters, digits, '_' and '-'" in str(err.value)
+
+
+def test_yaml_alias_bomb_and_sizes_are_bounded(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 12)}]\n" for i in range(9))
+    with pytest.raises(ConfigError, match="more than 100 YAML aliases"):
+        safe_yaml_load(bomb, "runs file b.yaml")
+    few = "a: &a [" + ", ".join(["x"] * 5000) + "]\n" + "b: [" + ", ".join(["*a"] * 60) + "]\n"
+    with pytest.raises(ConfigError, match="more than 200000 values after expanding YAML aliases"):
+        safe_yaml_load(few, "runs file c.yaml")
+    assert safe_yaml_load("a: &a [1, 2]\nb: *a\n", "ok") == {"a": [1, 2], "b": [1, 2]}
+    with pytest.raises(ConfigError, match=r"runs file d.yaml: line 2: not valid YAML \(mapping values are not allowed here\)"):
+        safe_yaml_load("a: 1\nb: c: d\n", "runs file d.yaml")
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * (1024 * 1024 + 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match="1048577 bytes; allowed: at most 1048576 bytes"):
+        load_runs(big, TOY_DIR)
+    many = write_runs(tmp_path / "many.yaml", [{"name": "t_{message}_{version}", "notebook": "putki.ipynb",
+                                                "matrix": {"message": [f"m{i}" for i in range(400)], "version": list(range(300))}}])
+    with pytest.raises(ConfigError, match=r"more than 20000 runs after expanding the matrices .* alone makes 120000"):
+        load_runs(many, TOY_DIR)
+    huge = write_runs(tmp_path / "huge.yaml", [{"name": "t", "notebook": "putki.ipynb", "parameters": {"message": "x" * 20000}}])
+    with pytest.raises(ConfigError, match="parameter 'message' is 20002 characters as JSON; allowed: at most 10000"):
+        load_runs(huge, TOY_DIR)
+
+
+def test_error_lists_are_short(tmp_path):
+    runs_file = write_runs(tmp_path / "r.yaml", [{"name": "k_{year}", "notebook": "04_kyselyt.ipynb", "matrix": {"year": list(range(1000, 1100))}}])
+    with pytest.raises(InvalidParameter) as err:
+        validate(load_runs(runs_file))
+    message = str(err.value)
+    assert message.startswith("100 run(s) have bad parameters") and message.endswith("… and 80 more")
+    assert len(message.splitlines()) == 22 and max(len(line) for line in message.splitlines()) <= 302
+
+
+def test_output_paths_must_stay_inside_outputs(tmp_path):
+    outputs = tmp_path / "outputs"
+    (outputs / "site").mkdir(parents=True)
+    assert check_relative("site/a.html", outputs) == (outputs / "site" / "a.html").resolve()
+    for bad in ("../x", "/etc/passwd", "site/../../x", "", "~/x"):
+        with pytest.raises(UnsafePath, match="is not allowed; allowed: a relative path inside the outputs folder"):
+            check_relative(bad, outputs)
+    (tmp_path / "elsewhere").mkdir()
+    (outputs / "site" / "linkki").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafePath, match="outside the outputs folder"):
+        check_relative("site/linkki/a.html", outputs)
+
+
+def test_two_runs_writing_one_page_are_rejected_before_any_kernel(tmp_path):
+    runs_file = write_runs(tmp_path / "r.yaml", [
+        {"name": "kysely_a", "notebook": "04_kyselyt.ipynb", "parameters": {"year": 2025}},
+        {"name": "kysely_b", "notebook": "04_kyselyt.ipynb", "parameters": {"year": 2026}},
+    ])
+    with pytest.raises(ConfigError, match="runs kysely_a and kysely_b both write site/kyselyt/kyselyt_2020_2021.html"):
+        refresh(runs_file=runs_file, outputs=tmp_path / "outputs", progress=False)
+    assert not (tmp_path / "outputs").exists()
+
+
+class _CellError(Exception):
+    ename, evalue, exec_count = "ValueError", "solu kaatui", 3
+
+
+def test_kernel_start_is_retried_but_cell_errors_are_not(tmp_path):
+    import zmq
+
+    run = Run("t", TOY_DIR / "putki.ipynb", {})
+    calls, pauses = [], []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) < 3:
+            raise zmq.error.ZMQError(98, "Address already in use")
+
+    out = execute_with_retries(flaky, run, tmp_path, 10, "k", sleep=pauses.append)
+    assert out["error"] == "" and out["attempts"] == 3 and pauses == [1.0, 2.0]
+
+    calls.clear()
+
+    def always_down(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    out = execute_with_retries(always_down, run, tmp_path, 10, "k", sleep=pauses.append)
+    assert len(calls) == 3 and out["error"] == "kernel did not start after 3 attempts: RuntimeError: Kernel died before replying to kernel_info"
+
+    calls.clear()
+
+    def cell_fails(*args, **kwargs):
+        calls.append(1)
+        raise _CellError()
+
+    out = execute_with_retries(cell_fails, run, tmp_path, 10, "k", sleep=pauses.append)
+    assert len(calls) == 1 and out["error"] == "ValueError: solu kaatui (cell 3)"
+
+
+def test_a_kernel_that_never_answers_is_tried_again(tmp_path, monkeypatch):
+    """Real papermill: when the kernel does not reply in time papermill still marks every cell "completed", so the
+    start-up failure must be told apart by the cells' missing start times (CI once lost a run to this)."""
+    import json
+
+    import papermill
+
+    spec = tmp_path / "kernels" / "mykkä"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": ["sleep", "20"], "display_name": "mykkä", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    calls, pauses = [], []
+
+    def execute(*args, **kwargs):
+        calls.append(1)
+        return papermill.execute_notebook(*args, start_timeout=1, **kwargs)
+
+    run = Run("t", TOY_DIR / "putki.ipynb", {})
+    out = execute_with_retries(execute, run, tmp_path, 10, "mykkä", sleep=pauses.append)
+    assert len(calls) == 3 and pauses == [1.0, 2.0]
+    assert out["error"] == "kernel did not start after 3 attempts: RuntimeError: Kernel didn't respond in 1 seconds"
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _stderr_target(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/2")
+    except OSError:
+        return ""
+
+
+def _kill_worker_of_running_kernel(outputs: Path, stop: "threading.Event", scratch: tuple = ()) -> list[int]:
+    """SIGKILL the process (pool or Dask worker) whose kernel is executing a run of this refresh: its staging folder
+    is in ``outputs`` (local pool) or in one of the ``scratch`` folders of this test's Dask workers."""
+    import os
+    import signal
+    import time
+
+    marks = (str(outputs / ".staging"), *(f"{d}/sote-t_slow." for d in scratch))
+    killed: list[int] = []
+    while not stop.is_set() and not killed:
+        kernel, workers = False, []
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+                env = Path(f"/proc/{entry.name}/environ").read_bytes()
+            except OSError:
+                continue
+            # the kernel of the run: started the usual way, its environment points SOTE_OUTPUTS_DIR into staging (or
+            # a worker's temp folder); forked by a kernel server (helpers.pipeline.warm_kernels), /proc shows the server's
+            # command and environment, so the run is told by its stderr (the run's kernel log)
+            served = b"helpers.pipeline.warm_kernels import serve" in cmdline
+            if (b"ipykernel_launcher" in cmdline and any(m.encode() in env for m in marks)) or (
+                    served and any(m in _stderr_target(int(entry.name)) for m in marks)):
+                kernel = True
+            # the worker running it has the run's kernel log as its stderr while the run lasts (executors.execute_in)
+            elif not served and b"ipykernel_launcher" not in cmdline and any(m in _stderr_target(int(entry.name)) for m in marks):
+                workers.append(int(entry.name))
+        if kernel and workers:
+            time.sleep(1.0)  # let the slow cell start: the run is mid-way
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            break
+        time.sleep(0.1)
+    return killed
+
+
+@pytest.mark.notebook
+def test_a_worker_that_dies_mid_run_publishes_nothing_half_way(tmp_path, executor):
+    import threading
+
+    outputs = tmp_path / "outputs"
+    spec = {"name": "t_slow", "notebook": "putki.ipynb", "parameters": {"message": "hidas", "version": 1}}
+    assert toy(tmp_path, outputs, [spec], dask=executor).counts()["ok"] == 1
+    before = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_slow"]["sha256"]
+
+    scratch = ()
+    if executor is not None:
+        from distributed import Client
+
+        with Client(executor, timeout=10, set_as_default=False) as client:
+            scratch = tuple(client.run(lambda dask_worker: dask_worker.local_directory).values())
+    stop = threading.Event()
+    killed: list[int] = []
+    watcher = threading.Thread(target=lambda: killed.extend(_kill_worker_of_running_kernel(outputs, stop, scratch)), daemon=True)
+    watcher.start()
+    second_started = time.time()
+    try:
+        report = toy(tmp_path, outputs, [{**spec, "parameters": {"message": "hidas", "version": 2, "sleep_s": 4.0}}], dask=executor)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert killed, "no worker was killed"
+    [result] = report.results
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_slow"]
+    page = (outputs / "site" / "putki" / "hidas.html").read_text(encoding="utf-8")
+    if executor is None:
+        # The local pool breaks with its worker: the run fails and the previous outputs stay as they were.
+        assert result.status == "failed" and "worker failed" in result.error
+        assert "versio 1" in page and entry["sha256"] == before and entry["status"] == "failed"
+    else:
+        # The Dask scheduler retries the task on a living worker: the run completes and publishes all its files.
+        assert result.status == "ok", result.error
+        assert "versio 2" in page and (outputs / "lisat" / "hidas.txt").read_text(encoding="utf-8") == "versio 2"
+        assert entry["sha256"]["lisat/hidas.txt"] == hashlib.sha256(b"versio 2").hexdigest()
+        # The dead attempt's staging folder was in the killed worker's own folder, which Dask removes when the
+        # nanny starts its replacement; nothing of this refresh stays in the temporary folder.
+        import tempfile
+
+        places = [Path(tempfile.gettempdir()) / "sote-t_slow.*", *(d / "*" / "sote-t_slow.*" for d in {Path(d).parent for d in scratch})]
+
+        def left():
+            found = []
+            for pattern in places:
+                for path in Path(pattern.anchor).glob(str(pattern.relative_to(pattern.anchor))):
+                    try:
+                        if path.stat().st_mtime >= second_started - 1:  # not left by another test or an older suite
+                            found.append(str(path))
+                    except OSError:
+                        pass  # removed meanwhile
+            return found
+
+        deadline = time.monotonic() + 15
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left()
+    on_disk = sorted(p.relative_to(outputs).as_posix() for p in outputs.rglob("*") if p.is_file() and p.name not in ("manifest.json", ".refresh.lock"))
+    assert sorted(entry["outputs"]) == [p for p in on_disk if not p.startswith("failed/")]
+    assert not (outputs / ".staging").exists()

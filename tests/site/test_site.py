@@ -1,0 +1,236 @@
+"""The site as the refresh job builds it from runs.yaml (fixture mirror): every run, the front page, the model view,
+the hubs, every page in three languages, region profiles, page sizes, PNG export. The real-browser checks are in
+test_browser.py."""
+
+import json
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+from helpers.models.model_files import model_names
+from helpers.site.pages import CONTENT_SECURITY_POLICY, LANGS, PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET
+
+pytestmark = pytest.mark.notebook
+NBSP = "\u00a0"
+
+
+def pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if p.relative_to(site).parts[0] != "assets")
+
+
+def finnish_pages(site: Path) -> list[Path]:
+    return [p for p in pages(site) if p.relative_to(site).parts[0] not in ("sv", "en")]
+
+
+def text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_every_run_succeeded(refreshed):
+    manifest = json.loads(text(refreshed / "manifest.json"))
+    assert manifest["counts"] == {"ok": 42, "skipped": 0, "failed": 0}
+    assert not list((refreshed / "failed").iterdir())
+    for entry in manifest["runs"].values():
+        assert (refreshed / "notebooks" / f"{entry['name']}.ipynb").is_file()
+        assert entry["inputs"] and all(len(i["sha256"]) == 64 and i["origin"] == "mirror" for i in entry["inputs"])
+    assert not list((refreshed / "site" / "mallit").glob("*__*.html"))  # no page per pair any more
+
+
+def test_every_page_in_three_languages_with_the_site_shell(refreshed):
+    site = refreshed / "site"
+    fi = finnish_pages(site)
+    assert len(fi) == 46  # 6 boundary + 11 indicator + 23 profiles + survey + 5 written at the end
+    for page in fi:
+        rel = page.relative_to(site).as_posix()
+        for lang in LANGS:
+            other = site / rel if lang == "fi" else site / lang / rel
+            assert other.is_file(), other
+            body = text(other)
+            assert f'<html lang="{lang}">' in body, other
+            assert '<nav class="osat"' in body and '<nav class="kielet"' in body, other
+            # the language switch points at the same page in each language
+            for target in LANGS:
+                want = site / rel if target == "fi" else site / target / rel
+                hrefs = re.findall(rf'<a href="([^"]+)" hreflang="{target}"', body)
+                assert len(hrefs) == 1 and (other.parent / hrefs[0]).resolve() == want.resolve(), (other, target, hrefs)
+            assert 'href="' + "../" * (len(other.relative_to(site).parts) - 1) + 'assets/site.css"' in body, other
+            visible = re.sub(r"<script[^>]*>.*?</script>", "", body, flags=re.S)
+            assert "sama_per_yksikko" not in visible and "seed " not in visible and ".txt" not in visible, other
+    assert len(pages(site)) == 3 * len(fi)
+
+
+def test_front_page_is_the_answer(refreshed):
+    site = refreshed / "site"
+    index = text(site / "index.html")
+    manifest = json.loads(text(refreshed / "manifest.json"))
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in index
+    # the two structures on one frame: the same viewBox, 18 and 5 numbered units with their names in the legend
+    boxes = re.findall(r"<svg class='kartta' viewBox='([^']+)'", index)
+    assert len(boxes) == 2 and boxes[0] == boxes[1]
+    assert index.count("<g class='nro'>") == 18 + 5
+    assert "<span class='selite-nro'>18</span> Uusimaa</li>" in index
+    assert "Helsingin yliopistollisen keskussairaalan erityisvastuualue" in index
+    # the scorecard per staffing convention, named in words; 18+1: 18 + 2 htv, the 2020 survey 72 % yes
+    assert "Henkilöstökäytäntö: sama htv yksikköä kohden kuin 18+1-mallissa" in index
+    assert "<td>18+1-malli (Sotunet 2020)</td><td>mallin oma henkilöstö lähteen mukaan</td><td class='num'>18</td><td class='num'>20,0</td>" in index
+    # the findings
+    assert f"18+1-malli (Sotunet 2020): asukkaita työntekijää kohden on 67{NBSP}723–1{NBSP}782{NBSP}300" in index
+    for hub in ("mallit/index.html", "indikaattorit/index.html", "alueet/index.html", "kyselyt/kyselyt_2020_2021.html", "lahteet.html"):
+        assert f"href=\"{hub}\"" in index and f"href='{hub}'" in index
+    assert f"Päivitetty {manifest['refreshed_at'][:16].replace('T', ' ')} (UTC): 42 ajoa onnistui, 0 epäonnistui" in index
+    csv = (site / "index.tulostaulu-sama-per-yksikko.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf") and "18+1-malli (Sotunet 2020);mallin oma henkilöstö lähteen mukaan;18;20,0;".encode() in csv
+    en = text(site / "en" / "index.html")
+    assert "Staffing convention: same person-years per unit as the 18+1 model" in en and "<h2>Findings</h2>" in en
+
+
+def test_model_view_is_written_again_only_when_its_inputs_or_files_changed(refreshed, tmp_path):
+    """The refresh writes the model comparison once; an unchanged rebuild keeps its files, an edited download or
+    other site data writes it again."""
+    import shutil
+
+    from helpers.site.model_view import STAMP, load_site_data, write_model_view
+
+    site = tmp_path / "site"
+    shutil.copytree(refreshed / "site", site)
+    page = site / "mallit" / "index.html"
+    download = next((site / "mallit").glob("index.yksikot-malli-18-1.csv"))
+    data = load_site_data(site)
+    before = {p: p.stat().st_mtime_ns for p in (page, download, site / STAMP)}
+    assert write_model_view(site, data) == [page, site / "sv" / "mallit" / "index.html", site / "en" / "mallit" / "index.html"]
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # nothing written
+    download.write_text("muokattu\n", encoding="utf-8")
+    write_model_view(site, data)
+    assert "muokattu" not in download.read_text(encoding="utf-8-sig") and page.stat().st_mtime_ns != before[page]
+    written = page.stat().st_mtime_ns
+    sc = "malli_18_1__sama_per_yksikko"
+    at = {f: i for i, f in enumerate(data["value_fields"])}
+    row = next(v for v in data["values"] if v[at["scenario"]] == sc and v[at["unit_code"]] == "01" and v[at["metric"]] == "population")
+    row[at["value"]] = 1234567.0
+    write_model_view(site, data)
+    assert page.stat().st_mtime_ns != written and f"1{NBSP}234{NBSP}567" in page.read_text(encoding="utf-8")
+
+
+def test_model_view_holds_every_model(refreshed):
+    site = refreshed / "site"
+    view = text(site / "mallit" / "index.html")
+    ids = re.findall(r"<input type='checkbox' name='malli' value='([a-z0-9_]+)'", view)
+    assert sorted(ids) == model_names()
+    assert re.findall(r"value='([a-z0-9_]+)' checked", view) == ["malli_18_1", "malli_5_1_erva2020"]
+    assert len(set(re.findall(r"<svg class='kartta' viewBox='([^']+)'", view))) == 1  # one frame: the same scale
+    assert len(re.findall(r"<figure class='svgkartta' id='kartta-", view)) == 7
+    assert "<tr data-model='malli_18_1'><td>18+1-malli (Sotunet 2020)</td>" in view
+    assert "Sotunet (sosiaaliturvayhdistysten yhteistyöelin): Verkostojärjestöjen esitys" in view  # cited, not a file name
+    assert "<a href='../alueet/90.html'>Helsingin kaupunki</a>" in view  # units link to the profiles
+    assert "Modellerna" not in view and "Jämförelse av stödstrukturmodeller" in text(site / "sv" / "mallit" / "index.html")
+
+
+def test_survey_page(refreshed):
+    page = text(refreshed / "site" / "kyselyt" / "kyselyt_2020_2021.html")
+    assert "(n = 562)" in page and "72\\u00a0%" in page and "3,6" in page
+    assert "Sosiaaliturvayhdistykset / Sotunet" in page or "Sotunet" in page
+
+
+def test_hubs(refreshed):
+    site = refreshed / "site"
+    ind = text(site / "indikaattorit" / "index.html")
+    assert "class='suodatin-kentta' data-list='indikaattorilista'" in ind
+    assert len(re.findall(r"<li data-haku=", ind)) == 11
+    assert "<a href='osuus_65_kunta_2024.html'>65 vuotta täyttäneiden osuus väestöstä (%) 2024 – Kunnat</a>" in ind
+    regions = text(site / "alueet" / "index.html")
+    assert regions.count("<g class='nro'>") == 22 and "<a href='90.html'>" in regions and "<a href='91.html'>" in regions
+    assert len(re.findall(r"<li><a href='\.\./aluerajat/", regions)) == 6
+
+
+def test_boundary_pages_say_what_the_colours_mean(refreshed):
+    site = refreshed / "site"
+    erva = text(site / "aluerajat" / "erva2020_2025.html")
+    assert ("<p class='huomautus'>Värit vain erottavat vierekkäiset alueet toisistaan. Kartan numerot ovat taulukon koodit. "
+            "Alueen nimi näkyy, kun osoitin on sen päällä, ja taulukossa alla.</p>") in erva
+    assert '"mode":"text"' in erva and '"text":["1","2","3","4","5","6"]' in erva
+    welfare = text(site / "sv" / "aluerajat" / "hyvinvointialue_2026.html")
+    assert ("<p class='huomautus'>Färgerna skiljer bara angränsande områden åt. Områdets namn visas när pekaren är över "
+            "det och i tabellen nedan.</p>") in welfare and '"mode":"text"' not in welfare
+
+
+def test_region_profiles(refreshed):
+    alueet = refreshed / "site" / "alueet"
+    assert sorted(p.stem for p in alueet.glob("*.html")) == [f"{i:02d}" for i in range(1, 22)] + ["90", "91", "index"]
+    helsinki = text(alueet / "90.html")
+    # Population 31.12.2024: Helsinki and the whole country as StatFin 11re gives them (Finnish number format).
+    assert f"684{NBSP}018{NBSP}henkeä" in helsinki and f"5{NBSP}635{NBSP}971{NBSP}henkeä" in helsinki
+    assert "<dd>Etelä-Suomen yhteistyöalue</dd>" in helsinki
+    assert "<dd>Helsingin yliopistollisen keskussairaalan erityisvastuualue</dd>" in helsinki
+    assert "<td>18+1-malli (Sotunet 2020)</td><td><a href='../mallit/index.html#malli_18_1,malli_5_1_erva2020'>Uusimaa</a></td>" in helsinki
+    assert "<a href='../indikaattorit/vaesto_hyvinvointialue_2024.html'>Väkiluku 31.12.</a>" in helsinki
+    # Keski-Suomi: Jämsä lay in the Tampere erva in 2020, so the erva-based 5+1 splits the region between two units.
+    keski_suomi = text(alueet / "15.html")
+    assert "Tampereen yliopistollisen sairaalan erityisvastuualue (1 kuntaa)" in keski_suomi
+    assert keski_suomi.count("<td>5+1-malli, erva-alueet 2020 (SOSTE 2020)</td>") == 2
+    english = text(refreshed / "site" / "en" / "alueet" / "90.html")
+    assert "Whole country" in english and "City of Helsinki" in english
+
+
+def test_pages_are_small_and_share_one_plotly(refreshed):
+    site = refreshed / "site"
+    assert 1_000_000 < (site / PLOTLY_ASSET).stat().st_size < 1_500_000  # the partial bundle
+    assert (site / SITE_SCRIPT).is_file() and (site / STYLESHEET).is_file()
+    for page in pages(site):
+        body = text(page)
+        assert "plotly.js v" not in body and "cdn.plot.ly" not in body, page  # no inlined or CDN copy
+        assert f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">' in body, page
+        # No inline script: the shared files, and figures as JSON data blocks that assets/site.js draws.
+        assert all(" src=" in s or 'type="application/json"' in s for s in re.findall(r"<script[^>]*>", body)), page
+        assert "<style>" not in body or page.name == "lahteet.html", page  # styles from assets/site.css
+        assert re.search(r'<script src="(\.\./)*assets/site\.js" defer>', body), page
+        if "plotly-figure" in body:
+            assert re.search(r'<script src="(\.\./)*assets/plotly-sote\.min\.js">', body), page
+    welfare_region_maps = [*site.glob("aluerajat/hyvinvointialue_*.html"), *site.glob("indikaattorit/*_hyvinvointialue_*.html"),
+                           *(p for p in site.glob("alueet/*.html") if p.name != "index.html")]
+    assert len(welfare_region_maps) == 2 + 8 + 23
+    for page in welfare_region_maps:
+        assert page.stat().st_size < 120_000, (page, page.stat().st_size)
+    assert (site / "index.html").stat().st_size < 150_000
+
+
+def test_png_export_of_the_welfare_region_map(refreshed):
+    png = refreshed / "site" / "aluerajat" / "hyvinvointialue_2025.png"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    assert struct.unpack(">II", data[16:24]) == (1200, 900)
+    assert "<a href='hyvinvointialue_2025.png'>" in text(png.with_suffix(".html"))
+    assert "<a href='../../aluerajat/hyvinvointialue_2025.png'>" in text(refreshed / "site" / "sv" / "aluerajat" / "hyvinvointialue_2025.html")
+
+
+def test_pages_link_to_the_executed_notebook_of_their_run(refreshed):
+    site = refreshed / "site"
+    manifest = json.loads((refreshed / "manifest.json").read_text(encoding="utf-8"))
+    checked = 0
+    for name, run in manifest["runs"].items():
+        for rel in run["outputs"]:
+            if rel.startswith("site/") and rel.endswith(".html"):
+                html = (refreshed / rel).read_text(encoding="utf-8")
+                href = re.search(r'<a href="([^"]+)" type="application/x-ipynb\+json">', html)
+                assert href, f"{rel} has no link to its notebook"
+                target = ((refreshed / rel).parent / href.group(1)).resolve()
+                assert target == (refreshed / "notebooks" / f"{name}.ipynb").resolve() and target.is_file()
+                checked += 1
+    assert checked >= 100  # every run's pages in three languages
+    assert 'type="application/x-ipynb+json"' not in (site / "index.html").read_text(encoding="utf-8")  # written by the refresh itself
+
+
+def test_indicator_pages_say_what_each_figure_shows(refreshed):
+    """The heading names indicator, year and (off the welfare-region level) the grouping; the figures under it say
+    map or ranking in the page's language instead of repeating the heading."""
+    def figure_titles(page: Path) -> list[str]:
+        return re.findall(r"<figcaption class='kuvion-otsikko'>([^<]*)</figcaption>", text(page))
+
+    site = refreshed / "site"
+    page = site / "indikaattorit" / "osuus_65_hyvinvointialue_2024.html"
+    assert "<h1>65 vuotta täyttäneiden osuus väestöstä (%) 2024</h1>" in text(page)
+    assert figure_titles(page) == ["Kartta: Hyvinvointialueet ja Helsinki", "Järjestyksessä suurimmasta pienimpään"]
+    erva = site / "sv" / "indikaattorit" / "osuus_65_erva2020_2024.html"
+    assert re.search(r"<h1>[^<]+ 2024 – Specialupptagningsområden 2020 \(SRf 156/2017\)</h1>", text(erva))
+    assert figure_titles(erva) == ["Karta: Specialupptagningsområden 2020 (SRf 156/2017)", "I ordning från störst till minst"]

@@ -1,0 +1,427 @@
+"""Derived caches never hide their input: every entry is keyed by the sha256 of the raw bytes it came from, a bad
+entry is discarded with a CacheWarning and rebuilt, and the recorded input is the answer this process used."""
+
+import hashlib
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import requests
+from geopandas.testing import assert_geodataframe_equal
+
+from helpers.geo import layers as geography
+from helpers.base.errors import FetchError, ValidationError
+from helpers.sources.fetch import CacheWarning, fetch
+from helpers.geo.layers import layer_request, load_layer, parse_layer, validate_layer
+from helpers.geo.municipality_key import municipality_key
+
+from tests.conftest import FIXTURE_MIRROR
+
+LEVEL, YEAR, LAYER = "hyvinvointialue", 2025, "hyvinvointialue4500k_2025"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """A writable copy of the fixture mirror with its own caches and run log (the fixture itself is never edited)."""
+    copy = tmp_path / "mirror"
+    shutil.copytree(FIXTURE_MIRROR, copy)
+    monkeypatch.setenv("SOTE_MIRROR", str(copy))
+    monkeypatch.setenv("SOTE_GEODATA_DIR", str(tmp_path / "geodata"))
+    monkeypatch.setenv("SOTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SOTE_PROVENANCE_LOG", str(tmp_path / "run.jsonl"))
+    monkeypatch.setattr(geography, "_DECODED", type(geography._DECODED)())  # as a new process: nothing decoded yet
+    return copy
+
+
+def raw_file(mirror_dir):
+    return mirror_dir / "geo" / f"{LAYER}.json"
+
+
+def recorded_inputs(tmp_path) -> dict[str, dict]:
+    """Last record per URL in the run's provenance log (what the refresh keeps as the run's inputs)."""
+    out = {}
+    for line in (tmp_path / "run.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        out[rec["url"]] = rec
+    return out
+
+
+def layer_url() -> str:
+    url, params = layer_request(LEVEL, YEAR)
+    return fetch("geo", url, params=params).provenance["url"]
+
+
+def entry_files(tmp_path):
+    folder = tmp_path / "geodata"
+    return sorted(p.name for p in folder.glob(f"{LAYER}.*"))
+
+
+def rename_region(path, code: str, name: str) -> bytes:
+    data = json.loads(path.read_bytes())
+    for feature in data["features"]:
+        if feature["properties"]["hyvinvointialue"] == code:
+            feature["properties"]["nimi"] = name
+    new = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    path.write_bytes(new)
+    return new
+
+
+# --------------------------------------------------------------------------- boundary layers
+
+
+def test_changed_raw_answer_is_rebuilt_and_recorded(mirror, tmp_path):
+    before = load_layer(LEVEL, YEAR)
+    assert before.set_index("code").loc["01", "name_fi"] == "Itä-Uudenmaan hyvinvointialue"
+    new_bytes = rename_region(raw_file(mirror), "01", "Testialueen hyvinvointialue")
+
+    after = load_layer(LEVEL, YEAR)
+
+    assert len(after) == 23
+    assert after.set_index("code").loc["01", "name_fi"] == "Testialueen hyvinvointialue"
+    assert after.attrs["provenance"]["sha256"] == sha(new_bytes) != before.attrs["provenance"]["sha256"]
+    assert recorded_inputs(tmp_path)[layer_url()]["sha256"] == sha(new_bytes)
+    # The entry built from the old answer is gone; the one left is named for (and carries) the new sha256.
+    assert entry_files(tmp_path) == [f"{LAYER}.v2.{sha(new_bytes)[:16]}.json", f"{LAYER}.v2.{sha(new_bytes)[:16]}.parquet"]
+    sidecar = json.loads((tmp_path / "geodata" / entry_files(tmp_path)[0]).read_text(encoding="utf-8"))
+    assert sidecar["raw_sha256"] == sha(new_bytes) and sidecar["features"] == 23
+
+
+def test_municipality_key_notices_a_changed_layer_in_the_same_process(mirror):
+    assert set(municipality_key(YEAR).query("hyvinvointialue_code == '01'")["hyvinvointialue_name_fi"]) == {"Itä-Uudenmaan hyvinvointialue"}
+    rename_region(raw_file(mirror), "01", "Testialueen hyvinvointialue")
+    key = municipality_key(YEAR)
+    assert len(key) == 308
+    assert set(key.query("hyvinvointialue_code == '01'")["hyvinvointialue_name_fi"]) == {"Testialueen hyvinvointialue"}
+
+
+def test_truncated_raw_answer_is_an_error_never_the_cached_layer(mirror, tmp_path):
+    load_layer(LEVEL, YEAR)
+    path = raw_file(mirror)
+    truncated = path.read_bytes()[: path.stat().st_size // 2]
+    path.write_bytes(truncated)
+    with pytest.raises(ValidationError, match=rf"^{LAYER}: the answer is not a readable GeoJSON layer"):
+        load_layer(LEVEL, YEAR)
+    with pytest.raises(ValidationError, match=LAYER):
+        load_layer(LEVEL, YEAR, use_cache=False)
+    assert recorded_inputs(tmp_path)[layer_url()]["sha256"] == sha(truncated)
+
+
+def _parquet(tmp_path):
+    (path,) = (tmp_path / "geodata").glob(f"{LAYER}.*.parquet")
+    return path
+
+
+def _sidecar(tmp_path):
+    (path,) = (tmp_path / "geodata").glob(f"{LAYER}.*.json")
+    return path
+
+
+def fresh_build(mirror_dir) -> gpd.GeoDataFrame:
+    return validate_layer(parse_layer(raw_file(mirror_dir).read_bytes(), LEVEL, YEAR), LEVEL, YEAR)
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (lambda b: b[: len(b) // 2], "parquet bytes ({size}) do not match the sidecar's sha256 (truncated or corrupt)"),
+        (lambda b: b[:1000] + b"\x00garbage\xff" * 50 + b[1500:], "parquet bytes ({size}) do not match the sidecar's sha256"),
+        (lambda b: b"", "parquet bytes (0) do not match the sidecar's sha256"),
+        (None, "parquet missing"),
+    ],
+    ids=["truncated", "garbled", "empty", "deleted"],
+)
+def test_damaged_parquet_is_rebuilt_with_a_notice(mirror, tmp_path, damage, why):
+    load_layer(LEVEL, YEAR)
+    path = _parquet(tmp_path)
+    good = path.read_bytes()
+    if damage is None:
+        path.unlink()
+    else:
+        path.write_bytes(damage(good))
+    geography._DECODED.clear()
+    size = path.stat().st_size if path.exists() else 0
+    with pytest.warns(CacheWarning, match=re.escape(f"{path.name}: {why.format(size=size)}")):
+        healed = load_layer(LEVEL, YEAR)
+    assert_geodataframe_equal(healed, fresh_build(mirror))
+    assert sha(path.read_bytes()) == json.loads(_sidecar(tmp_path).read_text(encoding="utf-8"))["parquet_sha256"]
+
+
+def test_parquet_that_matches_a_forged_sidecar_but_is_not_a_layer_is_rebuilt(mirror, tmp_path):
+    load_layer(LEVEL, YEAR)
+    path, side = _parquet(tmp_path), _sidecar(tmp_path)
+    garbage = b"PAR1 not a parquet file PAR1"
+    path.write_bytes(garbage)
+    meta = json.loads(side.read_text(encoding="utf-8"))
+    side.write_text(json.dumps(dict(meta, parquet_sha256=sha(garbage))), encoding="utf-8")
+    with pytest.warns(CacheWarning, match=r"parquet unreadable"):
+        healed = load_layer(LEVEL, YEAR)
+    assert len(healed) == 23 and healed.set_index("code").loc["90", "name_fi"] == "Helsingin kaupunki"
+
+
+@pytest.mark.parametrize(
+    "edit, why",
+    [
+        (lambda text, meta: text[: len(text) // 2], "sidecar is not valid JSON"),
+        (lambda text, meta: "", "sidecar is not valid JSON"),
+        (lambda text, meta: json.dumps([1, 2]), "sidecar is not a JSON object"),
+        (lambda text, meta: json.dumps({k: v for k, v in meta.items() if k != "parquet_sha256"}), r"sidecar fields \['parquet_sha256'\] missing"),
+        (lambda text, meta: json.dumps(dict(meta, features="23")), r"sidecar fields \['features'\] missing or of the wrong type"),
+        (lambda text, meta: json.dumps(dict(meta, raw_sha256="0" * 64)), "built from raw sha256 0000000000000000"),
+        (lambda text, meta: json.dumps(dict(meta, features=22)), "parquet has 23 features, the sidecar says 22"),
+        (None, "sidecar missing"),
+    ],
+    ids=["truncated", "empty", "not-object", "missing-field", "wrong-type", "other-raw", "wrong-count", "deleted"],
+)
+def test_broken_sidecar_is_rebuilt_with_a_notice(mirror, tmp_path, edit, why):
+    load_layer(LEVEL, YEAR)
+    side = _sidecar(tmp_path)
+    text = side.read_text(encoding="utf-8")
+    if edit is None:
+        side.unlink()
+    else:
+        side.write_text(edit(text, json.loads(text)), encoding="utf-8")
+    with pytest.warns(CacheWarning, match=rf"{LAYER}\.v2\.[0-9a-f]{{16}}\.parquet: {why}"):
+        healed = load_layer(LEVEL, YEAR)
+    assert_geodataframe_equal(healed, fresh_build(mirror))
+    meta = json.loads(side.read_text(encoding="utf-8"))
+    assert meta["raw_sha256"] == sha(raw_file(mirror).read_bytes()) and meta["features"] == 23
+
+
+def test_valid_entry_is_used_without_parsing_and_records_the_raw_answer(mirror, tmp_path, monkeypatch, recwarn):
+    first = load_layer(LEVEL, YEAR)
+    (tmp_path / "run.jsonl").unlink()
+    geography._DECODED.clear()
+    monkeypatch.setattr(geography, "parse_layer", lambda *a, **k: pytest.fail("parsed again"))
+    again = load_layer(LEVEL, YEAR)
+    assert_geodataframe_equal(again, first.copy())
+    assert not [w for w in recwarn if issubclass(w.category, CacheWarning)]
+    assert recorded_inputs(tmp_path)[layer_url()]["sha256"] == sha(raw_file(mirror).read_bytes())
+
+
+# --------------------------------------------------------------------------- HTTP cache (live mode)
+
+
+def _answer(body: bytes, request):
+    from requests.adapters import HTTPAdapter
+    from urllib3.response import HTTPResponse
+
+    raw = HTTPResponse(body=io.BytesIO(body), headers={"Content-Type": "application/json;charset=UTF-8"}, status=200,
+                       reason="OK", preload_content=False, request_url=request.url)
+    return HTTPAdapter().build_response(request, raw)
+
+
+@pytest.fixture
+def fake_wfs(live_mode, monkeypatch):
+    """The WFS answering the layer request with the fixture's GeoJSON; counts the requests that reach it."""
+    body = (FIXTURE_MIRROR / "geo" / f"{LAYER}.json").read_bytes()
+    calls = []
+
+    def send(self, request, **kwargs):
+        assert LAYER in request.url, request.url
+        calls.append(request.url)
+        return _answer(body, request)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", send)
+    return {"calls": calls, "body": body, "cache": live_mode / "cache" / "http" / "geo"}
+
+
+def test_cached_answer_has_the_live_answers_sha256(fake_wfs):
+    live = load_layer(LEVEL, YEAR)
+    cached = load_layer(LEVEL, YEAR)
+    assert len(fake_wfs["calls"]) == 1
+    assert live.attrs["provenance"]["origin"] == "live" and cached.attrs["provenance"]["origin"] == "cache"
+    assert cached.attrs["provenance"]["sha256"] == live.attrs["provenance"]["sha256"] == sha(fake_wfs["body"])
+    assert not list(fake_wfs["cache"].glob("*.sqlite"))  # no shared redirects database to break
+
+
+def test_only_downloads_are_logged_beside_the_cache_and_every_use_in_the_runs_log(fake_wfs, tmp_path, monkeypatch):
+    run_log = tmp_path / "run.jsonl"
+    monkeypatch.setenv("SOTE_PROVENANCE_LOG", str(run_log))
+    for _ in range(3):
+        load_layer(LEVEL, YEAR)
+    beside = [json.loads(line) for line in (fake_wfs["cache"].parent.parent / "provenance.jsonl").read_text(encoding="utf-8").splitlines()]
+    used = [json.loads(line) for line in run_log.read_text(encoding="utf-8").splitlines()]
+    assert [r["origin"] for r in beside] == ["live"]  # one download; the two answers read back from the cache are not
+    assert [r["origin"] for r in used] == ["live", "cache", "cache"]  # the run's inputs: every use
+    assert {r["sha256"] for r in beside + used} == {sha(fake_wfs["body"])}
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (lambda text: text[: len(text) // 2], "not a cached response"),
+        (lambda text: "\x00garbage", "not a cached response"),
+        (lambda text: "{}", r"wrong fields \(status 0\)"),
+        (lambda text: json.dumps(dict(json.loads(text), status_code="x")), "unreadable"),
+    ],
+    ids=["truncated", "garbage", "empty-object", "wrong-type"],
+)
+def test_corrupt_http_cache_entry_is_refetched_with_a_notice(fake_wfs, damage, why):
+    load_layer(LEVEL, YEAR)
+    (entry,) = fake_wfs["cache"].glob("*.json")
+    entry.write_text(damage(entry.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.warns(CacheWarning, match=rf"{entry.name}: HTTP cache entry {why}"):
+        healed = load_layer(LEVEL, YEAR)
+    assert len(fake_wfs["calls"]) == 2
+    assert healed.attrs["provenance"]["origin"] == "live" and healed.attrs["provenance"]["sha256"] == sha(fake_wfs["body"])
+    assert len(healed) == 23
+    again = load_layer(LEVEL, YEAR)  # the refetched answer was cached again
+    assert again.attrs["provenance"]["origin"] == "cache" and len(fake_wfs["calls"]) == 2
+
+
+# --------------------------------------------------------------------------- results derived from several answers
+
+
+def test_model_metrics_notice_a_changed_population_answer_in_the_same_process(mirror):
+    from helpers.models.metrics import unit_metrics
+
+    before = unit_metrics("malli_18_1", 2025)
+    path = mirror / "stat" / "wfs" / "vaestoalue_kunta_vaki2024.json"
+    data = json.loads(path.read_bytes())
+    (alajarvi,) = [f["properties"] for f in data["features"] if f["properties"]["kunta"] == "005"]
+    assert alajarvi["vaesto"] == 9078
+    for field in ("vaesto", "miehet", "ika_15_64"):  # parts still add up to the total
+        alajarvi[field] += 100
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    after = unit_metrics("malli_18_1", 2025)
+
+    assert after["population"].sum() == before["population"].sum() + 100
+    changed = after.set_index("unit_code")["population"] - before.set_index("unit_code")["population"]
+    assert sorted(changed[changed != 0].tolist()) == [100]
+
+
+# --------------------------------------------------------------------------- mirror index
+
+
+def test_edited_mirror_index_is_read_again(mirror):
+    from helpers.base.errors import MirrorMiss
+
+    url, params = layer_request(LEVEL, YEAR)
+    assert fetch("geo", url, params=params).provenance["mirror_file"].endswith(f"{LAYER}.json")
+    index_path = mirror / "geo" / "INDEX.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    kept = [e for e in index["entries"] if LAYER not in e["url"]]
+    assert len(kept) == len(index["entries"]) - 1
+    index_path.write_text(json.dumps(dict(index, entries=kept), ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(MirrorMiss, match=rf"does not hold GET .*{LAYER}"):
+        fetch("geo", url, params=params)
+    index_path.write_text('{"entries": [', encoding="utf-8")
+    with pytest.raises(FetchError, match=r"geo/INDEX\.json: not a readable mirror index \(JSONDecodeError"):
+        fetch("geo", url, params=params)
+
+
+# --------------------------------------------------------------------------- derived tables (helpers.tables.table_cache)
+
+
+def _logged_requests(log) -> list:
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    return sorted({(r["source"], r["method"], r["url"]) for r in lines})
+
+
+def test_an_indicator_table_is_read_back_while_its_answers_stay_the_same(mirror, tmp_path, monkeypatch):
+    from helpers.tables import indicators
+
+    built = []
+    real = indicators._build_table
+    monkeypatch.setattr(indicators, "_build_table", lambda *a: built.append(a) or real(*a))
+    log = tmp_path / "run.jsonl"
+    first = indicators.indicator_table("osuus_65", [2024], level="erva2020")
+    first_inputs = _logged_requests(log)
+    log.unlink()
+    second = indicators.indicator_table("osuus_65", [2024], level="erva2020")
+    assert len(built) == 1  # the second came from cache/tables/
+    from pandas.testing import assert_frame_equal
+
+    assert_frame_equal(first, second)
+    assert second.attrs["missing"] == first.attrs["missing"] and second.attrs["indicator"] == first.attrs["indicator"]
+    assert [p["sha256"] for p in second.attrs["provenance"]] == [p["sha256"] for p in first.attrs["provenance"]]
+    assert _logged_requests(log) == first_inputs  # a table read back records the same inputs as one built
+    # Helsinki's erva (HUS): the 65+ share of 31.12.2024 from the WFS age groups, as built
+    assert round(float(second.loc[second["area_code"] == "1", "value"].item()), 4) == round(float(first.loc[first["area_code"] == "1", "value"].item()), 4)
+    assert int(second.loc[second["area_code"] == "1", "denominator"].item()) == 2269460
+
+    # One of its answers changes (a byte more): the table is built again from the new answer.
+    wfs = next(p for p in first.attrs["provenance"] if "kunta_vaki2024" in p["url"])
+    answer = Path(wfs["mirror_file"])
+    assert answer.is_relative_to(mirror)  # the test's own copy
+    answer.write_bytes(answer.read_bytes() + b"\n")
+    third = indicators.indicator_table("osuus_65", [2024], level="erva2020")
+    assert len(built) == 2 and third.attrs["provenance"] != first.attrs["provenance"]
+    assert_frame_equal(first, third)  # the same numbers (only a newline more)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda p, m: p.write_bytes(p.read_bytes()[:100]), "do not match the sidecar's sha256"),
+    (lambda p, m: m.write_text("{", encoding="utf-8"), "sidecar is not valid JSON"),
+    (lambda p, m: m.unlink(), "half an entry"),
+])
+def test_a_broken_table_entry_is_discarded_and_rebuilt(mirror, tmp_path, damage, why):
+    from helpers.tables import indicators
+
+    first = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    [parquet] = (tmp_path / "cache" / "tables").glob("indicator.*.parquet")
+    damage(parquet, parquet.with_suffix(".json"))
+    with pytest.warns(CacheWarning, match=re.escape(why)):
+        again = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    assert again["value"].tolist() == first["value"].tolist()
+    assert parquet.exists() and parquet.with_suffix(".json").exists()  # written again
+
+
+def test_in_a_refresh_run_answers_and_layers_asked_again_come_from_memory(mirror, tmp_path, monkeypatch):
+    from helpers.sources import fetch as fetch_module
+    from helpers.sources.fetch import MirrorAdapter
+
+    sent = []
+    real_send = MirrorAdapter.send
+    monkeypatch.setattr(MirrorAdapter, "send", lambda self, request, **kw: sent.append(request.url) or real_send(self, request, **kw))
+    monkeypatch.setattr(fetch_module, "_RUN_MEMO", type(fetch_module._RUN_MEMO)())
+    monkeypatch.setattr(geography, "_RUN_LAYERS", {})
+    url, params = layer_request(LEVEL, YEAR)
+    log = tmp_path / "run.jsonl"
+
+    fetch("geo", url, params=params)
+    fetch("geo", url, params=params)
+    assert len(sent) == 2  # an interactive session reads the mirror (or HTTP cache) each time
+
+    monkeypatch.setenv("SOTE_RUN_NAME", "t_run")
+    log.unlink()
+    a = load_layer(LEVEL, YEAR)
+    b = load_layer(LEVEL, YEAR)
+    assert len(sent) == 3  # in a run: once
+    assert_geodataframe_equal(a, b)
+    b.loc[0, "name_fi"] = "muutettu"
+    assert load_layer(LEVEL, YEAR).loc[0, "name_fi"] != "muutettu"  # each caller gets its own copy
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 3 and {r["sha256"] for r in records} == {a.attrs["provenance"]["sha256"]}  # every use recorded
+
+
+def test_an_edit_to_the_code_gives_a_new_table_entry_and_drops_the_old(mirror, tmp_path, monkeypatch):
+    from helpers.base import config
+    from helpers.tables import indicators
+
+    root = tmp_path / "project"
+    for folder in ("src/helpers", "data"):
+        shutil.copytree(config.PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("cache", "__pycache__"))
+    monkeypatch.setattr(config, "PROJECT_ROOT", root)  # what the fingerprint is taken of
+    built = []
+    real = indicators._build_table
+    monkeypatch.setattr(indicators, "_build_table", lambda *a: built.append(a) or real(*a))
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    tables = tmp_path / "cache" / "tables"
+    before = sorted(p.name for p in tables.glob("indicator.*"))
+    assert len(built) == 1 and len(before) == 2
+    code = root / "src" / "helpers" / "tables" / "aggregate.py"
+    code.write_text(code.read_text(encoding="utf-8") + "\n# muutettu\n", encoding="utf-8")
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    after = sorted(p.name for p in tables.glob("indicator.*"))
+    assert len(built) == 2 and len(after) == 2 and not set(after) & set(before)

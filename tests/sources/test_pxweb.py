@@ -1,0 +1,178 @@
+import json
+
+import pandas as pd
+import pytest
+import requests
+
+from helpers.sources import pxweb
+from helpers.base.errors import FetchError, InvalidParameter, ValidationError
+from helpers.sources.fetch import Fetched
+
+from tests.conftest import FIXTURE_MIRROR
+
+STAT = FIXTURE_MIRROR / "stat" / "pxweb"
+OLD_URL = "https://pxdata.stat.fi:443/PxWeb/api/v1/fi/StatFin/vaerak/statfin_vaerak_pxt_11re.px"
+
+
+def test_variable_codes_read_from_metadata_both_eras():
+    new = pxweb.get_metadata("11re")
+    assert (new.role("area").code, new.role("time").code, new.role("contents").code) == ("alue_23_20260101", "timeperiod_y", "contentscode")
+    assert new.role("area").map == "Alue 2026" and len(new.role("area").values) == 309  # SSS + 308
+    old = pxweb.get_metadata(OLD_URL)
+    assert (old.role("area").code, old.role("time").code, old.role("contents").code) == ("Alue", "Vuosi", "Tiedot")
+    assert len(old.role("area").values) == 310  # SSS + 309 (1.1.2024 division)
+
+
+def test_query_equals_recorded_request_body():
+    meta = pxweb.get_metadata("11re")
+    q = pxweb.build_query(meta, {"area": "*", "age": ["SSS"], "sex": ["SSS"], "time": ["2023", "2024"], "contents": ["vaerak-vaesto"]})
+    recorded = json.loads((STAT / "reconstructed" / "11re_POST_all-municipalities_2023-2024.query.json").read_text())
+    assert q == recorded
+    q = pxweb.build_query(meta, {"area": ["KU091", "KU092", "KU049"], "age": ["SSS"], "sex": ["SSS"], "time": ["2025"]})
+    assert [e["code"] for e in q["query"]] == ["alue_23_20260101", "ikaryhma_10_20180101", "sukupuoli_9_20180101", "timeperiod_y"]
+
+
+def test_response_category_order_follows_metadata_not_request():
+    data = json.loads((STAT / "recorded_post2026" / "11re_POST_KU049_KU091_KU092_top1_json-stat2.json").read_text())
+    df = pxweb.parse_jsonstat2(data)
+    assert df["alue_23_20260101"].tolist() == ["KU049", "KU091", "KU092"]  # requested KU091, KU092, KU049
+    assert df["timeperiod_y"].unique().tolist() == ["2025"]  # top(1) = latest year in the recording
+    assert df.set_index("alue_23_20260101")["value"].to_dict() == {"KU049": 325716, "KU091": 694392, "KU092": 252956}
+
+
+def test_parse_all_municipalities_2023_2024():
+    meta = pxweb.get_metadata("11re")
+    df = pxweb.query_table(meta, {"area": "*", "age": ["SSS"], "sex": ["SSS"], "time": ["2023", "2024"], "contents": ["vaerak-vaesto"]})
+    assert len(df) == 309 * 2
+    total = df[df["alue_23_20260101"] == "SSS"].set_index("timeperiod_y")["value"]
+    assert total.to_dict() == {"2023": 5603851.0, "2024": 5635971.0}
+    muni = df[df["alue_23_20260101"] != "SSS"].groupby("timeperiod_y")["value"].sum()
+    assert muni.to_dict() == total.to_dict()
+
+
+def test_parse_old_json_format():
+    meta = pxweb.get_metadata(OLD_URL)
+    df = pxweb.query_table(meta, {"area": "*", "age": ["SSS"], "sex": ["SSS"], "time": "*", "contents": "*"}, fmt="json")
+    assert len(df) == 16120  # 310 areas × 52 years
+    h = df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2023")]["value"].item()
+    assert h == 674500
+    assert df.attrs["updated"] == "2024-04-26T05.00.00Z"
+
+
+def test_unknown_value_and_unidentifiable_variable_are_clear_errors():
+    meta = pxweb.get_metadata("11re")
+    with pytest.raises(InvalidParameter, match=r"Vuosi \(timeperiod_y\)='1899' is not allowed"):
+        pxweb.build_query(meta, {"area": "*", "time": ["1899"]})
+    with pytest.raises(InvalidParameter, match=r"variable='Kieli' is not allowed"):
+        pxweb.build_query(meta, {"Kieli": ["fi"]})
+    data = json.loads((STAT / "recorded_post2026" / "11re_metadata_GET_fi.json").read_text())
+    for v in data["variables"]:
+        if v["code"] == "timeperiod_y":
+            v.pop("time")
+            v["text"] = "Kausi"
+    with pytest.raises(ValidationError, match=r"no time variable could be identified; variables: alue_23_20260101 \(Alue\)"):
+        pxweb.parse_metadata(data, "https://x/11re.px")
+
+
+def test_truncated_or_malformed_answers():
+    data = json.loads((STAT / "recorded_post2026" / "11re_POST_KU091_top5_json-stat2.json").read_text())
+    data["value"] = data["value"][:-1]
+    with pytest.raises(ValidationError, match=r"4 values for 5 cells \(truncated answer\?\)"):
+        pxweb.parse_jsonstat2(data, "POST 11re")
+    with pytest.raises(ValidationError, match="not a JSON-stat2 dataset"):
+        pxweb.parse_jsonstat2({"class": "dataset"})
+    raw = (STAT / "recorded_post2026" / "11re_POST_KU091_top5_json-stat2.json").read_bytes()[:500]
+    with pytest.raises(FetchError, match="not valid JSON"):
+        pxweb.parse_answer(Fetched(raw, {"method": "POST", "url": "https://pxdata.stat.fi/x"}), "json-stat2")
+
+
+def test_suppressed_values_stay_missing():
+    data = json.loads((STAT / "recorded_post2026" / "11re_POST_KU091_top5_json-stat2.json").read_text())
+    data["value"][0] = None
+    df = pxweb.parse_jsonstat2(data)
+    assert df["value"].isna().sum() == 1 and df["value"].notna().sum() == 4
+    old = {"columns": [{"code": "Alue", "text": "Alue", "type": "d"}, {"code": "v", "text": "v", "type": "c"}],
+           "data": [{"key": ["KU091"], "values": [".."]}, {"key": ["KU092"], "values": ["5"]}]}
+    assert pxweb.parse_json(old)["value"].isna().tolist() == [True, False]
+
+
+def test_large_query_is_split_by_years(monkeypatch):
+    meta = pxweb.get_metadata("11re")
+    monkeypatch.setattr(pxweb, "MAX_CELLS", 400)
+    sent = []
+    monkeypatch.setattr(pxweb, "post_query", lambda m, q: sent.append(q) or (_ for _ in ()).throw(RuntimeError("stop")))
+    with pytest.raises(RuntimeError):
+        pxweb.query_table(meta, {"area": "*", "age": ["SSS"], "sex": ["SSS"], "time": ["2023", "2024"], "contents": ["vaerak-vaesto"]})
+    assert sent[0]["query"][3]["selection"]["values"] == ["2023"]  # 309 cells per year: one year per query
+
+
+def test_http_429_is_reported_with_url(live_mode, monkeypatch):
+    from tests.sources.test_fetch import _fake_response
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, r, **k: _fake_response(429, b"Too many", r.url, r))
+    with pytest.raises(FetchError, match=r"GET https://pxdata\.stat\.fi/PxWeb/api/v1/fi/StatFin/11re\.px failed: HTTP 429"):
+        pxweb.get_metadata("11re")
+
+
+# --------------------------------------------------------------------------- notes and markers become flags
+# Each case modifies a copy of a recorded answer (never the fixture files) and feeds it through the parser.
+
+def _recorded(name):
+    return json.loads((STAT / "recorded_post2026" / name).read_text(encoding="utf-8"))
+
+
+TOP5 = "11re_POST_KU091_top5_json-stat2.json"  # Helsinki 2021–2025
+
+
+def test_recorded_answers_carry_no_flags():
+    df = pxweb.parse_jsonstat2(_recorded(TOP5))
+    assert df["flags"].tolist() == [""] * 5  # its notes explain the table, they mark no value
+
+
+def test_jsonstat2_status_symbols_become_finnish_flags():
+    data = _recorded(TOP5)
+    data["value"][2] = None
+    data["value"][4] = None
+    data["status"] = {"1": "p", "2": "..", "3": ".", "4": "…"}
+    df = pxweb.parse_jsonstat2(data)
+    assert df["flags"].tolist() == ["", "ennakkotieto", "salattu", "ei sovellu", "salattu"]
+    assert df["value"].isna().tolist() == [False, False, True, False, True]  # suppressed stays missing
+    data["status"] = [None, None, None, None, "x"]  # an undocumented symbol stays visible
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "merkintä x"]
+    data["status"] = [None, "p"]
+    with pytest.raises(ValidationError, match=r"2 status entries for 5 cells"):
+        pxweb.parse_jsonstat2(data, "POST 11re")
+
+
+def test_jsonstat2_notes_flag_the_cells_they_are_about():
+    data = _recorded(TOP5)
+    data["dimension"]["timeperiod_y"]["category"]["note"] = {"2025": ["Ennakkotieto."]}
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    data = _recorded(TOP5)
+    data["note"].append("Vuosien 2024 ja 2025 tiedot ovat ennakollisia.")  # table-wide, names its years
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "ennakkotieto", "ennakkotieto"]
+    data = _recorded(TOP5)
+    data["note"].append("Salassa pidettävät tiedot on merkitty kahdella pisteellä.")  # explains a symbol: no cell
+    data["dimension"]["contentscode"]["category"]["note"]["vaerak-vaesto"].append("Ennakkoväkiluku")
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["ennakkotieto"] * 5
+    data = _recorded(TOP5)
+    data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025 (ennakko)"
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+
+
+def test_legacy_json_symbols_comments_and_obs_comments():
+    data = json.loads((STAT / "recorded_pre2026" / "statfin_vaerak_pxt_11re_POST_all-areas_all-years_json.json").read_text(encoding="utf-8"))
+    at = {tuple(r["key"][i] for i in (0, 3)): r for r in data["data"]}
+    at[("KU091", "2022")]["values"] = [".."]
+    at[("KU092", "2021")]["comment"] = "Luku on luottamuksellinen."
+    data["comments"] = [{"variable": "Vuosi", "value": "2023", "comment": "Ennakkotieto"}]
+    df = pxweb.parse_json(data)
+    flagged = df[df["flags"] != ""].set_index(["Alue", "Vuosi"])["flags"]
+    assert flagged.loc[("KU091", "2022")] == "salattu" and pd.isna(df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2022")]["value"].item())
+    assert flagged.loc[("KU092", "2021")] == "salattu"
+    assert (flagged.xs("2023", level="Vuosi") == "ennakkotieto").all() and len(flagged.xs("2023", level="Vuosi")) == 310
+    assert len(flagged) == 310 + 2
+    assert df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2023")]["value"].item() == 674500  # values untouched
+    data["columns"][-1]["comment"] = "Vuoden 2021 luvut ovat ennakollisia."  # contents-column comment, one year
+    df = pxweb.parse_json(data)
+    assert df.loc[df["Vuosi"] == "2021", "flags"].value_counts().to_dict() == {"ennakkotieto": 309, "ennakkotieto, salattu": 1}
