@@ -1,5 +1,6 @@
 """Time of the scorecard for all models (with the default allocations and the optima) and of the exact
-optimisation for k = 5 and 6 (population; associations on the maakunta graph and by population share).
+optimisation for k = 5 and 6 (population; associations on the maakunta graph and by population share); the census
+of every connected grouping for k = 5 and 6 (computed afresh, then read from its cache).
 
     SOTE_MIRROR=../shared/mirror .venv/bin/python benchmarks/scorecard.py
 """
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import time
 
-from helpers.models import partitions, scorecard
+import networkx as nx
+
+from helpers.models import census, partitions, scorecard
 from helpers.models.model_files import model_names
 
 
@@ -34,6 +37,35 @@ def main() -> None:
     start = time.perf_counter()
     scorecard.scorecard(model_names(), references=refs)
     print(f"scorecard again (warm caches): {time.perf_counter() - start:.2f} s")
+    census_benchmark()
+
+
+def census_benchmark() -> None:
+    start = time.perf_counter()
+    tiny = nx.path_graph(3)
+    nx.set_node_attributes(tiny, 1, "weight")
+    census.census_of_graph(tiny, 2, refresh=True)  # compiles the loop (or loads it from numba's cache)
+    print(f"census: compiled loop ready: {time.perf_counter() - start:.2f} s")
+    for k in (5, 6):
+        start = time.perf_counter()
+        c = census.census(k, refresh=True)
+        seconds = time.perf_counter() - start
+        within = ", ".join(f"≤ {w['factor']} × optimum: {w['count']}" for w in c.within)
+        print(f"census k={k}: {seconds:6.1f} s, {c.count:,} connected groupings, optimum max/min {c.optimum['ratio']:.6f} "
+              f"({c.optimum['max']:,} / {c.optimum['min']:,}), {len(c.optima)} tied optima; {within}")
+        for opt in c.optima:
+            print("   optimum: " + " | ".join("+".join(part) for part in opt["parts"]))
+        print("   quantiles: " + ", ".join(f"{q['p']}: {q['ratio']:.3f}" for q in c.quantiles))
+        for d in census.optimum_distances(c):
+            units = ", ".join(f"{u['longest_distance_km']:.0f}" for u in d["units"])
+            print(f"   longest distance inside a unit of an optimum: {d['longest_distance_km']:.0f} km (per unit: {units})")
+        census._MEMO.clear()
+        start = time.perf_counter()
+        census.census(k)
+        print(f"census k={k} again (from the cache file): {time.perf_counter() - start:.3f} s")
+    for row in census.official_comparison():
+        print(f"census: {row['model']} (k={row['k']}): max/min {row['ratio']:.4f} = {row['times_optimum']:.2f} × optimum; "
+              f"{row['at_least_as_even']:,} of {row['count']:,} groupings at least as even ({100 * row['share']:.2f} %)")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,32 @@ def test_population_optimum_and_official_groupings():
     opt = partitions.optimal_partition(5)
     assert sorted(m for p in opt.parts for m in p) == sorted(partitions.region_graph().nodes)
     assert max(opt.weights) / min(opt.weights) == pytest.approx(opt.ratio)
-    assert opt.parts == partitions.optimal_partition(5).parts  # deterministic
+
+
+def _fresh_search(monkeypatch, k, objective="population", variant="maakunta_graph"):
+    """A search with every memo of the module empty: the searches' dict and the region graph's lru_cache."""
+    monkeypatch.setattr(partitions, "_SEARCHES", {})
+    partitions._region_graph.cache_clear()
+    return partitions.optimal_partition(k, objective, variant, 2025)
+
+
+@pytest.mark.parametrize("k, objective", [(5, "population"), (6, "population"), (5, "associations")])
+def test_the_search_is_deterministic_with_its_memo_cleared(monkeypatch, k, objective):
+    calls = []
+    real = partitions.best_partition
+    monkeypatch.setattr(partitions, "best_partition", lambda g, k: calls.append(k) or real(g, k))
+    first = _fresh_search(monkeypatch, k, objective)
+    second = _fresh_search(monkeypatch, k, objective)
+    assert calls == [k, k]  # each answer came from a search of its own, not from the memo
+    assert second.parts == first.parts and second.weights == first.weights and second.ratio == first.ratio
+    assert second.nodes_examined == first.nodes_examined > 0  # the same search path, not just the same optimum
+    # Nor does the order the graph's nodes and edges were added in change the answer.
+    g = partitions.weighted_graph(objective, "maakunta_graph", 2025)
+    reordered = nx.Graph()
+    reordered.add_nodes_from(sorted(g.nodes(data=True), reverse=True))
+    reordered.add_edges_from(sorted(g.edges, reverse=True))
+    ratio, parts, weights, examined = real(reordered, k)
+    assert (ratio, parts, weights, examined) == (first.ratio, first.parts, first.weights, first.nodes_examined)
 
 
 def test_association_optimum_on_the_maakunta_graph():

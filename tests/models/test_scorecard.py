@@ -151,3 +151,39 @@ def test_bad_notebook_parameters_are_named():
         scorecard.check_request(["malli_18_1"], 2025, ["puolet"], 20, [5], "fi")
     with pytest.raises(InvalidParameter, match=r"ks=30 is not allowed; allowed: 2–22"):
         scorecard.check_request(["malli_18_1"], 2025, ["lahteen_mukaan"], 20, [30], "fi")
+
+
+def _mean_distances_by_hand(unit_column: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Population-weighted mean distance (km) from each unit's population centre, from the fixture mirror's raw
+    answers with plain numpy: the municipality polygons' representative points (EPSG:3067), population 31.12.2024
+    (WFS vaestoalue:kunta_vaki2024) and the mirror's own municipality key. Also the unweighted mean, for contrast."""
+    import shapely
+
+    from tests.hostile_harness import FIXTURE_MIRROR
+
+    layer = json.loads((FIXTURE_MIRROR / "geo" / "kunta4500k_2025.json").read_text(encoding="utf-8"))
+    points = {f["properties"]["kunta"]: shapely.geometry.shape(f["geometry"]).representative_point() for f in layer["features"]}
+    population = json.loads((FIXTURE_MIRROR / "stat" / "wfs" / "vaestoalue_kunta_vaki2024.json").read_text(encoding="utf-8"))
+    people = {f["properties"]["kunta"]: float(f["properties"]["vaesto"]) for f in population["features"]}
+    key = pd.read_csv(FIXTURE_MIRROR / "geo" / "municipality_key_2025.csv", dtype=str)
+    key = key[key["mainland"] == "True"]
+    weighted, plain = {}, {}
+    for unit, codes in key.groupby(unit_column)["kunta_code"]:
+        xy = np.array([(points[c].x, points[c].y) for c in codes])
+        w = np.array([people[c] for c in codes])
+        centre = (xy * w[:, None]).sum(axis=0) / w.sum()
+        d = np.sqrt(((xy - centre) ** 2).sum(axis=1)) / 1000
+        weighted[unit] = float((d * w).sum() / w.sum())
+        plain[unit] = float(d.mean())
+    return weighted, plain
+
+
+@pytest.mark.parametrize("model, unit_column", [("hyvinvointialueittain", "hyvinvointialue_code"), ("malli_5_1_yta", "yhteistyoalue_code")])
+def test_mean_distance_is_population_weighted_as_computed_by_hand(model, unit_column):
+    weighted, plain = _mean_distances_by_hand(unit_column)
+    got = unit_metrics(model, 2025).set_index("unit_code")["mean_distance_km"]
+    assert sorted(got.index) == sorted(weighted)
+    for unit, expected in weighted.items():
+        assert got[unit] == pytest.approx(expected, rel=1e-9, abs=1e-9), unit
+    # The hand computation tells weighting apart: an unweighted mean is off by kilometres in some unit.
+    assert max(abs(weighted[u] - plain[u]) for u in weighted) > 5

@@ -28,6 +28,16 @@ def shared(tmp_path_factory):
 
 
 
+def _publishing_left(outputs):
+    """What publishing leaves only when it did not finish: the journal, files staged beside their targets or kept for
+    putting back (``.NAME.TX.new`` / ``.old``), temporary files of atomic writes."""
+    import re
+
+    hidden = re.compile(r"^\..*\.([0-9a-f]{16}\.(new|old)|tmp)$")
+    return sorted(p.relative_to(outputs).as_posix() for p in outputs.rglob(".*")
+                  if p.name == ".publish-journal.jsonl" or hidden.match(p.name))
+
+
 def toy_args(case):
     return ["--runs", case.runs_file, "--notebooks", case.toy_notebooks, "--workers", "2", "--timeout", "120"]
 
@@ -124,12 +134,114 @@ def test_read_only_folder_fails_that_run_only(case):
     case.toy_runs({"name": "t_a", "parameters": {"message": "a"}},
                   {"name": "t_b", "parameters": {"message": "b", "also_write": "lukittu/b.txt"}})
     res = case.run_cli(*toy_args(case))
-    case.assert_clean(res, code=1, mentions=["FAILED t_b: publishing failed at lukittu/b.txt after 1 of 3 files", "1 ran"])
+    case.assert_clean(res, code=1, mentions=["FAILED t_b: publishing failed at lukittu/b.txt: PermissionError: ",
+                                             "(lukittu/b.txt); nothing of the run was published", "1 ran"])
     runs = case.manifest()["runs"]
     assert runs["t_a"]["outputs"] == ["lisat/a.txt", "site/putki/a.html", "notebooks/t_a.ipynb"]
-    # b's first file (lisat/b.txt) was moved before the locked folder stopped it: listed, since it is on disk
-    assert runs["t_b"]["status"] == "failed" and runs["t_b"]["outputs"] == ["lisat/b.txt"] and runs["t_b"]["last_success"] is None
-    assert not (case.outputs / "site" / "putki" / "b.html").exists()
+    # b's files before the locked folder in order (lisat/b.txt) are not published either: a run is whole or absent
+    assert runs["t_b"]["status"] == "failed" and runs["t_b"]["outputs"] == [] and runs["t_b"]["last_success"] is None
+    assert not (case.outputs / "lisat" / "b.txt").exists() and not (case.outputs / "site" / "putki" / "b.html").exists()
+    assert _publishing_left(case.outputs) == []
+
+
+def _full_folder(case, folder):
+    """A folder on a file system of its own that is full (tmpfs; root only): writing any byte there fails (ENOSPC)."""
+    import subprocess
+
+    folder.mkdir(parents=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, check=False).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    filler = folder / ".taynna"
+    try:
+        with open(filler, "wb") as fh:
+            while True:
+                fh.write(b"x" * 4096)
+                fh.flush()
+    except OSError:
+        pass
+    return lambda: subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_hub_folder_that_cannot_be_written_fails_softly_after_the_runs(case, fault):
+    """The runs fail alone as always; then one language's hub folder is read-only, or on a full disk: its pages are
+    named (a full disk's error names no file: the page is named all the same), every other page is written, the
+    summary lists the failed run, and the exit code is 1."""
+    folder = case.outputs / "site" / "sv"
+    if fault == "read-only":
+        folder.mkdir(parents=True)
+        case.make_immutable(folder)
+        release = lambda: None  # assert_clean releases it
+    else:
+        release = _full_folder(case, folder)
+    try:
+        case.toy_runs({"name": "t_a", "parameters": {"message": "a"}}, {"name": "t_b", "parameters": {"message": "b", "fail": True}})
+        res = case.run_cli(*toy_args(case))
+        why = "PermissionError: Operation not permitted" if fault == "read-only" else "OSError: No space left on device"
+        case.assert_clean(res, code=1, mentions=[
+            "1 ran, 0 skipped (unchanged), 1 failed", "FAILED t_b: RuntimeError: kaatui tarkoituksella: b",
+            f"NOT WRITTEN site/sv/index.html: {why}", f"NOT WRITTEN site/sv/lahteet.html: {why}",
+            f"NOT WRITTEN site/sv/indikaattorit/index.html: {why}", "file(s) not written after the runs"],
+            absent=["refresh stopped", "site/en/", "site/index.html", "site/lahteet.html"])
+        for page in ("index.html", "lahteet.html", "en/index.html", "en/lahteet.html", "mallit/index.html", "alueet/index.html"):
+            assert (case.outputs / "site" / page).is_file(), page
+        assert case.manifest()["runs"]["t_a"]["status"] == "ok"
+    finally:
+        release()
+
+
+_KILL_WHILE_PUBLISHING = """
+import os, signal, sys
+from helpers.pipeline import publish
+
+state = {"committed": 0}
+record, keep = publish.Journal.record, publish._keep_previous
+
+def record_counting(self, **fields):
+    record(self, **fields)
+    state["committed"] += fields["op"] == "published"
+
+def keep_then_die(target, old):
+    keep(target, old)
+    if state["committed"] and target.name.endswith(".html"):  # the second run, mid-swap: its text file swapped, its page not
+        os.kill(os.getpid(), signal.SIGKILL)
+
+publish.Journal.record, publish._keep_previous = record_counting, keep_then_die
+from helpers.pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.notebook
+def test_a_refresh_killed_while_publishing_is_repaired_by_the_next(case):
+    """SIGKILL in the middle of publishing (one run committed, the next half swapped in): the next refresh first puts
+    the half-published run's previous files back and enters the committed run in the manifest, says so, skips the
+    committed run as unchanged and runs the other; the manifest then lists exactly the files on disk."""
+    import subprocess
+    import sys
+
+    case.toy_runs({"name": "t_a", "parameters": {"message": "a"}}, {"name": "t_b", "parameters": {"message": "b"}})
+    assert case.run_cli(*toy_args(case)).code == 0
+    case.toy_runs({"name": "t_a", "parameters": {"message": "a", "version": 2}}, {"name": "t_b", "parameters": {"message": "b", "version": 2}})
+    killed = subprocess.run([sys.executable, "-c", _KILL_WHILE_PUBLISHING, "refresh", *map(str, toy_args(case))], cwd=case.tmp,
+                            env=case.env(), capture_output=True, text=True, timeout=240, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert case.leftover_processes(wait_s=6) == []  # its workers and kernels went with it
+    journal = [json.loads(line) for line in (case.outputs / ".publish-journal.jsonl").read_text(encoding="utf-8").splitlines()]
+    [committed] = [r for r in journal if r["op"] == "published"]
+    done = next(r["run"] for r in journal if r["op"] == "begin" and r["tx"] == committed["tx"])
+    half = "t_b" if done == "t_a" else "t_a"
+    res = case.run_cli(*toy_args(case))
+    case.assert_clean(res, code=0, mentions=[
+        "1 ran, 1 skipped (unchanged), 0 failed",
+        (f"REPAIRED: finished the publishing of a refresh that stopped before writing its manifest: 1 run(s) it had published "
+         f"entered the manifest ({done}); 1 run(s) caught part-way got their previous files back ({half})")])
+    runs = case.manifest()["runs"]
+    assert runs[done]["status"] == "skipped" and runs[half]["status"] == "ok"
+    for message in ("a", "b"):
+        assert (case.outputs / "lisat" / f"{message}.txt").read_text(encoding="utf-8") == "versio 2"
+    assert _publishing_left(case.outputs) == []
 
 
 @pytest.mark.notebook
@@ -286,19 +398,44 @@ def test_error_list_is_capped(case):
 # --------------------------------------------------------------------------- options and configuration
 
 
+LONG = "a" * 5000  # longer than any file name: the file system refuses to look it up
+
+
 @pytest.mark.parametrize("args, shown", [
-    (["--workers", "0"], "argument --workers: 0 is not allowed; allowed: a whole number of 1 or more"),
+    (["--workers", "0"], "argument --workers: 0 is not allowed; allowed: a whole number of workers from 1 to 1024"),
     (["--workers", "-1"], "argument --workers: -1 is not allowed"),
     (["--workers", "x"], "argument --workers: 'x' is not allowed"),
-    (["--timeout", "0"], "argument --timeout: 0 is not allowed"),
+    (["--workers", "9" * 5000], "argument --workers: '99999999"),
+    (["--timeout", "0"], "argument --timeout: 0 is not allowed; allowed: a whole number of seconds from 1 to 604800"),
+    (["--timeout", "1e9"], "argument --timeout: '1e9' is not allowed"),
     (["--kaikki"], "unrecognized arguments: --kaikki"),
     (["--runs", "ei_ole.yaml"], "argument --runs: 'ei_ole.yaml': no such file"),
     (["--notebooks", "ei_ole"], "argument --notebooks: 'ei_ole': no such folder"),
+    (["--runs", LONG], f"argument --runs: '{'a' * 79}…': cannot be looked up (File name too long); allowed: a runs file"),
+    (["--notebooks", LONG], "argument --notebooks: 'aaaa"),
+    (["--mirror", LONG], "argument --mirror: 'aaaa"),
+    (["--only", LONG], "argument --only: 'aaaa"),
+    (["--only", "t\nrefresh ok"], "refresh stopped: --only 't\\nrefresh ok' matches no run; runs: "),
+    (["--dask", "nonsense://::::"], "argument --dask: 'nonsense://::::' is not allowed; allowed: a Dask scheduler address like tcp://"),
+    (["--dask", "tcp://::::"], "argument --dask: 'tcp://::::' is not allowed"),
+    (["--dask", "tcp://127.0.0.1:99999"], "argument --dask: 'tcp://127.0.0.1:99999' is not allowed"),
+    (["--dask", LONG], "argument --dask: 'aaaa"),
 ])
 def test_bad_options(case, args, shown):
+    """However long or odd: one line `refresh stopped: …` naming the option, exit 2, at once (no connection tried)."""
     case.toy_runs({"name": "t"})
     res = case.run_cli(*args)
     case.assert_clean(res, code=2, mentions=["refresh stopped: ", shown])
+    [line] = [line for line in res.text.splitlines() if "refresh stopped" in line or "refresh ok" in line]
+    assert line.startswith("refresh stopped: ") and len(line) < 3000
+    assert res.seconds < 15  # distributed gave up on 'nonsense://::::' after 26 s
+
+
+def test_bad_dask_variable(case):
+    case.toy_runs({"name": "t"})
+    res = case.run_cli(*toy_args(case), env={"SOTE_DASK_SCHEDULER": "nonsense://::::"})
+    case.assert_clean(res, code=2, mentions=["refresh stopped: SOTE_DASK_SCHEDULER 'nonsense://::::' is not allowed; allowed: a Dask"])
+    assert res.seconds < 15 and not case.outputs.exists()
 
 
 def test_unwritable_outputs(case):

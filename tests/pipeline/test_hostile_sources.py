@@ -1,6 +1,8 @@
 """The refresh driven from outside with hostile or changed SOURCE data: markup in every text source, a changed or
-corrupt cache, a THL answer without the asked level, and PxWeb notes. Same checks as tests/pipeline/test_hostile_cli.py
-(exit code, message, nothing outside outputs/ changed, no process left) through tests/hostile_harness.py.
+corrupt cache, a THL answer without the asked level, PxWeb notes, and answers whose numbers cannot be right (a row
+given twice, a negative population, a share below zero, a mirror file outside the mirror). Same checks as
+tests/pipeline/test_hostile_cli.py (exit code, message, nothing outside outputs/ changed, no process left) through
+tests/hostile_harness.py.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 
 import pytest
 
@@ -144,3 +147,105 @@ def test_a_thl_answer_without_the_asked_level_fails_that_run_naming_indicator_le
                                              "[2021, 2022, 2023]", "outputs/failed/indikaattori_sotkanet_683.ipynb"])
     assert not list((case.outputs / "site").rglob("sotkanet_683_*"))  # no page of the failed run was published
     assert (case.outputs / "failed" / "indikaattori_sotkanet_683.ipynb").is_file()
+
+
+# --------------------------------------------------------------------------- numbers that cannot be right
+# One refresh of two indicator runs over the untouched fixture mirror publishes the site every case starts from (a
+# copy of its outputs); each case then damages its own copy of the mirror and refreshes only the affected run. The
+# run fails alone (exit 1) naming the error, and every file it published before is byte-identical afterwards.
+
+VALUE_RUNS = [
+    {"name": "indikaattori_vaesto", "notebook": "02_indikaattorit.ipynb",
+     "parameters": {"indicators": ["vaesto"], "years": [2023, 2024], "level": "hyvinvointialue"}},
+    {"name": "indikaattori_sotkanet_683", "notebook": "02_indikaattorit.ipynb",
+     "parameters": {"indicators": ["sotkanet_683"], "years": [2021, 2022, 2023], "level": "hyvinvointialue"}},
+]
+SOTKANET_683 = "json_indicator683_years2021+2022+2023_total"
+PX_ALL = "11re_POST_all-municipalities_2023-2024_json-stat2"
+KAINUU_ID = 962  # Sotkanet's id of Kainuu (welfare region 20)
+
+
+@pytest.fixture(scope="module")
+def published(shared, tmp_path_factory):
+    from tests.hostile_harness import HostileCase
+
+    first = HostileCase(tmp_path_factory.mktemp("published"), shared)
+    first.write_runs(VALUE_RUNS)
+    res = first.run_cli("--runs", first.runs_file, "--workers", "2")
+    assert res.code == 0, res.text[-3000:]
+    assert not first.leftover_processes()
+    return first.outputs
+
+
+def _kainuu_2023(rows):
+    [row] = [r for r in rows if r["region"] == KAINUU_ID and r["year"] == 2023]
+    return row
+
+
+def _duplicated_kainuu(mirror, tmp):
+    path = _mirror_file(mirror, "sotkanet", SOTKANET_683)
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(rows + [dict(_kainuu_2023(rows))]), encoding="utf-8")
+
+
+def _negative_kainuu(mirror, tmp):
+    path = _mirror_file(mirror, "sotkanet", SOTKANET_683)
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    _kainuu_2023(rows)["value"] = -12.9
+    path.write_text(json.dumps(rows), encoding="utf-8")
+
+
+def _negative_alajarvi(mirror, tmp):
+    path = _mirror_file(mirror, "stat", PX_ALL)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    areas = data["dimension"]["alue_23_20260101"]["category"]["index"]
+    years = data["dimension"]["timeperiod_y"]["category"]["index"]
+    assert data["size"] == [309, 1, 1, 2, 1]  # area × age × sex × year × contents
+    alajarvi, country = areas["KU005"] * 2 + years["2024"], areas["SSS"] * 2 + years["2024"]
+    assert data["value"][alajarvi] == 9078
+    data["value"][alajarvi] = -9078
+    data["value"][country] -= 2 * 9078  # the whole country still equals the sum of the municipalities
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def _answer_outside_the_mirror(mirror, tmp):
+    index_path = mirror / "sotkanet" / "INDEX.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    [entry] = [e for e in index["entries"] if SOTKANET_683 in e["response"]]
+    rows = json.loads((mirror / "sotkanet" / entry["response"]).read_text(encoding="utf-8"))
+    _kainuu_2023(rows)["value"] = 73.6
+    (tmp / "x.json").write_text(json.dumps(rows), encoding="utf-8")  # beside the mirror folder
+    entry["response"] = "../../x.json"
+    index_path.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage, run, mentions", [
+    (_duplicated_kainuu, "indikaattori_sotkanet_683",
+     ["ValidationError: THL Sotkanet indicator 683", "rows not unique (area × year × gender): area 20 year 2023 gender total ×2"]),
+    (_negative_alajarvi, "indikaattori_vaesto",
+     ["ValidationError: vaesto (Tilastokeskus (StatFin); POST https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin/11re.px)",
+      "counts must be whole numbers ≥ 0: area KU005 year 2024 (vaesto = -9078)"]),
+    (_negative_kainuu, "indikaattori_sotkanet_683",
+     ["ValidationError: sotkanet_683 (THL, Sotkanet; GET https://sotkanet.fi/rest/1.1/json?indicator=683",
+      "share must be within 0–100: area 20 year 2023 = -12.9"]),
+    (_answer_outside_the_mirror, "indikaattori_sotkanet_683",
+     ["MirrorMiss: mirror index entry GET https://sotkanet.fi/rest/1.1/json?indicator=683", "response '../../x.json' resolves to"]),
+], ids=["duplicated-row", "negative-population", "negative-share", "path-outside-mirror"])
+def test_a_wrong_number_fails_its_run_and_the_published_page_stays(case, published, damage, run, mentions):
+    shutil.copytree(published, case.outputs)
+    before = json.loads((case.outputs / "manifest.json").read_text(encoding="utf-8"))["runs"][run]
+    pages = [case.outputs / rel for rel in before["outputs"]]
+    assert before["status"] == "ok" and any(p.suffix == ".html" for p in pages)
+    case.survive(*pages)  # byte-identical after the hostile refresh: the numbers published before stay
+    damage(case.copy_mirror(), case.tmp)
+    case.write_runs(VALUE_RUNS)
+    res = case.run_cli("--runs", case.runs_file, "--workers", "1", "--only", run)
+    case.assert_clean(res, code=1, mentions=[f"FAILED {run}", *mentions, f"outputs/failed/{run}.ipynb", "1 failed"])
+    entry = case.manifest()["runs"][run]
+    assert entry["status"] == "failed" and all(m in entry["error"] for m in mentions)
+    assert (case.outputs / "failed" / f"{run}.ipynb").is_file()
+    # What the kept files say is what the fixture says: Kainuu 12.9 % in 2023, Etelä-Pohjanmaa 189 929 in 2024.
+    csv_text = (case.outputs / "site" / "indikaattorit" / ("sotkanet_683_hyvinvointialue_2023.arvot.csv" if "sotkanet" in run
+                                                          else "vaesto_hyvinvointialue_2024.arvot.csv")).read_text(encoding="utf-8-sig")
+    expected = "Kainuun hyvinvointialue;12,9;%;2023;20;" if "sotkanet" in run else "Etelä-Pohjanmaan hyvinvointialue;189929;henkeä;2024;16;"
+    assert expected in csv_text

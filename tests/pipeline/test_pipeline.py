@@ -5,6 +5,7 @@ reads one Sotkanet answer from the mirror and fails when asked); the parameter c
 notebooks and runs.yaml. The command line is driven from outside in test_hostile_cli.py.
 """
 
+import errno
 import hashlib
 import json
 import os
@@ -413,6 +414,361 @@ def test_a_kernel_that_never_answers_is_tried_again(tmp_path, monkeypatch):
     out = execute_with_retries(execute, run, tmp_path, 10, "mykkä", sleep=pauses.append)
     assert len(calls) == 3 and pauses == [1.0, 2.0]
     assert out["error"] == "kernel did not start after 3 attempts: RuntimeError: Kernel didn't respond in 1 seconds"
+
+
+# --------------------------------------------------------------------------- publishing: whole or not at all
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def _staging(tmp_path: Path, files: dict[str, str]) -> tuple[Path, list[tuple[str, str]]]:
+    staged = _tree(tmp_path / "staging" / "outputs", files)
+    return staged, [(rel, hashlib.sha256(files[rel].encode()).hexdigest()) for rel in sorted(files)]
+
+
+def _hidden(outputs: Path) -> list[str]:
+    """Files and folders of publishing left in outputs/ (staged new files, kept previous ones, the journal)."""
+    return sorted(p.relative_to(outputs).as_posix() for p in outputs.rglob(".*"))
+
+
+def _inodes(outputs: Path, rels) -> dict[str, int]:
+    return {rel: os.stat(outputs / rel).st_ino for rel in rels}
+
+
+def _steps(journal_path: Path) -> list[str]:
+    return [json.loads(line)["op"] for line in journal_path.read_text(encoding="utf-8").splitlines()]
+
+
+OLD = {"site/a.html": "vanha a", "site/b.html": "vanha b", "site/c.html": "vanha c", "lisat/pois.txt": "vanha, ei enää tehdä"}
+NEW = {"site/a.html": "uusi a, pidempi", "site/b.html": "uusi b", "site/b2/uusi.html": "uusi sivu", "site/c.html": "uusi c"}
+
+
+def _entry(present: dict) -> dict:
+    return {"status": "ok", "outputs": list(present), "sha256": present,
+            "last_success": {"fingerprint": "uusi", "outputs": list(present), "sha256": present, "inputs": []}}
+
+
+def test_publish_renames_each_file_over_the_old_one_and_a_reader_keeps_the_old_bytes(tmp_path):
+    """Breaks caught: a copy onto the page instead of os.replace (the reader then reads the new bytes from its open
+    file, the page keeps its inode); a file the run no longer makes that is copied aside instead of renamed (it stays)."""
+    from helpers.pipeline.publish import JOURNAL, Journal, publish_files
+
+    outputs = _tree(tmp_path / "outputs", OLD)
+    staged, files = _staging(tmp_path, NEW)
+    notebook = tmp_path / "executed.ipynb"
+    notebook.write_text('{"cells": []}', encoding="utf-8")
+    journal = Journal(outputs)
+    page = outputs / "site" / "a.html"
+    with open(page, "rb") as reader:
+        inode = os.fstat(reader.fileno()).st_ino
+        published = publish_files(staged, files, outputs, [*OLD, "notebooks/t.ipynb"], {}, "t", copies=[(notebook, "notebooks/t.ipynb")],
+                                  journal=journal, entry=_entry)
+        assert reader.read() == b"vanha a"
+    assert os.stat(page).st_ino != inode and page.read_text(encoding="utf-8") == NEW["site/a.html"]
+    assert published == [*sorted(NEW), "notebooks/t.ipynb"]
+    assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in NEW} == NEW
+    assert (outputs / "notebooks" / "t.ipynb").read_text(encoding="utf-8") == '{"cells": []}'
+    assert not (outputs / "lisat" / "pois.txt").exists()  # the run no longer makes it
+    assert _hidden(outputs) == [JOURNAL] and _steps(outputs / JOURNAL) == ["begin", "published"]
+    [_begin, commit] = [json.loads(line) for line in (outputs / JOURNAL).read_text(encoding="utf-8").splitlines()]
+    assert commit["entry"]["sha256"]["site/c.html"] == hashlib.sha256(b"uusi c").hexdigest()
+    assert journal.close() and not (outputs / JOURNAL).exists()
+
+
+def test_atomic_copy_gives_the_copy_a_new_file_and_names_its_target(tmp_path):
+    """The failure logs' copy (outputs/failed/): a reader of the previous log keeps it; a fault names the log, not the
+    temporary file beside it. Break caught: a copy onto the log instead of os.replace."""
+    from helpers.pipeline.publish import atomic_copy
+
+    outputs = _tree(tmp_path / "outputs", {"failed/t.ipynb": "vanha loki"})
+    source = _tree(tmp_path, {"executed.ipynb": "uusi loki"}) / "executed.ipynb"
+    log = outputs / "failed" / "t.ipynb"
+    with open(log, "rb") as reader:
+        inode = os.fstat(reader.fileno()).st_ino
+        atomic_copy(source, log, outputs)
+        assert reader.read() == b"vanha loki"
+    assert os.stat(log).st_ino != inode and log.read_text(encoding="utf-8") == "uusi loki" and _hidden(outputs) == []
+    (outputs / "tiedosto").write_text("ei kansio", encoding="utf-8")
+    with pytest.raises(OSError) as err:
+        atomic_copy(source, outputs / "tiedosto" / "t.ipynb", outputs)
+    assert err.value.filename == str(outputs / "tiedosto")  # the file where the folder should be
+
+
+@pytest.mark.parametrize("where", ["swap", "rename", "commit"])
+def test_a_publish_that_fails_part_way_leaves_every_previous_file(tmp_path, monkeypatch, where):
+    """A fault at the third file's swap (after two files and a new one were swapped in: before its previous file got
+    its second name, or at the rename after it), or when the commit cannot be written (every file swapped): every
+    previous file is back, the very same file (inode), the new ones are gone.
+    Breaks caught: a copy onto the page instead of os.replace (the kept previous file is the same file, so its old
+    bytes are lost); a copy back instead of a rename when putting back (another inode)."""
+    from helpers.pipeline import publish
+    from helpers.pipeline.publish import JOURNAL, Journal, PublishError, publish_files
+
+    outputs = _tree(tmp_path / "outputs", OLD)
+    before = _inodes(outputs, OLD)
+    staged, files = _staging(tmp_path, NEW)
+    if where == "swap":
+        keep = publish._keep_previous
+
+        def failing(target, old):
+            if target.name == "c.html":
+                raise OSError(errno.EIO, os.strerror(errno.EIO), str(old))
+            keep(target, old)
+
+        monkeypatch.setattr(publish, "_keep_previous", failing)
+    elif where == "rename":
+        keep = publish._keep_previous
+
+        def lose_the_new_file(target, old):
+            keep(target, old)
+            if target.name == "c.html":
+                next(target.parent.glob(".c.html.*.new")).unlink()  # the rename over c.html then fails
+
+        monkeypatch.setattr(publish, "_keep_previous", lose_the_new_file)
+    else:
+        record = Journal.record
+
+        def full(self, **fields):
+            if fields["op"] == "published":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            record(self, **fields)
+
+        monkeypatch.setattr(Journal, "record", full)
+    journal = Journal(outputs)
+    with pytest.raises(PublishError) as err:
+        publish_files(staged, files, outputs, list(OLD), {}, "t", journal=journal, entry=_entry)
+    if where == "swap":
+        assert str(err.value).startswith("publishing failed at site/c.html: OSError: Input/output error (site/c.html); ")
+    elif where == "rename":
+        assert str(err.value).startswith("publishing failed at site/c.html: FileNotFoundError: No such file or directory (site/c.html); ")
+    else:
+        assert str(err.value).startswith("publishing failed when committing it: OSError: No space left on device (.publish-journal.jsonl); ")
+    assert str(err.value).endswith("nothing of the run was published, its previous files are as they were") and err.value.moved == []
+    assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in OLD} == OLD
+    assert _inodes(outputs, OLD) == before  # the previous files themselves, renamed back
+    assert not (outputs / "site" / "b2").exists()  # the run's new file and the folder made for it
+    assert _hidden(outputs) == [JOURNAL] and _steps(outputs / JOURNAL) == ["begin", "put_back"]
+    assert journal.close()
+
+
+def test_a_put_back_the_journal_cannot_record_keeps_the_journal_and_the_new_paths_claimed(tmp_path, monkeypatch):
+    """A full disk at the commit and at recording the put-back: the previous files are back all the same; the journal
+    is kept for the next refresh (which finds nothing left to do), and the paths that were new are reported as the
+    run's, so that no later run of this refresh publishes a file that repair would remove."""
+    from helpers.pipeline.publish import Journal, PublishError, publish_files, recover
+
+    outputs = _tree(tmp_path / "outputs", OLD)
+    staged, files = _staging(tmp_path, NEW)
+    record = Journal.record
+
+    def full(self, **fields):
+        if fields["op"] != "begin":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        record(self, **fields)
+
+    monkeypatch.setattr(Journal, "record", full)
+    journal = Journal(outputs)
+    with pytest.raises(PublishError) as err:
+        publish_files(staged, files, outputs, list(OLD), {}, "t", journal=journal, entry=_entry)
+    assert err.value.moved == ["site/b2/uusi.html"] and not journal.close()
+    assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in OLD} == OLD
+    monkeypatch.undo()
+    assert recover(outputs, {"runs": {}})[1].endswith("got their previous files back (t)")
+    assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in OLD} == OLD and _hidden(outputs) == []
+
+
+def _publish_and_die(outputs: str, staged: str, files: list, previous: list, at: str) -> None:
+    """In a process of its own: publish, and SIGKILL this process at ``at`` (a kill at that moment)."""
+    import signal
+
+    from helpers.pipeline import publish
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    if at == "swap":  # after a.html and b.html (and the new b2/uusi.html) were swapped in, c.html kept aside
+        keep = publish._keep_previous
+
+        def keep_then_die(target, old):
+            keep(target, old)
+            if target.name == "c.html":
+                die()
+
+        publish._keep_previous = keep_then_die
+    else:  # committed, the previous files not yet deleted, the manifest not written
+        record = publish.Journal.record
+
+        def record_then_die(self, **fields):
+            record(self, **fields)
+            if fields["op"] == "published":
+                die()
+
+        publish.Journal.record = record_then_die
+    publish.publish_files(Path(staged), [tuple(f) for f in files], Path(outputs), previous, {}, "t", journal=publish.Journal(Path(outputs)),
+                          entry=_entry)
+
+
+@pytest.mark.parametrize("at", ["swap", "commit"])
+def test_a_refresh_killed_while_publishing_is_finished_by_the_next(tmp_path, at):
+    """SIGKILL mid-swap: the next refresh's repair puts every previous file back and the previous manifest describes
+    the disk again; SIGKILL after the commit: the run's new files stay and its entry enters the manifest. Either way
+    nothing of publishing is left (journal, kept or staged files)."""
+    import multiprocessing
+    import signal
+
+    from helpers.pipeline.manifest import load_manifest, write_json
+    from helpers.pipeline.publish import JOURNAL, recover
+
+    outputs = _tree(tmp_path / "outputs", OLD)
+    old_sha = {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in OLD.items()}
+    write_json(outputs / "manifest.json", {"runs": {"t": {"status": "ok", "outputs": list(OLD), "sha256": old_sha}}})
+    before = _inodes(outputs, OLD)
+    staged, files = _staging(tmp_path, NEW)
+    child = multiprocessing.get_context("spawn").Process(target=_publish_and_die, args=(str(outputs), str(staged), files, list(OLD), at))
+    child.start()
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL
+    assert (outputs / "site" / "a.html").read_text(encoding="utf-8") == NEW["site/a.html"]  # the kill left it half-done
+    assert (outputs / JOURNAL).exists()
+
+    manifest, said = recover(outputs, load_manifest(outputs))
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t"]
+    assert manifest["runs"]["t"] == entry
+    if at == "swap":
+        assert said.endswith("1 run(s) caught part-way got their previous files back (t)")
+        assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in OLD} == OLD and _inodes(outputs, OLD) == before
+        assert not (outputs / "site" / "b2" / "uusi.html").exists()
+        assert entry["sha256"] == old_sha
+    else:
+        assert said.endswith("1 run(s) it had published entered the manifest (t)")
+        assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in NEW} == NEW and not (outputs / "lisat" / "pois.txt").exists()
+        assert entry["sha256"] == {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in sorted(NEW.items())}
+        assert entry["last_success"]["fingerprint"] == "uusi"
+    assert _hidden(outputs) == []
+    assert recover(outputs, manifest) == (manifest, "")  # nothing left to do
+
+
+def test_a_malformed_or_hostile_journal_stops_the_refresh_before_anything(tmp_path):
+    from helpers.pipeline.publish import JOURNAL, recover
+
+    outputs = _tree(tmp_path / "outputs", {"site/a.html": "a"})
+    (tmp_path / "sentinel.txt").write_text("älä koske", encoding="utf-8")
+    begin = {"op": "begin", "tx": "0123456789abcdef", "run": "t", "files": [["../sentinel.txt", False]], "stale": []}
+    (outputs / JOURNAL).write_text(json.dumps(begin) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"publish-journal.jsonl is malformed \(line 1: output path '../sentinel.txt' is not allowed"):
+        recover(outputs, {"runs": {}})
+    assert (tmp_path / "sentinel.txt").read_text(encoding="utf-8") == "älä koske"
+    (outputs / JOURNAL).write_text('{"op": "published", "tx": "0123456789abcdef", "entry": null}\n{"op": "begin", "tx": "0', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 1: 'published' of a publishing that did not begin\); move it aside"):
+        recover(outputs, {"runs": {}})
+    # a line torn by the kill (the last one) never started its step: the journal is finished without it
+    torn = {"op": "begin", "tx": "0123456789abcdef", "run": "t", "files": [["site/a.html", True]], "stale": []}
+    (outputs / JOURNAL).write_text(json.dumps(torn) + '\n{"op": "publi', encoding="utf-8")
+    _manifest, said = recover(outputs, {"runs": {}})
+    assert said.endswith("got their previous files back (t)") and (outputs / "site" / "a.html").read_text(encoding="utf-8") == "a"
+    assert not (outputs / JOURNAL).exists()
+
+
+@pytest.mark.notebook
+def test_refresh_publishes_whole_runs_over_open_pages_or_nothing_of_them(tmp_path, monkeypatch):
+    """End to end with the toy notebook: a reader of the previous page keeps reading it while the next refresh
+    publishes (the page is a new file); a run whose publishing fails at its third file leaves all four previous
+    files, the very same ones, and the manifest lists them; nothing of publishing is left in outputs/."""
+    from helpers.pipeline import publish
+
+    outputs = tmp_path / "outputs"
+    spec = {"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "version": 1, "also_write": "extra/a.txt"}}
+    assert toy(tmp_path, outputs, [spec]).counts()["ok"] == 1
+    page = outputs / "site" / "putki" / "a.html"
+    with open(page, "rb") as reader:
+        inode = os.fstat(reader.fileno()).st_ino
+        old = page.read_bytes()
+        assert toy(tmp_path, outputs, [{**spec, "parameters": {**spec["parameters"], "version": 2}}]).counts()["ok"] == 1
+        assert reader.read() == old and b"versio 1" in old
+    assert os.stat(page).st_ino != inode and "versio 2" in page.read_text(encoding="utf-8")
+
+    files = ["extra/a.txt", "lisat/a.txt", "site/putki/a.html", "notebooks/t_a.ipynb"]
+    before = {rel: ((outputs / rel).read_bytes(), os.stat(outputs / rel).st_ino) for rel in files}
+    keep = publish._keep_previous
+
+    def failing(target, old):
+        if target.name == "a.html":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(old))
+        keep(target, old)
+
+    monkeypatch.setattr(publish, "_keep_previous", failing)
+    report = toy(tmp_path, outputs, [{**spec, "parameters": {**spec["parameters"], "version": 3}}])
+    [failure] = report.failures
+    assert failure.error == ("publishing failed at site/putki/a.html: PermissionError: Permission denied (site/putki/a.html); "
+                             "nothing of the run was published, its previous files are as they were")
+    assert {rel: ((outputs / rel).read_bytes(), os.stat(outputs / rel).st_ino) for rel in files} == before
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]
+    assert entry["status"] == "failed" and entry["outputs"] == files
+    assert entry["sha256"] == {rel: hashlib.sha256(before[rel][0]).hexdigest() for rel in files}
+    assert (outputs / "failed" / "t_a.ipynb").is_file() and _hidden(outputs) == [".refresh.lock"]
+
+
+@pytest.mark.notebook
+def test_a_manifest_that_cannot_be_written_is_named_and_the_next_refresh_enters_the_runs(tmp_path, monkeypatch):
+    """A full disk at the manifest, after the runs published: the report names manifest.json (exit 1), the journal
+    stays, and the next refresh enters the published run before anything else (it is then skipped as unchanged)."""
+    from helpers.pipeline import job
+    from helpers.pipeline.job import summary
+
+    outputs = tmp_path / "outputs"
+    spec = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a"}}]
+    write_json = job.write_json
+
+    def full(path, data):
+        if path.name == "manifest.json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write_json(path, data)
+
+    monkeypatch.setattr(job, "write_json", full)
+    report = toy(tmp_path, outputs, spec)
+    assert report.counts()["ok"] == 1 and report.problems == [
+        ("manifest.json: OSError: No space left on device (manifest.json); the next refresh enters the runs published now "
+         "from .publish-journal.jsonl first")]
+    assert "1 file(s) not written after the runs" in summary(report) and "NOT WRITTEN manifest.json: OSError" in summary(report)
+    assert not (outputs / "manifest.json").exists() and (outputs / ".publish-journal.jsonl").exists()
+    monkeypatch.undo()
+    again = toy(tmp_path, outputs, spec)
+    assert again.repaired.endswith("1 run(s) it had published entered the manifest (t_a)")
+    assert again.counts() == {"ok": 0, "skipped": 1, "failed": 0} and not again.problems
+    assert "REPAIRED: finished the publishing of a refresh" in summary(again)
+    entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]
+    assert entry["sha256"]["lisat/a.txt"] == hashlib.sha256(b"versio 1").hexdigest() and _hidden(outputs) == [".refresh.lock"]
+
+
+@pytest.mark.notebook
+def test_a_hub_page_that_cannot_be_built_is_named_and_the_others_are_written(tmp_path, monkeypatch, capsys):
+    """Whatever fails while the index and hub pages are built after the runs (here the sources page, as a bad
+    citation would make it) is one line in the summary; the other pages are written and the exit code is 1, not 2."""
+    from helpers.site import sources_page
+
+    def broken(manifest=None, site=None, langs=("fi", "sv", "en")):
+        raise SoteError("data/lahteet.csv: row x: url 'javascript:alert(1)' is not an https address")
+
+    monkeypatch.setattr(sources_page, "write_sources_page", broken)
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(outputs))
+    runs_file = write_runs(tmp_path / "runs.yaml", [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {"fail": False},
+                                                     "matrix": {"message": ["a"]}},
+                                                    {"name": "t_b", "notebook": "putki.ipynb", "parameters": {"message": "b", "fail": True}}])
+    code = cli_main(["refresh", "--runs", str(runs_file), "--notebooks", str(TOY_DIR), "--workers", "2"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "FAILED t_b: RuntimeError: kaatui tarkoituksella: b" in out
+    for page in ("site/lahteet.html", "site/sv/lahteet.html", "site/en/lahteet.html"):
+        assert f"NOT WRITTEN {page}: SoteError: data/lahteet.csv: row x: url 'javascript:alert(1)'" in out
+    assert "3 file(s) not written after the runs" in out
+    for page in ("index.html", "sv/index.html", "mallit/index.html", "indikaattorit/index.html", "alueet/index.html"):
+        assert (outputs / "site" / page).is_file()
 
 
 # --------------------------------------------------------------------------- executors

@@ -8,6 +8,10 @@ welfare region's name in the WFS answer) get payloads; the page writers run in a
 Chromium from file:// and from a local http.server on 127.0.0.1 (network otherwise blocked), under the pages'
 Content-Security-Policy: no dialog, no payload script ran (``window.__pwned`` stays undefined), no console error,
 every figure drawn, and the payload text is on the page literally.
+
+Only what needs a browser is here. What the HTML alone shows (every table cell, caption, footnote and figure JSON of
+every page carries the payloads only as text, never as an element) is tests/site/test_escaping.py, in the fast suite;
+it imports ``poison`` from this module.
 """
 
 from __future__ import annotations
@@ -226,12 +230,3 @@ def test_injected_markup_is_text_and_never_runs(poisoned_site, server, chromium,
             seen = visit(chromium, server + rel + HASH.get(rel, ""), (server, "data:"))
         problems += problems_of(rel, seen)
     assert not problems, "\n".join(problems)
-
-
-def test_payloads_reach_the_pages_only_escaped(poisoned_site):
-    """The raw markup is nowhere in the HTML; figures carry it only inside JSON with < and > as \\u003c, \\u003e."""
-    for rel in EXPECTED:
-        html = (poisoned_site / rel).read_text(encoding="utf-8")
-        for raw in ("<img src=x", "<script>alert", "<script>window.__pwned"):
-            assert raw not in html, (rel, raw)
-        assert html.count("<script") == html.count("<script src=") + html.count('<script type="application/json"'), rel

@@ -72,18 +72,25 @@ def test_front_page_is_the_answer(refreshed):
     assert index.count("<g class='nro'>") == 18 + 5
     assert "<span class='selite-nro'>18</span> Uusimaa</li>" in index
     assert "Helsingin yliopistollisen keskussairaalan erityisvastuualue" in index
-    # the scorecard per staffing convention, named in words; 18+1: 18 + 2 htv, the 2020 survey 72 % yes
-    assert "Henkilöstökäytäntö: sama htv yksikköä kohden kuin 18+1-mallissa" in index
-    assert "<td>18+1-malli (Sotunet 2020)</td><td>mallin oma henkilöstö lähteen mukaan</td><td class='num'>18</td><td class='num'>20,0</td>" in index
-    # the findings
-    assert f"18+1-malli (Sotunet 2020): asukkaita työntekijää kohden on 67{NBSP}723–1{NBSP}782{NBSP}300" in index
+    # the answer first: findings naming their rule, then the decision table under one rule for every model
+    assert index.index("<h2>Vastaus lyhyesti</h2>") < index.index("<table class='paatos'>") < index.index("<svg class='kartta'")
+    assert index.count("(sääntö: 18 htv väestön mukaan, Sainte-Laguë, jokaiselle yksikölle vähintään yksi)") >= 3
+    assert "<th scope='row'>Asukkaita työntekijää kohden: suurin / pienin</th><td class='tuomio'>Paras: " in index
+    assert "<td class='num' data-label='18+1' data-model='malli_18_1'>26,32</td>" in index
+    assert "Sama sääntö kaikille malleille: 18+1-esityksen 18 alueellista henkilötyövuotta" in index
+    # no convention that makes every model even by construction; persons and person-years apart
+    assert "sama kokonaismäärä" not in index and "Henkilöstökäytäntö" not in index
+    assert "<th scope='col'>Alueilla, htv</th>" in index and "<th scope='col'>Alueilla, henkilöä</th>" in index
     for hub in ("mallit/index.html", "indikaattorit/index.html", "alueet/index.html", "kyselyt/kyselyt_2020_2021.html", "lahteet.html"):
         assert f"href=\"{hub}\"" in index and f"href='{hub}'" in index
     assert f"Päivitetty {manifest['refreshed_at'][:16].replace('T', ' ')} (UTC): 42 ajoa onnistui, 0 epäonnistui" in index
-    csv = (site / "index.tulostaulu-sama-per-yksikko.csv").read_bytes()
-    assert csv.startswith(b"\xef\xbb\xbf") and "18+1-malli (Sotunet 2020);mallin oma henkilöstö lähteen mukaan;18;20,0;".encode() in csv
+    csv = (site / "index.paatostaulu-floor.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf") and "Peruste;Kumpi parempi;18+1;".encode() in csv
+    meta = json.loads(text(site / "index.paatostaulu-floor.json"))
+    assert "Sainte-Laguë" in json.dumps(meta, ensure_ascii=False) and "henkilötyövuodet (htv)" in json.dumps(meta, ensure_ascii=False)
     en = text(site / "en" / "index.html")
-    assert "Staffing convention: same person-years per unit as the 18+1 model" in en and "<h2>Findings</h2>" in en
+    assert "<h2>The answer in brief</h2>" in en and "(rule: 18 person-years by population, Sainte-Laguë, at least one per unit)" in en
+    assert "vähintään" not in en and "ei kysytty" not in en
 
 
 def test_model_view_is_written_again_only_when_its_inputs_or_files_changed(refreshed, tmp_path):
@@ -121,7 +128,8 @@ def test_model_view_holds_every_model(refreshed):
     assert re.findall(r"value='([a-z0-9_]+)' checked", view) == ["malli_18_1", "malli_5_1_erva2020"]
     assert len(set(re.findall(r"<svg class='kartta' viewBox='([^']+)'", view))) == 1  # one frame: the same scale
     assert len(re.findall(r"<figure class='svgkartta' id='kartta-", view)) == 7
-    assert "<tr data-model='malli_18_1'><td>18+1-malli (Sotunet 2020)</td>" in view
+    assert "<tr data-model='malli_18_1'><td>18+1</td>" in view  # staffing as the sources give it
+    assert "<td class='num' data-label='5+1 (erva 2020)' data-model='malli_5_1_erva2020'>1,39</td>" in view  # the one rule
     assert "Sotunet (sosiaaliturvayhdistysten yhteistyöelin): Verkostojärjestöjen esitys" in view  # cited, not a file name
     assert "<a href='../alueet/90.html'>Helsingin kaupunki</a>" in view  # units link to the profiles
     assert "Modellerna" not in view and "Jämförelse av stödstrukturmodeller" in text(site / "sv" / "mallit" / "index.html")

@@ -425,3 +425,109 @@ def test_an_edit_to_the_code_gives_a_new_table_entry_and_drops_the_old(mirror, t
     indicators.indicator_table("osuus_65", [2024], level="maakunta")
     after = sorted(p.name for p in tables.glob("indicator.*"))
     assert len(built) == 2 and len(after) == 2 and not set(after) & set(before)
+
+
+# --------------------------------------------------------------------------- cache entries of the wrong kind
+# A directory (or a link, or a pipe) where a cache file should be is healed like a corrupt entry: removed with one
+# CacheWarning naming the path and why, then fetched or built again; the next run uses the healthy entry.
+
+
+def _as_directory(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+    (path / "inside.txt").write_text("not a cache entry", encoding="utf-8")
+
+
+def test_a_directory_in_place_of_an_http_cache_file_is_refetched_with_a_notice(fake_wfs):
+    load_layer(LEVEL, YEAR)
+    (entry,) = fake_wfs["cache"].glob("*.json")
+    _as_directory(entry)
+    with pytest.warns(CacheWarning, match=rf"^{re.escape(str(entry))}: HTTP cache entry is a directory, not a file; discarded and rebuilt"):
+        healed = load_layer(LEVEL, YEAR)
+    assert len(fake_wfs["calls"]) == 2 and healed.attrs["provenance"]["origin"] == "live"
+    assert healed.attrs["provenance"]["sha256"] == sha(fake_wfs["body"]) and len(healed) == 23
+    assert entry.is_file()
+    again = load_layer(LEVEL, YEAR)  # healed for good: the next read comes from the cache
+    assert again.attrs["provenance"]["origin"] == "cache" and len(fake_wfs["calls"]) == 2
+
+
+def test_a_link_in_place_of_an_http_cache_file_is_removed_not_what_it_points_to(fake_wfs, tmp_path):
+    load_layer(LEVEL, YEAR)
+    (entry,) = fake_wfs["cache"].glob("*.json")
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_bytes(entry.read_bytes())
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    with pytest.warns(CacheWarning, match=r"HTTP cache entry is a symbolic link, not a file"):
+        healed = load_layer(LEVEL, YEAR)
+    assert len(fake_wfs["calls"]) == 2 and len(healed) == 23
+    assert entry.is_file() and not entry.is_symlink() and elsewhere.is_file()
+
+
+@pytest.mark.parametrize("which", ["parquet", "sidecar"])
+def test_a_directory_in_place_of_a_layer_cache_file_is_rebuilt_with_one_notice(mirror, tmp_path, which):
+    load_layer(LEVEL, YEAR)
+    path = _parquet(tmp_path) if which == "parquet" else _sidecar(tmp_path)
+    _as_directory(path)
+    geography._DECODED.clear()
+    with pytest.warns(CacheWarning) as caught:
+        healed = load_layer(LEVEL, YEAR)
+    notices = [str(w.message) for w in caught if issubclass(w.category, CacheWarning)]
+    assert notices == [f"{path}: a directory where a cache file should be; discarded and rebuilt from its source"]
+    assert_geodataframe_equal(healed, fresh_build(mirror))
+    assert _parquet(tmp_path).is_file() and _sidecar(tmp_path).is_file()
+    assert sha(_parquet(tmp_path).read_bytes()) == json.loads(_sidecar(tmp_path).read_text(encoding="utf-8"))["parquet_sha256"]
+
+
+def test_a_directory_found_while_reading_an_entry_is_removed_with_its_pair(tmp_path):
+    """The reader's own path (geo.layers, tables.table_cache): an unreadable entry, whatever stands there, is discarded."""
+    from helpers.sources.cache_entries import discard
+
+    data_path, meta_path = tmp_path / "x.v1.ab.parquet", tmp_path / "x.v1.ab.json"
+    data_path.mkdir()
+    (data_path / "inside").write_text("x", encoding="utf-8")
+    meta_path.write_text("{}", encoding="utf-8")
+    with pytest.warns(CacheWarning, match=rf"^{re.escape(str(data_path))}: x\.v1\.ab\.parquet is a directory, not a file; discarded"):
+        discard(data_path, meta_path, "[Errno 21] Is a directory")
+    assert not data_path.exists() and not meta_path.exists()
+
+
+@pytest.mark.parametrize("which", ["parquet", "json"])
+def test_a_directory_in_place_of_a_table_cache_file_is_rebuilt(mirror, tmp_path, which):
+    from helpers.tables import indicators
+
+    first = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    [parquet] = (tmp_path / "cache" / "tables").glob("indicator.*.parquet")
+    path = parquet if which == "parquet" else parquet.with_suffix(".json")
+    _as_directory(path)
+    with pytest.warns(CacheWarning, match=rf"^{re.escape(str(path))}: a directory where a cache file should be; discarded and rebuilt"):
+        again = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    assert again["value"].tolist() == first["value"].tolist()
+    assert parquet.is_file() and parquet.with_suffix(".json").is_file()  # written again
+
+
+def test_a_named_pipe_in_place_of_a_layer_cache_file_is_removed_before_anything_reads_it(mirror, tmp_path):
+    import os
+    import stat
+    import threading
+
+    load_layer(LEVEL, YEAR)
+    path = _sidecar(tmp_path)
+    path.unlink()
+    os.mkfifo(path)  # reading it would wait for a writer for ever
+    done = threading.Event()
+
+    def unblock():  # only if the pipe was read after all: end the read (empty), so the test fails instead of hanging
+        if not done.wait(60) and path.exists() and stat.S_ISFIFO(os.lstat(path).st_mode):
+            with open(path, "wb"):
+                pass
+
+    threading.Thread(target=unblock, daemon=True).start()
+    try:
+        with pytest.warns(CacheWarning) as caught:
+            healed = load_layer(LEVEL, YEAR)
+    finally:
+        done.set()
+    assert [str(w.message) for w in caught if issubclass(w.category, CacheWarning)] == [
+        f"{path}: a named pipe where a cache file should be; discarded and rebuilt from its source"]
+    assert len(healed) == 23 and _sidecar(tmp_path).is_file()

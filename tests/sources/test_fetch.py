@@ -1,4 +1,5 @@
 import json
+import re
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -118,3 +119,95 @@ def test_invalid_json_is_a_clear_error():
 def test_unknown_source_rejected():
     with pytest.raises(ValueError, match=r"source='nope' is not allowed; allowed: geo, sotkanet, stat"):
         fetch("nope", "https://x")
+
+
+# --------------------------------------------------------------------------- mirror files stay inside the mirror
+# A copy of the fixture mirror (mirror_copy); the file outside it carries other numbers, which must never be read.
+
+SOTKANET_2023 = "reconstructed/json_indicator683_years2023_total.RECONSTRUCTED.json"
+JSON_2023_URL = "https://sotkanet.fi/rest/1.1/json?indicator=683&years=2023&genders=total"
+
+
+def _point_entry(mirror, service: str, response: str, new: str, field_name: str = "response"):
+    index_path = mirror / service / "INDEX.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    [entry] = [e for e in index["entries"] if e.get(field_name) == response]
+    entry[field_name] = new
+    index_path.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
+    return entry
+
+
+def _outside_copy(mirror):
+    """The 2023 answer with Kainuu (region 962) at 99.9 %, beside the mirror folder."""
+    rows = json.loads((mirror / "sotkanet" / SOTKANET_2023).read_text(encoding="utf-8"))
+    for r in rows:
+        if r["region"] == 962:
+            r["value"] = 99.9
+    outside = mirror.parent / "x.json"
+    outside.write_text(json.dumps(rows), encoding="utf-8")
+    return outside
+
+
+def test_an_index_path_leading_out_of_the_mirror_is_an_error_naming_entry_and_path(mirror_copy):
+    from helpers.sources import sotkanet
+
+    outside = _outside_copy(mirror_copy)
+    _point_entry(mirror_copy, "sotkanet", SOTKANET_2023, "../../x.json")
+    folder = (mirror_copy / "sotkanet").resolve()
+    with pytest.raises(MirrorMiss) as caught:
+        sotkanet.data(683, [2023])
+    assert str(caught.value) == (f"mirror index entry GET {JSON_2023_URL}: response '../../x.json' resolves to {outside.resolve()}, "
+                                 f"outside the service folder {folder} (index {mirror_copy / 'sotkanet' / 'INDEX.json'}); "
+                                 "allowed: files inside that folder")
+    # The index is refused as a whole: no request of the service is answered from it.
+    with pytest.raises(MirrorMiss, match=r"response '\.\./\.\./x\.json' resolves to"):
+        fetch("sotkanet", "https://sotkanet.fi/rest/1.1/regions")
+
+
+def test_an_absolute_index_path_is_an_error(mirror_copy):
+    outside = _outside_copy(mirror_copy)
+    _point_entry(mirror_copy, "sotkanet", SOTKANET_2023, str(outside))
+    with pytest.raises(MirrorMiss, match=rf"response '{re.escape(str(outside))}' resolves to {re.escape(str(outside.resolve()))}, "
+                       "outside the service folder"):
+        fetch("sotkanet", JSON_2023_URL)
+
+
+def test_a_symlink_to_a_file_outside_the_mirror_is_an_error(mirror_copy):
+    outside = _outside_copy(mirror_copy)
+    link = mirror_copy / "sotkanet" / SOTKANET_2023
+    link.unlink()
+    link.symlink_to(outside)
+    with pytest.raises(MirrorMiss, match=rf"^mirror index entry GET {re.escape(JSON_2023_URL)}: response '{re.escape(SOTKANET_2023)}' "
+                       rf"resolves to {re.escape(str(outside.resolve()))}, outside the service folder"):
+        fetch("sotkanet", JSON_2023_URL)
+
+
+def test_a_file_that_becomes_a_link_after_the_index_was_read_is_refused_too(mirror_copy):
+    assert fetch("sotkanet", JSON_2023_URL).json()  # the index is read and kept
+    outside = _outside_copy(mirror_copy)
+    link = mirror_copy / "sotkanet" / SOTKANET_2023
+    link.unlink()
+    link.symlink_to(outside)
+    with pytest.raises(MirrorMiss, match="outside the service folder"):
+        fetch("sotkanet", JSON_2023_URL)
+
+
+def test_a_symlink_inside_the_service_folder_is_followed(mirror_copy):
+    import hashlib
+
+    original = mirror_copy / "sotkanet" / SOTKANET_2023
+    moved = mirror_copy / "sotkanet" / "reconstructed" / "moved.json"
+    original.rename(moved)
+    original.symlink_to(moved)
+    got = fetch("sotkanet", JSON_2023_URL)
+    assert got.provenance["sha256"] == hashlib.sha256((FIXTURE_MIRROR / "sotkanet" / SOTKANET_2023).read_bytes()).hexdigest()
+
+
+def test_a_post_body_file_outside_the_mirror_is_an_error(mirror_copy):
+    body = "pxweb/reconstructed/11re_POST_all-municipalities_2023-2024.query.json"
+    outside = mirror_copy.parent / "body.json"
+    outside.write_bytes((mirror_copy / "stat" / body).read_bytes())
+    _point_entry(mirror_copy, "stat", body, "../../body.json", field_name="body")
+    with pytest.raises(MirrorMiss, match=r"^mirror index entry POST https://pxdata\.stat\.fi/PxWeb/api/v1/fi/StatFin/11re\.px: "
+                       r"body '\.\./\.\./body\.json' resolves to .*body\.json, outside the service folder"):
+        fetch("stat", "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin/11re.px")

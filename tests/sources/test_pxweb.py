@@ -176,3 +176,107 @@ def test_legacy_json_symbols_comments_and_obs_comments():
     data["columns"][-1]["comment"] = "Vuoden 2021 luvut ovat ennakollisia."  # contents-column comment, one year
     df = pxweb.parse_json(data)
     assert df.loc[df["Vuosi"] == "2021", "flags"].value_counts().to_dict() == {"ennakkotieto": 309, "ennakkotieto, salattu": 1}
+
+
+# --------------------------------------------------------------------------- values checked against their meaning
+# Copies of the fixture answers edited in a temporary mirror (never the fixture files); the true numbers are read from
+# the fixture itself: Alajärvi (KU005) 2024 and Etelä-Pohjanmaa (welfare region 16) as the sum of its municipalities.
+
+PX_2023_2024 = "stat/pxweb/reconstructed/11re_POST_all-municipalities_2023-2024_json-stat2.RECONSTRUCTED.json"
+PX_HISTORY = "stat/pxweb/recorded_pre2026/statfin_vaerak_pxt_11re_POST_all-areas_all-years_json.json"
+POST_11RE = "POST https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin/11re.px"
+
+
+def _cells(data) -> dict[tuple[str, str], float]:
+    """(area, year) -> value of the 2023-2024 answer, by hand: dimensions area × age × sex × year × contents."""
+    assert data["id"] == ["alue_23_20260101", "ikaryhma_10_20180101", "sukupuoli_9_20180101", "timeperiod_y", "contentscode"]
+    assert data["size"] == [309, 1, 1, 2, 1]
+    areas = data["dimension"]["alue_23_20260101"]["category"]["index"]
+    years = data["dimension"]["timeperiod_y"]["category"]["index"]
+    return {(a, y): data["value"][i * 2 + j] for a, i in areas.items() for y, j in years.items()}
+
+
+def _position(data, area: str, year: str) -> int:
+    return data["dimension"]["alue_23_20260101"]["category"]["index"][area] * 2 + data["dimension"]["timeperiod_y"]["category"]["index"][year]
+
+
+def _fixture_etela_pohjanmaa_2024() -> int:
+    import csv
+
+    cells = _cells(json.loads((FIXTURE_MIRROR / PX_2023_2024).read_text(encoding="utf-8")))
+    with open(FIXTURE_MIRROR / "geo" / "municipality_key_2025.csv", encoding="utf-8") as fh:
+        members = [r["kunta_code"] for r in csv.DictReader(fh) if r["hyvinvointialue_code"] == "16"]
+    assert "005" in members and len(members) == 18
+    return int(sum(cells[(f"KU{code}", "2024")] for code in members))
+
+
+def _negative_alajarvi_with_adjusted_total(mirror):
+    path = mirror / PX_2023_2024
+    data = json.loads(path.read_text(encoding="utf-8"))
+    i, total = _position(data, "KU005", "2024"), _position(data, "SSS", "2024")
+    assert data["value"][i] == 9078
+    data["value"][i] = -9078
+    data["value"][total] -= 2 * 9078  # the whole country still equals the sum of its municipalities
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def test_the_untouched_answer_gives_the_fixtures_numbers():
+    from helpers.tables.indicators import indicator_table
+
+    assert _fixture_etela_pohjanmaa_2024() == 189929
+    table = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue").set_index(["year", "area_code"])
+    assert table.loc[(2024, "16"), "value"] == 189929 and table.loc[(2024, "16"), "area_name_fi"] == "Etelä-Pohjanmaan hyvinvointialue"
+
+
+@pytest.mark.parametrize("indicator", ["vaesto", "vaesto_muutos"])
+def test_a_negative_population_is_an_error_even_when_the_total_is_adjusted_to_it(mirror_copy, indicator):
+    from helpers.tables.indicators import indicator_table
+
+    _negative_alajarvi_with_adjusted_total(mirror_copy)
+    with pytest.raises(ValidationError) as caught:
+        indicator_table(indicator, [2023, 2024], level="hyvinvointialue")
+    assert str(caught.value) == (f"{indicator} (Tilastokeskus (StatFin); {POST_11RE}): "
+                                 "counts must be whole numbers ≥ 0: area KU005 year 2024 (vaesto = -9078)")
+
+
+def test_a_fractional_population_is_an_error(mirror_copy):
+    from helpers.tables.indicators import indicator_table
+
+    path = mirror_copy / PX_2023_2024
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["value"][_position(data, "KU005", "2024")] += 0.5
+    data["value"][_position(data, "SSS", "2024")] += 0.5
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"counts must be whole numbers ≥ 0: area SSS year 2024 \(vaesto = 5635971\.5\), "
+                       r"area KU005 year 2024 \(vaesto = 9078\.5\)$"):
+        indicator_table("vaesto", [2023, 2024], level="koko_maa")
+
+
+def test_a_negative_municipality_is_found_before_a_merger_adds_it_to_another(mirror_copy):
+    """Pertunmaa (KU588) joined Mäntyharju (KU507) in 2025: -1577 + 5522 would pass as 3945 after the move."""
+    from helpers.tables.indicators import indicator_table
+
+    path = mirror_copy / PX_HISTORY
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = {tuple(r["key"]): r for r in data["data"]}
+    assert rows[("KU588", "SSS", "SSS", "2023")]["values"] == ["1577"] and rows[("SSS", "SSS", "SSS", "2023")]["values"] == ["5603851"]
+    rows[("KU588", "SSS", "SSS", "2023")]["values"] = ["-1577"]
+    rows[("SSS", "SSS", "SSS", "2023")]["values"] = [str(5603851 - 2 * 1577)]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"^vaesto_historia \(Tilastokeskus \(StatFin\); POST https://pxdata\.stat\.fi:443/.*statfin_vaerak_pxt_11re\.px\): "
+                       r"counts must be whole numbers ≥ 0: area KU588 year 2023 \(vaesto = -1577\)$"):
+        indicator_table("vaesto_historia", [2023], level="kunta", division_year=2025)
+
+
+def test_a_cell_given_twice_is_an_error_naming_every_dimension(mirror_copy):
+    path = mirror_copy / PX_HISTORY
+    data = json.loads(path.read_text(encoding="utf-8"))
+    [row] = [r for r in data["data"] if r["key"] == ["KU091", "SSS", "SSS", "2023"]]
+    assert row["values"] == ["674500"]
+    data["data"].append({"key": row["key"], "values": ["674501"]})
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    meta = pxweb.get_metadata(OLD_URL)
+    with pytest.raises(ValidationError) as caught:
+        pxweb.query_table(meta, {"area": "*", "age": ["SSS"], "sex": ["SSS"], "time": "*", "contents": "*"}, fmt="json")
+    assert str(caught.value) == (f"Tilastokeskus PxWeb table statfin_vaerak_pxt_11re.px (POST {OLD_URL}): rows not unique "
+                                 "(area × Ikä × Sukupuoli × year × __contents): area KU091 Ikä SSS Sukupuoli SSS year 2023 __contents vaesto ×2")

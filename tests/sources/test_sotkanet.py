@@ -140,3 +140,73 @@ def test_suppressed_value_stays_missing_and_is_flagged(mirror_copy):
 def test_recorded_answers_carry_no_flags():
     rows = sotkanet.data(683, [2021, 2022, 2023])
     assert (rows["flags"] == "").all() and rows["value"].notna().all()
+
+
+# --------------------------------------------------------------------------- values checked against their meaning
+# Kainuu (welfare region 20, Sotkanet region id 962) in 2023: 12.9 %, 5591 persons (the fixture answer, read below).
+
+KAINUU_ID, KAINUU = 962, "20"
+JSON_683 = "https://sotkanet.fi/rest/1.1/json?indicator=683&years=2021&years=2022&years=2023&genders=total"
+
+
+def _kainuu_2023(rows):
+    [row] = [r for r in rows if r["region"] == KAINUU_ID and r["year"] == 2023]
+    return row
+
+
+def test_the_untouched_answer_gives_kainuu_as_recorded():
+    recorded = _kainuu_2023(json.loads((FIXTURE_MIRROR / JSON_2021_2023).read_text(encoding="utf-8")))
+    assert (recorded["value"], recorded["absValue"]) == (12.9, 5591)
+    table = indicator_table("sotkanet_683", [2021, 2022, 2023], level="hyvinvointialue").set_index(["year", "area_code"])
+    assert table.loc[(2023, KAINUU), "value"] == 12.9 and table.loc[(2023, KAINUU), "numerator"] == 5591
+    assert table.loc[(2023, KAINUU), "area_name_fi"] == "Kainuun hyvinvointialue"
+
+
+def test_a_duplicated_row_is_an_error_naming_the_area_and_year(mirror_copy):
+    _edit(mirror_copy, JSON_2021_2023, lambda rows: rows + [dict(_kainuu_2023(rows))])
+    with pytest.raises(ValidationError) as caught:
+        sotkanet.data_by_level(683, [2021, 2022, 2023], "hyvinvointialue")
+    assert str(caught.value) == (f"THL Sotkanet indicator 683, level 'hyvinvointialue' (GET {JSON_683}): "
+                                 "rows not unique (area × year × gender): area 20 year 2023 gender total ×2")
+    with pytest.raises(ValidationError, match=r"rows not unique \(area × year × gender\): area 20 year 2023"):
+        indicator_table("sotkanet_683", [2021, 2022, 2023], level="yhteistyoalue")
+
+
+def test_a_duplicated_row_with_another_value_is_an_error_too(mirror_copy):
+    _edit(mirror_copy, JSON_2021_2023, lambda rows: rows + [dict(_kainuu_2023(rows), value=73.6, absValue=31900)])
+    with pytest.raises(ValidationError, match=r"area 20 year 2023 gender total ×2$"):
+        indicator_table("sotkanet_683", [2021, 2022, 2023], level="hyvinvointialue")
+
+
+def test_a_negative_share_is_an_error_naming_indicator_source_request_area_year_and_rule(mirror_copy):
+    def negative(rows):
+        _kainuu_2023(rows)["value"] = -12.9
+        return rows
+
+    _edit(mirror_copy, JSON_2021_2023, negative)
+    with pytest.raises(ValidationError) as caught:
+        indicator_table("sotkanet_683", [2021, 2022, 2023], level="hyvinvointialue")
+    # The implied denominator 5591 × 100 / -12.9 = -43341.0853 (four decimals shown) is no population either.
+    assert str(caught.value) == (f"sotkanet_683 (THL, Sotkanet; GET {JSON_683}): share must be within 0–100: "
+                                 "area 20 year 2023 = -12.9; denominator implied_denominator must be finite and > 0: "
+                                 "area 20 year 2023 = -43341.0853")
+    # Aggregated to a larger area, the bad member is still found before it could be averaged away.
+    with pytest.raises(ValidationError, match=r"share must be within 0–100: area 20 year 2023 = -12\.9"):
+        indicator_table("sotkanet_683", [2021, 2022, 2023], level="koko_maa")
+
+
+@pytest.mark.parametrize("value, count, rule", [
+    (112.9, 5591, r"share must be within 0–100: area 20 year 2023 = 112\.9"),
+    (0.0, 5591, r"denominator implied_denominator must be finite and > 0: area 20 year 2023 = inf"),
+    (12.9, 0, r"denominator implied_denominator must be finite and > 0: area 20 year 2023 = 0"),
+    (12.9, -5591, r"counts must be whole numbers ≥ 0: area 20 year 2023 \(abs_value = -5591\)"),
+    (12.9, 5591.5, r"counts must be whole numbers ≥ 0: area 20 year 2023 \(abs_value = 5591\.5\)"),
+], ids=["share-over-100", "count-at-zero-share", "share-of-nobody", "negative-count", "fractional-count"])
+def test_a_share_and_its_count_must_agree(mirror_copy, value, count, rule):
+    def change(rows):
+        _kainuu_2023(rows).update(value=value, absValue=count)
+        return rows
+
+    _edit(mirror_copy, JSON_2021_2023, change)
+    with pytest.raises(ValidationError, match=rf"^sotkanet_683 \(THL, Sotkanet; GET .*indicator=683.*\): (.*; )?{rule}"):
+        indicator_table("sotkanet_683", [2021, 2022, 2023], level="hyvinvointialue")

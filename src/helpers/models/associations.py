@@ -73,15 +73,22 @@ def _read() -> pd.DataFrame:
 def prh_table() -> pd.DataFrame:
     """The validated PRH table: one row per snapshot and maakunta, classes c1–c9, unclassified, total (nullable)."""
     df = _read().copy()
-    known = set(units_for(2025, "maakunta")["code"])
-    bad = sorted(set(df["maakunta_code"]) - known)
-    if bad:
-        raise ValidationError(f"{PRH_FILE.name}: unknown maakunta codes {bad} (known: {', '.join(sorted(known))})")
+    return check_prh(df, set(units_for(2025, "maakunta")["code"]))
+
+
+def check_prh(df: pd.DataFrame, known: set[str] | None = None) -> pd.DataFrame:
+    """The PRH table's rules (``prh_table`` applies them all): maakunta codes among ``known`` (the maakunta layer's;
+    None: not checked, e.g. before any layer is loaded), each snapshot and maakunta once, the three snapshots, the
+    rows and blanks of the stored copies, classes summing to the total. Raises ValidationError naming the row."""
+    if known is not None:
+        bad = sorted(set(df["maakunta_code"]) - known)
+        if bad:
+            raise ValidationError(f"{PRH_FILE.name}: unknown maakunta codes {bad} (known: {', '.join(sorted(known))})")
     if df.duplicated(["as_of", "maakunta_code"]).any():
         raise ValidationError(f"{PRH_FILE.name}: rows twice: {df.loc[df.duplicated(['as_of', 'maakunta_code']), ['as_of', 'maakunta_code']].values.tolist()}")
     if sorted(df["as_of"].unique()) != list(SNAPSHOTS):
         raise ValidationError(f"{PRH_FILE.name}: snapshots {sorted(df['as_of'].unique())}, expected {list(SNAPSHOTS)}")
-    for as_of, rows in df.groupby("as_of"):
+    for as_of, rows in df.groupby("as_of") if known is not None else ():
         absent = sorted(known - set(rows["maakunta_code"]))
         if absent != MISSING_ROWS.get(as_of, []):
             raise ValidationError(f"{PRH_FILE.name} {as_of}: maakunnat without a row {absent}, expected {MISSING_ROWS.get(as_of, [])}")

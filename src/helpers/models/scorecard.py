@@ -143,11 +143,19 @@ def _model_base(model_json: str, year: int, mode: str) -> tuple[pd.DataFrame, tu
     return assoc, split, _longest_distances(model_json, year, mode)
 
 
+def unit_base(model_id, year: int, staffing: str = "sama_per_yksikko") -> tuple[pd.DataFrame, list[str], dict[str, float]]:
+    """A model's units with population, municipalities, welfare regions, sote associations (exact, and the estimate by
+    population share where a unit is not whole maakunnat, with its method) and the staffing's regional person-years;
+    the welfare regions it splits; the longest distance inside each unit (km)."""
+    model = load_model(model_id)
+    units = unit_metrics(model, year, staffing)
+    assoc, split, distances = _model_base(model.model_dump_json(), year, _mode())
+    return units.merge(assoc, on="unit_code", how="left", validate="one_to_one"), list(split), distances
+
+
 def _unit_table(model_id: str, year: int, staffing: str, allocation: Allocation | None) -> tuple[pd.DataFrame, dict]:
     model = load_model(model_id)
-    units = unit_metrics(model, year, "sama_per_yksikko" if allocation else staffing)
-    assoc, split, distances = _model_base(model.model_dump_json(), year, _mode())
-    units = units.merge(assoc, on="unit_code", how="left", validate="one_to_one")
+    units, split, distances = unit_base(model, year, "sama_per_yksikko" if allocation else staffing)
     info = {"measure": "htv", "coordination": coordination_htv(model, staffing),
             "staffing_labels": {lang: staffing_label(model, staffing, lang) for lang in LANGS}}
     if allocation:

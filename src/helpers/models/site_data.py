@@ -60,9 +60,10 @@ def _normalised(card: pd.DataFrame) -> dict:
     return {"scenarios": scenarios, "metrics": metrics, "units": units, "value_fields": VALUE_FIELDS, "values": values}
 
 
-def write_site_data(card: pd.DataFrame, optimum: pd.DataFrame, year: int = 2025) -> tuple[Path, Path]:
+def write_site_data(card: pd.DataFrame, optimum: pd.DataFrame, year: int = 2025, decision: dict | None = None) -> tuple[Path, Path]:
     """Write the JSON (scenarios, metrics and units with their labels in fi/sv/en, the values as rows
-    ``value_fields``, the optimum comparison, findings in fi/sv/en, sources) and the CSV (the tidy scorecard)."""
+    ``value_fields``, the optimum comparison, findings in fi/sv/en, sources, and ``decision``: every model under one
+    staffing rule, from ``helpers.models.decision``) and the CSV (the tidy scorecard)."""
     out = data_dir()
     out.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -76,6 +77,7 @@ def write_site_data(card: pd.DataFrame, optimum: pd.DataFrame, year: int = 2025)
         "optimisation": {"method": "exact branch-and-bound enumeration of connected partitions", "variants": partitions.VARIANT_LABELS},
         "findings": {lang: findings.findings_text(card, lang, year) for lang in LANGS},
         "optimum": _records(optimum),
+        "decision": decision,
         **_normalised(card),
     }
     json_path, csv_path = out / JSON_NAME, out / CSV_NAME

@@ -1,9 +1,11 @@
 """Command line: ``python -m helpers.pipeline.cli refresh [--mirror DIR] [options]`` (``./run refresh`` calls it).
 
-Exit codes: 0 every run ok or skipped; 1 some run failed (see outputs/failed/); 2 bad input or configuration found
-before any run (options, runs file, parameters, mirror, model files, duplicate outputs, manifest, outputs folder,
-lock); 130 / 143 stopped by SIGINT / SIGTERM (workers and kernels stopped, staging removed, manifest written).
-Every foreseeable fault ends in one line starting ``refresh stopped:``; ``--debug`` adds the traceback.
+Exit codes: 0 every run ok or skipped; 1 some run failed (see outputs/failed/), or a file written after the runs (the
+manifest, the index, a hub page) could not be written (named in the summary); 2 bad input or configuration found
+before any run (options, runs file, parameters, mirror, model files, duplicate outputs, manifest, publish journal,
+outputs folder, lock); 130 / 143 stopped by SIGINT / SIGTERM (workers and kernels stopped, staging removed, manifest
+written). Every fault of the command line or found before any run ends in one line starting ``refresh stopped:``;
+``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -18,23 +20,46 @@ from pathlib import Path
 from helpers.base import config
 
 
+def _one_line(text, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(text: str) -> str:
+    """An argument as messages quote it: at most 80 characters."""
+    return repr(_one_line(text, 80))
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but its errors are the refresh's one-line message with exit code 2."""
 
     def error(self, message):
         self.print_usage(sys.stderr)
-        print(f"refresh stopped: {message}", file=sys.stderr)
+        print(f"refresh stopped: {_one_line(message, 500)}", file=sys.stderr)
         raise SystemExit(2)
 
 
-def positive_int(text: str) -> int:
+MAX_WORKERS = 1024
+MAX_TIMEOUT_S = 7 * 24 * 3600
+
+
+def _whole_number(text: str, most: int, what: str) -> int:
+    allowed = f"allowed: a whole number of {what} from 1 to {most}"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: a whole number of 1 or more") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; allowed: a whole number of 1 or more")
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not allowed; {allowed}") from None
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{_one_line(value, 40)} is not allowed; {allowed}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _whole_number(text, MAX_WORKERS, "workers")
+
+
+def timeout_s(text: str) -> int:
+    return _whole_number(text, MAX_TIMEOUT_S, "seconds")
 
 
 def mirror_folder(text: str) -> Path:
@@ -45,32 +70,46 @@ def mirror_folder(text: str) -> Path:
         return check_mirror_folder(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: cannot be looked up ({_one_line(why, 80)}); "
+                                         "allowed: a mirror folder with an INDEX.json per service") from None
+
+
+def _existing(text: str, kind: str, allowed: str) -> Path:
+    try:
+        path = Path(text).expanduser()
+        found = bool(text.strip()) and (path.is_file() if kind == "file" else path.is_dir())
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: cannot be looked up ({_one_line(why, 80)}); {allowed}") from None
+    if not found:
+        raise argparse.ArgumentTypeError(f"{_shown(text)}: no such {kind}; {allowed}")
+    return path
 
 
 def existing_file(text: str) -> Path:
-    path = Path(text).expanduser()
-    if not text.strip() or not path.is_file():
-        raise argparse.ArgumentTypeError(f"{text!r}: no such file; allowed: a runs file like runs.yaml")
-    return path
+    return _existing(text, "file", "allowed: a runs file like runs.yaml")
 
 
 def existing_dir(text: str) -> Path:
-    path = Path(text).expanduser()
-    if not text.strip() or not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r}: no such folder; allowed: a folder of notebooks like notebooks/")
-    return path
+    return _existing(text, "folder", "allowed: a folder of notebooks like notebooks/")
 
 
 def pattern(text: str) -> str:
     if not text or len(text) > 200:
-        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not allowed; allowed: a shell pattern of 1–200 characters")
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not allowed; allowed: a shell pattern of 1–200 characters")
     return text
 
 
 def dask_address(text: str) -> str:
-    if not text.strip() or len(text) > 500:
-        raise argparse.ArgumentTypeError(f"{text[:60]!r} is not allowed; allowed: a Dask scheduler address like tcp://127.0.0.1:8786")
-    return text.strip()
+    from helpers.base.errors import ConfigError
+    from helpers.pipeline.job import check_dask_address
+
+    try:
+        return check_dask_address(text, "")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).strip()) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--only", metavar="NAME", action="append", type=pattern, help="run only runs whose name matches (shell pattern; repeatable)")
     refresh.add_argument("--tag", metavar="TAG", action="append", type=pattern, help="run only runs with this tag (repeatable)")
     refresh.add_argument("--force", action="store_true", help="run everything, even runs whose inputs are unchanged")
-    refresh.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="parallel notebooks, 1 or more (default: number of cores, %(default)s)")
-    refresh.add_argument("--timeout", type=positive_int, default=600, help="seconds a single cell may take, 1 or more (default: %(default)s)")
+    refresh.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
+                         help=f"parallel notebooks, 1 to {MAX_WORKERS} (default: number of cores, %(default)s)")
+    refresh.add_argument("--timeout", type=timeout_s, default=600,
+                         help=f"seconds a single cell may take, 1 to {MAX_TIMEOUT_S} (default: %(default)s)")
     refresh.add_argument("--dask", metavar="ADDRESS", type=dask_address,
                          help="run on this Dask scheduler (e.g. tcp://127.0.0.1:8786; same as SOTE_DASK_SCHEDULER=ADDRESS); default: local worker processes")
     refresh.add_argument("--list", action="store_true", help="list the selected runs and their parameters after all checks, run nothing")
@@ -94,7 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except Exception as exc:  # noqa: BLE001 - an argument argparse's checks did not expect: still one line, exit 2
+        print(f"refresh stopped: bad command line ({exc.__class__.__name__}: {_one_line(exc, 200)})", file=sys.stderr)
+        return 2
     try:
         return _refresh(args)
     except KeyboardInterrupt:
@@ -142,7 +187,7 @@ def _refresh(args) -> int:
     print(summary(report))
     if report.interrupted:
         return 128 + report.interrupted
-    return 1 if report.failures else 0
+    return 1 if report.failures or report.problems else 0
 
 
 if __name__ == "__main__":

@@ -3,15 +3,18 @@
 * Parameters are validated for all selected runs before any kernel starts (:mod:`helpers.pipeline.runs`).
 * Runs execute in parallel worker processes (default: one per core), each with the named kernel, a per-cell
   timeout and its own staging folder (``SOTE_OUTPUTS_DIR`` points there while it runs).
-* A successful run's files replace the previous ones file by file (``os.replace``); a failed run leaves the previous
-  outputs untouched, and its executed notebook goes to ``outputs/failed/`` as the log.
+* A successful run's files replace the previous ones whole or not at all (staged beside their targets, renamed over
+  them, the previous files kept until the run is committed in ``outputs/.publish-journal.jsonl``); a failed run
+  leaves the previous outputs untouched, and its executed notebook goes to ``outputs/failed/`` as the log. A refresh
+  killed part-way is finished by the next one from that journal before anything else.
 * A run whose notebook, parameters, code/data files and inputs (re-checked by sha256 through the cache or mirror)
   are unchanged since its last success is skipped.
 * ``outputs/.refresh.lock`` keeps two refreshes apart; ``outputs/manifest.json`` records every run (each output
   with its sha256; an output changed or deleted by hand makes its run run again), and the site index is written
   from it.
 * Every path a run writes, copies or deletes is checked to lie inside the outputs folder; a publish error fails
-  that run only; the manifest always lists exactly the files on disk; staging is removed on every exit.
+  that run only; the manifest always lists exactly the files on disk; staging is removed on every exit. A fault
+  after the runs (the manifest, the index and hub pages) is named in the report and leaves the other pages written.
 * Workers are stopped with their kernels on SIGINT/SIGTERM, and exit by themselves when the refresh process dies.
 
 This module holds the orchestration (checks, the lock, signals, progress, each run's outcome published or kept as
@@ -22,6 +25,7 @@ a log, the summary); its parts: ``fingerprints`` (skip decisions), ``execute`` (
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sys
@@ -35,9 +39,10 @@ from helpers.base import config
 from helpers.base.errors import ConfigError, SoteError, UnsafePath
 from helpers.base.hashing import code_fingerprint
 from helpers.pipeline.fingerprints import InputChecker, ShaMemo, run_fingerprint, skip_ok
-from helpers.pipeline.manifest import MANIFEST, build_manifest, load_manifest, write_json
-from helpers.pipeline.preflight import inside, preflight
-from helpers.pipeline.publish import LOCK, STAGING, PublishError, atomic_copy, publish_files
+from helpers.pipeline.manifest import MANIFEST, build_manifest, load_manifest, run_entry, write_json
+from helpers.pipeline.preflight import check_data_tables, inside, preflight
+from helpers.pipeline.publish import (JOURNAL, LOCK, STAGING, Journal, PublishError, atomic_copy, os_problem, publish_files,
+                                      recover)
 from helpers.pipeline.results import RefreshReport, RunResult
 from helpers.pipeline.runs import RUNS_FILE, Run, clip, load_runs, select, validate
 
@@ -62,6 +67,28 @@ def check_kernel(kernel: str) -> None:
     except NoSuchKernel:
         raise ConfigError(f"Jupyter kernel {kernel!r} is not registered; './run refresh' registers it, or run: "
                           f"{sys.executable} -m ipykernel install --sys-prefix --name {kernel}") from None
+
+
+_DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_DASK_ADDRESS = re.compile(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]"
+                           r"(?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?)(?::(?P<port>[0-9]{1,5}))?/?$")
+
+
+def check_dask_address(text, option: str = "--dask") -> str:
+    """A Dask scheduler address as the refresh can use it: [scheme://]host[:port], scheme tcp, tls, ws, wss or ucx
+    (inproc:// for a cluster in this process), port 1–65535. Checked before connecting: distributed takes seconds
+    (and prints a traceback when it gives up) over an address it cannot even parse."""
+    text = str(text).strip()
+    allowed = (f"allowed: a Dask scheduler address like tcp://127.0.0.1:8786 (scheme {', '.join(_DASK_SCHEMES)}; "
+               "a host name or address; a port 1–65535)")
+    if not text or len(text) > 500:
+        raise ConfigError(f"{option} {clip(text, 80)!r} is not allowed; {allowed}")
+    if text.startswith("inproc://") and len(text) > len("inproc://") and not any(c.isspace() for c in text):
+        return text
+    m = _DASK_ADDRESS.match(text)
+    if m is None or (m["scheme"] or "tcp") not in _DASK_SCHEMES or (m["port"] is not None and not 1 <= int(m["port"]) <= 65535):
+        raise ConfigError(f"{option} {clip(text, 80)!r} is not allowed; {allowed}")
+    return text
 
 
 def _prepare_outputs(outputs: Path) -> None:
@@ -97,11 +124,18 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
         raise ConfigError(f"timeout={timeout!r} is not allowed; allowed: a positive number of seconds per cell")
     outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
     workers = max(1, workers or os.cpu_count() or 1)
+    from helpers.pipeline.executors import DASK_ENV
+
+    if dask is not None and str(dask).strip():
+        dask = check_dask_address(dask)
+    elif dask is None and (os.environ.get(DASK_ENV) or "").strip():
+        check_dask_address(os.environ[DASK_ENV], DASK_ENV)
     executor = make_executor(workers, dask)
     # The kernel server imports while the runs are planned (it only imports; nothing is written).
     server = warm_kernels.start_shared(kernel) if executor.name == "local" else None
     try:
         runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
+        check_data_tables(runs)  # first: a bad cell in data/ is named with its file, line and column, once
         validate(runs)  # before any kernel starts
         expected = preflight(runs, outputs)
         check_kernel(kernel)
@@ -129,7 +163,13 @@ def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, 
             raise ConfigError(f"cannot take the lock {outputs / LOCK} ({exc.strerror or exc}); allowed: a writable outputs folder") from None
         try:
             manifest = load_manifest(outputs)
-            return _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+            # what a killed refresh left half-done is finished first: the manifest then describes the disk again
+            manifest, repaired = recover(outputs, manifest)
+            if repaired and progress:
+                print(f"refresh: {repaired}", file=sys.stderr)
+            report = _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+            report.repaired = repaired
+            return report
         finally:
             lock.release()
     finally:
@@ -140,6 +180,7 @@ def preflight_only(*, runs_file=None, notebooks_dir=None, outputs=None, only=Non
     """Every check ``refresh`` makes before a kernel starts (``--list``); returns the selected runs."""
     outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
     runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
+    check_data_tables(runs)
     validate(runs)
     preflight(runs, outputs)
     return runs
@@ -238,6 +279,8 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
         pending.append((run, fp))
 
     staging_root = outputs / STAGING
+    journal = Journal(outputs)
+    problems: list[str] = []  # faults after the runs: the manifest, the index and hub pages
     interrupted = 0
     completed = False
     started_executor = False
@@ -278,7 +321,8 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
 
                             outcome = RunOutcome(run.name, error=f"worker failed: {exc.__class__.__name__}: {clip(exc, 500)}")
                         signals.critical = True
-                        results[run.name] = _finish(run, fp, staging, started, outcome, outputs, previous.get(run.name, {}), claimed, shas)
+                        results[run.name] = _finish(run, fp, staging, started, outcome, outputs, previous.get(run.name, {}), claimed,
+                                                    shas, journal)
                         signals.section_done()
                         bar.update(results[run.name].status)
                 finally:
@@ -300,19 +344,53 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                                                   f"{why} before it finished", fp)
             ordered = [results[r.name] for r in runs if r.name in results]
             manifest = build_manifest(ordered, previous, outputs, shas)
-            write_json(outputs / MANIFEST, manifest)
+            problems += _write_manifest(manifest, outputs, journal)
     if build_index and not interrupted:
-        from helpers.site import pages
-        from helpers.site.build import write_index
+        problems += _write_site(manifest, outputs)
+    return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)
 
-        pages.ensure_plotly_asset(outputs / "site")  # also the site script and the stylesheet
-        write_index(manifest, site=outputs / "site")
-    return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted)
+
+def _write_manifest(manifest: dict, outputs: Path, journal: Journal) -> list[str]:
+    """Write the manifest, then drop the publish journal; a fault is named (the runs are done and published)."""
+    try:
+        write_json(outputs / MANIFEST, manifest)
+    except OSError as exc:
+        if journal.path.exists():
+            then = f"the next refresh enters the runs published now from {JOURNAL} first"
+        else:
+            then = "the previous manifest still describes the files on disk"
+        return [f"{MANIFEST}: {os_problem(exc, outputs, outputs / MANIFEST)}; {then}"]
+    try:
+        journal.close()
+    except OSError:
+        pass  # the next refresh finds the manifest already written and only removes it
+    return []
+
+
+def _write_site(manifest: dict, outputs: Path) -> list[str]:
+    """The shared assets, the index and the hub pages, after the runs; a page that cannot be written is named and
+    the others are still written."""
+    from helpers.site import pages
+    from helpers.site.build import page_fault, write_index
+
+    site = outputs / "site"
+    problems: list[str] = []
+    try:
+        pages.ensure_plotly_asset(site)  # also the site script and the stylesheet
+    except Exception as exc:  # noqa: BLE001 - named in the summary; the pages are still written
+        problems.append(page_fault(site / "assets", exc, outputs))
+    try:
+        write_index(manifest, site=site, problems=problems)
+    except Exception as exc:  # noqa: BLE001 - before any page (reading the site's data)
+        problems.append(page_fault(site / "index.html", exc, outputs))
+    return problems
 
 
 def _finish(run: Run, fp: str, staging: Path, started: str, outcome, outputs: Path, prev: dict, claimed: dict[str, str],
-            shas: ShaMemo | None = None) -> RunResult:
+            shas: ShaMemo | None = None, journal: Journal | None = None) -> RunResult:
     """Publish one run's outcome (from any executor) or keep its log in failed/; the single publish path."""
+    from dataclasses import replace
+
     from helpers.pipeline.executors import EXECUTED, KERNEL_LOG, unpack
 
     t0 = time.perf_counter()
@@ -328,34 +406,43 @@ def _finish(run: Run, fp: str, staging: Path, started: str, outcome, outputs: Pa
     if not error and outcome.rejected:
         error = f"not published: {outcome.rejected}"
     if not error:
-        old = [o for o in kept if not o.startswith("notebooks/")]
+        ok = RunResult(run, "ok", started, outcome.duration_s, [], outcome.inputs, "", fp, outcome.notices, published=True)
+
+        def entry(present: dict[str, str]) -> dict:  # the manifest entry the journal commits
+            return run_entry(replace(ok, outputs=list(present)), present, prev)
+
         try:
-            produced = publish_files(staging / "outputs", list(outcome.files), outputs, old, claimed, run.name, shas)
-            for rel in produced:
+            # the run's files and its executed notebook, whole or not at all; its previous files it no longer makes go
+            ok.outputs = publish_files(staging / "outputs", list(outcome.files), outputs, kept, claimed, run.name, shas,
+                                       copies=[(executed, f"notebooks/{run.name}.ipynb")], journal=journal, entry=entry)
+            for rel in ok.outputs:
                 claimed[rel] = run.name
-            nb_rel = f"notebooks/{run.name}.ipynb"
-            atomic_copy(executed, outputs / nb_rel, outputs)
-            produced.append(nb_rel)
-            for suffix in (".ipynb", ".kernel.log"):
-                (inside(outputs, outputs / "failed" / f"{run.name}{suffix}")).unlink(missing_ok=True)
-            result = RunResult(run, "ok", started, outcome.duration_s, produced, outcome.inputs, "", fp, outcome.notices, published=True)
+            result = ok
         except PublishError as exc:
             for rel in exc.moved:
                 claimed[rel] = run.name
-            kept = sorted(set(kept) | set(exc.moved))
+            kept += [rel for rel in exc.moved if rel not in kept]
             error = str(exc)
         except SoteError as exc:
             error = f"not published: {exc}"
         except OSError as exc:
-            error = f"publishing failed: {exc.__class__.__name__}: {exc.strerror or exc}"
-    if result is None:
+            error = f"publishing failed: {os_problem(exc, outputs)}"
+    if result is not None:
+        for suffix in (".ipynb", ".kernel.log"):  # an earlier failure's log
+            try:
+                inside(outputs, outputs / "failed" / f"{run.name}{suffix}").unlink(missing_ok=True)
+            except (OSError, SoteError):
+                pass  # the run is published; an old log left in failed/ says less than its manifest entry
+    else:
         try:
             if executed.is_file():
                 atomic_copy(executed, outputs / "failed" / f"{run.name}.ipynb", outputs)
             log = staging / KERNEL_LOG
             if log.is_file() and log.stat().st_size:
                 atomic_copy(log, outputs / "failed" / f"{run.name}.kernel.log", outputs)
-        except (OSError, SoteError) as exc:
+        except OSError as exc:
+            error += f" (the log could not be kept in failed/: {os_problem(exc, outputs)})"
+        except SoteError as exc:
             error += f" (the log could not be kept in failed/: {clip(exc, 200)})"
         result = RunResult(run, "failed", started, outcome.duration_s, kept, outcome.inputs, error, fp, outcome.notices)
     shutil.rmtree(staging, ignore_errors=True)
@@ -367,11 +454,19 @@ def summary(report: RefreshReport) -> str:
     c = report.counts()
     lines = [f"refresh: {c['ok']} ran, {c['skipped']} skipped (unchanged), {c['failed']} failed in {report.wall_s:.0f} s; "
              f"manifest {report.manifest_path}"]
+    if report.problems:
+        lines[0] += f"; {len(report.problems)} file(s) not written after the runs"
     if report.interrupted:
         lines[0] += f"; stopped by {signal.Signals(report.interrupted).name}"
+    if report.repaired:
+        lines.append(f"  REPAIRED: {clip(report.repaired, 400)}")
     shown = report.failures[:20]
     for r in shown:
         lines.append(f"  FAILED {r.run.name}: {clip(r.error.splitlines()[0] if r.error else '', 300)} (log: outputs/failed/{r.run.name}.ipynb)")
     if len(report.failures) > len(shown):
         lines.append(f"  … and {len(report.failures) - len(shown)} more failures (see the manifest)")
+    for problem in report.problems[:20]:
+        lines.append(f"  NOT WRITTEN {clip(problem, 400)}")
+    if len(report.problems) > 20:
+        lines.append(f"  … and {len(report.problems) - 20} more files not written")
     return "\n".join(lines)

@@ -46,15 +46,16 @@ def _manifest_problem(path: Path, what: str) -> ConfigError:
                        "every run then runs afresh")
 
 
-def _check_paths(value, where: str, path: Path, outputs: Path) -> None:
+def _check_paths(value, where: str, path: Path, outputs: Path, problem=None) -> None:
+    problem = problem or _manifest_problem
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _manifest_problem(path, f"{where} is not a list of paths")
+        raise problem(path, f"{where} is not a list of paths")
     real = os.path.realpath(outputs)
     for rel in value:
         try:
             check_relative(rel, outputs, real_root=real)
         except UnsafePath as exc:
-            raise _manifest_problem(path, f"{where}: {exc}") from None
+            raise problem(path, f"{where}: {exc}") from None
 
 
 def load_manifest(outputs: Path | None = None) -> dict:
@@ -73,21 +74,28 @@ def load_manifest(outputs: Path | None = None) -> dict:
         raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc}); check the outputs folder's permissions") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _manifest_problem(path, f"not valid JSON: {exc}") from None
+    return check_manifest(data, path, outputs)
+
+
+def check_manifest(data, path: Path, outputs: Path, problem=None) -> dict:
+    """``data`` (read from ``path``) as a manifest: an object with a 'runs' object whose entries list paths inside
+    outputs/; a ConfigError naming ``path`` otherwise (``problem(path, what)`` builds it: the manifest's by default)."""
+    problem = problem or _manifest_problem
     if not isinstance(data, dict) or not isinstance(data.get("runs", {}), dict):
-        raise _manifest_problem(path, "expected an object with a 'runs' object")
+        raise problem(path, "expected an object with a 'runs' object")
     for name, entry in data.get("runs", {}).items():
         if not isinstance(entry, dict):
-            raise _manifest_problem(path, f"run {name!r} is not an object")
-        _check_paths(entry.get("outputs", []), f"run {name!r} outputs", path, outputs)
+            raise problem(path, f"run {name!r} is not an object")
+        _check_paths(entry.get("outputs", []), f"run {name!r} outputs", path, outputs, problem)
         last = entry.get("last_success")
         if last is not None:
             if not isinstance(last, dict):
-                raise _manifest_problem(path, f"run {name!r} last_success is not an object")
-            _check_paths(last.get("outputs", []), f"run {name!r} last_success outputs", path, outputs)
+                raise problem(path, f"run {name!r} last_success is not an object")
+            _check_paths(last.get("outputs", []), f"run {name!r} last_success outputs", path, outputs, problem)
             if not isinstance(last.get("sha256", {}), dict) or not isinstance(last.get("inputs", []), list):
-                raise _manifest_problem(path, f"run {name!r} last_success sha256/inputs have the wrong type")
+                raise problem(path, f"run {name!r} last_success sha256/inputs have the wrong type")
             if not all(isinstance(i, dict) for i in last.get("inputs", [])):
-                raise _manifest_problem(path, f"run {name!r} last_success inputs are not objects")
+                raise problem(path, f"run {name!r} last_success inputs are not objects")
     data.setdefault("runs", {})
     return data
 
@@ -107,39 +115,51 @@ def _present(outputs: Path, rels, shas: ShaMemo | None = None) -> dict[str, str]
     return found
 
 
+def rechecked(entry: dict, outputs: Path, shas: ShaMemo | None = None) -> dict:
+    """A run's entry with its outputs re-checked: exactly those on disk now, each with its sha256 now."""
+    present = _present(outputs, entry.get("outputs"), shas)
+    return {**entry, "outputs": list(present), "sha256": present}
+
+
+def run_entry(r: RunResult, present: dict[str, str], previous_entry: dict | None = None) -> dict:
+    """The manifest entry of one run of this refresh; ``present``: its outputs on disk (path -> sha256)."""
+    entry = {
+        "name": r.run.name,
+        "notebook": f"notebooks/{r.run.notebook.name}" if r.run.notebook.parent == config.NOTEBOOKS_DIR else str(r.run.notebook),
+        "parameters": r.run.parameters,
+        "tags": list(r.run.tags),
+        "status": r.status,
+        "started_at": r.started_at,
+        "duration_s": r.duration_s,
+        "outputs": list(present),
+        "sha256": present,
+        "inputs": r.inputs,
+        "error": r.error,
+        "notices": r.notices,
+    }
+    if r.status == "ok":
+        entry["last_success"] = {"fingerprint": r.fingerprint, "started_at": r.started_at, "outputs": list(present),
+                                 "sha256": present, "inputs": r.inputs}
+    else:
+        entry["last_success"] = (previous_entry or {}).get("last_success")
+    return entry
+
+
+def counts(runs: dict) -> dict[str, int]:
+    return {s: sum(1 for e in runs.values() if e.get("status") == s) for s in ("ok", "skipped", "failed")}
+
+
 def build_manifest(results: list[RunResult], previous: dict, outputs: Path, shas: ShaMemo | None = None) -> dict:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    runs = {}
-    for name, entry in previous.items():  # runs not selected this time keep their entries, re-checked against the disk
-        present = _present(outputs, entry.get("outputs"), shas)
-        runs[name] = {**entry, "outputs": list(present), "sha256": present}
+    # runs not selected this time keep their entries, re-checked against the disk
+    runs = {name: rechecked(entry, outputs, shas) for name, entry in previous.items()}
     for r in results:
-        present = _present(outputs, r.outputs, shas)
-        entry = {
-            "name": r.run.name,
-            "notebook": f"notebooks/{r.run.notebook.name}" if r.run.notebook.parent == config.NOTEBOOKS_DIR else str(r.run.notebook),
-            "parameters": r.run.parameters,
-            "tags": list(r.run.tags),
-            "status": r.status,
-            "started_at": r.started_at,
-            "duration_s": r.duration_s,
-            "outputs": list(present),
-            "sha256": present,
-            "inputs": r.inputs,
-            "error": r.error,
-            "notices": r.notices,
-        }
-        if r.status == "ok":
-            entry["last_success"] = {"fingerprint": r.fingerprint, "started_at": r.started_at, "outputs": list(present),
-                                     "sha256": present, "inputs": r.inputs}
-        else:
-            entry["last_success"] = (previous.get(r.run.name) or {}).get("last_success")
-        runs[r.run.name] = entry
+        runs[r.run.name] = run_entry(r, _present(outputs, r.outputs, shas), previous.get(r.run.name))
     return {
         "refreshed_at": now,
         "mode": "mirror" if config.mirror_dir() else "live",
         "packages": package_versions(),
         "kernel": config.KERNEL_NAME,
-        "counts": {s: sum(1 for e in runs.values() if e.get("status") == s) for s in ("ok", "skipped", "failed")},
+        "counts": counts(runs),
         "runs": runs,
     }

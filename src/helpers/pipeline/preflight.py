@@ -1,5 +1,10 @@
 """Checks the refresh makes after parameter validation and before any kernel starts.
 
+* first, the data tables the project's notebooks read (``data/lahteet.csv``, ``data/kyselyt.yaml``,
+  ``data/indikaattorit.csv``, the municipality-key tables, ``data/kuntaliitokset.csv``, the PRH table, the model
+  files' citation keys), each with the validator its loader uses in the runs and the cells the runs take from it:
+  a bad cell stops the refresh with one line naming the file, line, row, column and rule
+  (:func:`check_data_tables`, called first by ``refresh`` and ``--list``, before the parameters);
 * the mirror folder (in mirror mode): every service folder has a readable ``INDEX.json``, and each run's years
   are ones the mirror can serve (boundary layers per typeName and year, PxWeb years in the indexed query bodies,
   Sotkanet indicator/year requests, population layers);
@@ -210,6 +215,299 @@ def mirror_problems(run: Run, p: dict, cat: MirrorCatalogue) -> list[str]:
                 out.append(f"{where}: {ind} years={years} is not a Sotkanet request the mirror holds "
                            f"({cat.root / 'sotkanet' / 'INDEX.json'}); allowed year sets: {shown}")
     return out
+
+
+# --------------------------------------------------------------------------- data tables
+
+
+def _where(name: str) -> str:
+    return f"data/{name}"
+
+
+def _record_lines(path: Path) -> list[int]:
+    """The line each record of a CSV file starts on (header first), blank lines skipped as pandas skips them."""
+    starts: list[int] = []
+
+    def lines():
+        inside = False
+        with open(path, encoding="utf-8", newline="") as fh:
+            for number, line in enumerate(fh, 1):
+                if not inside and not line.strip():
+                    continue
+                starts.append(number)
+                inside ^= line.count('"') % 2 == 1
+                yield line
+
+    import csv
+
+    out, used = [], 0
+    reader = csv.reader(lines())
+    for _record in reader:
+        out.append(starts[used])
+        used = reader.line_num
+    return out
+
+
+class _Table:
+    """One data table as its kernel-side reader returns it, with each row's line, for messages that name the file,
+    the line, the row, the column, the value and the rule."""
+
+    def __init__(self, name: str, read, row_column: str | None = None):
+        self.name, self.where = name, _where(name)
+        try:
+            self.df = read()
+        except OSError as exc:
+            raise SoteError(f"{self.where}: cannot read it ({exc.strerror or exc})") from None
+        except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is a ValueError
+            raise SoteError(f"{self.where}: cannot read it as CSV ({clip(exc, 160)})") from None
+        lines = _record_lines(config.DATA_DIR / name)
+        self.lines = lines[1:] if len(lines) == len(self.df) + 1 else [None] * len(self.df)
+        self.row_column = row_column
+
+    def need(self, *columns: str) -> None:
+        missing = [c for c in columns if c not in self.df.columns]
+        if missing:
+            raise SoteError(f"{self.where} line 1: columns {list(self.df.columns)} lack {missing}; the runs read them")
+
+    def rows(self):
+        for i, row in enumerate(self.df.to_dict("records")):
+            yield self.lines[i], row
+
+    def fail(self, line, row: dict, column: str, rule: str):
+        ident = row.get(self.row_column, "") if self.row_column else ""
+        at = f" line {line}" if line else ""
+        raise SoteError(f"{self.where}{at}: row {ident or '?'}: {column} {row.get(column)!r} {rule}")
+
+
+def _check_codes(t: _Table, column: str, pattern: str, what: str, *, unique: bool = True) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for line, row in t.rows():
+        value = row[column]
+        if not re.fullmatch(pattern, str(value)):
+            zeros = ", with its leading zeros" if pattern.startswith("[0-9]{") else ""
+            t.fail(line, row, column, f"is not {what}; allowed: {what}{zeros}")
+        if unique and value in seen:
+            t.fail(line, row, column, f"is also on line {seen[value]}; allowed: each {column} once")
+        seen.setdefault(value, line)
+    return seen
+
+
+def _check_filled(t: _Table, *columns: str) -> None:
+    for line, row in t.rows():
+        for column in columns:
+            if not str(row[column]).strip():
+                t.fail(line, row, column, "is empty; the pages show it")
+
+
+def _check_in(t: _Table, column: str, allowed: dict, source: str, *, empty_ok: bool = False) -> None:
+    for line, row in t.rows():
+        value = row[column]
+        if value not in allowed and not (empty_ok and value == ""):
+            t.fail(line, row, column, f"is not in {source}; allowed: {', '.join(map(str, sorted(allowed))) or 'none'}"
+                   + (" or empty" if empty_ok else ""))
+
+
+def _check_same(t: _Table, key: str, columns: tuple[str, ...]) -> None:
+    """Every row with the same ``key`` says the same in ``columns`` (the key takes them from one row)."""
+    first: dict = {}
+    for line, row in t.rows():
+        if row[key] in first:
+            line0, row0 = first[row[key]]
+            for column in columns:
+                if row[column] != row0[column]:
+                    t.fail(line, row, column, f"differs from line {line0} ({row0[column]!r}) for {key} {row[key]}; allowed: the same on every row")
+        else:
+            first[row[key]] = (line, row)
+
+
+def _key_tables() -> None:
+    """data/yhteistyoalueet.csv and data/erva2020_*.csv as ``helpers.geo.municipality_key`` reads them, and the
+    cells the key takes from them: codes of the right form, once each, filled names, references that resolve."""
+    from helpers.geo import municipality_key as mk
+
+    ervas = _Table("erva2020_alueet.csv", mk.erva2020_areas, "erva2020_code")
+    ervas.need("erva2020_code", "erva2020_abbr", "erva2020_name_fi", "erva2020_name_sv", "erva2020_name_en")
+    erva_codes = _check_codes(ervas, "erva2020_code", r"[0-9]+", "a number")
+    _check_filled(ervas, "erva2020_name_fi", "erva2020_name_sv", "erva2020_name_en")
+    abbr = dict(zip(ervas.df["erva2020_code"], ervas.df["erva2020_abbr"]))
+    taken: dict = {}
+    for line, row in ervas.rows():
+        if row["erva2020_abbr"] and row["erva2020_abbr"] in taken:
+            ervas.fail(line, row, "erva2020_abbr", f"is also on line {taken[row['erva2020_abbr']]}; allowed: each abbreviation once")
+        taken.setdefault(row["erva2020_abbr"], line)
+
+    yta = _Table("yhteistyoalueet.csv", mk.collaboration_areas, "hyvinvointialue_code")
+    yta.need("hyvinvointialue_code", "yhteistyoalue_code", "yhteistyoalue_name_fi", "yhteistyoalue_name_sv", "yhteistyoalue_name_en",
+             "university_hospital")
+    _check_codes(yta, "hyvinvointialue_code", r"[0-9]{2}", "a two-digit welfare-region code")
+    _check_codes(yta, "yhteistyoalue_code", r"[0-9]+", "a number", unique=False)
+    _check_filled(yta, "yhteistyoalue_name_fi", "yhteistyoalue_name_sv", "yhteistyoalue_name_en")
+    _check_in(yta, "university_hospital", {a for a in abbr.values() if a}, "the erva abbreviations of data/erva2020_alueet.csv", empty_ok=True)
+    _check_same(yta, "yhteistyoalue_code", ("yhteistyoalue_name_fi", "yhteistyoalue_name_sv", "yhteistyoalue_name_en", "university_hospital"))
+
+    mk_table = _Table("erva2020_maakunnat.csv", lambda: mk.erva2020_rules()[0], "maakunta_code")
+    mk_table.need("maakunta_code", "erva2020_code")
+    maakunnat = _check_codes(mk_table, "maakunta_code", r"[0-9]{2}", "a two-digit maakunta code")
+    exc = _Table("erva2020_poikkeukset.csv", lambda: mk.erva2020_rules()[1], "kunta_code")
+    exc.need("kunta_code", "maakunta_code", "erva2020_code")
+    _check_codes(exc, "kunta_code", r"[0-9]{3}", "a three-digit municipality code")
+    _check_in(exc, "maakunta_code", maakunnat, "data/erva2020_maakunnat.csv")
+    for t in (mk_table, exc):
+        _check_in(t, "erva2020_code", erva_codes, "data/erva2020_alueet.csv")
+        if "erva2020_abbr" in t.df.columns:
+            for line, row in t.rows():
+                if row["erva2020_abbr"] != abbr[row["erva2020_code"]]:
+                    t.fail(line, row, "erva2020_abbr", f"is not the abbreviation of erva {row['erva2020_code']} in data/erva2020_alueet.csv; "
+                                                       f"allowed: {abbr[row['erva2020_code']]!r}")
+
+
+def _mergers() -> None:
+    """data/kuntaliitokset.csv: dates, codes, each municipality merged once, then the kernel's own reading
+    (``helpers.geo.municipal_changes``: the year of each merger, chains followed, a cycle refused)."""
+    import datetime
+
+    import pandas as pd
+
+    from helpers.geo import municipal_changes
+
+    t = _Table("kuntaliitokset.csv", lambda: pd.read_csv(config.DATA_DIR / "kuntaliitokset.csv", dtype=str, keep_default_na=False,
+                                                           encoding="utf-8"), "old_code")
+    t.need("effective", "old_code", "new_code")
+    for line, row in t.rows():
+        try:
+            ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["effective"]) and datetime.date.fromisoformat(row["effective"]))
+        except ValueError:
+            ok = False
+        if not ok:
+            t.fail(line, row, "effective", "is not a date; allowed: YYYY-MM-DD (the day the merger took effect)")
+    _check_codes(t, "old_code", r"[0-9]{3}", "a three-digit municipality code")
+    _check_codes(t, "new_code", r"[0-9]{3}", "a three-digit municipality code", unique=False)
+    for line, row in t.rows():
+        if row["old_code"] == row["new_code"]:
+            t.fail(line, row, "new_code", "is the municipality itself; allowed: the code of the municipality it joined")
+    years = municipal_changes.mergers()["effective_year"]
+    if len(years):
+        municipal_changes.merger_map(int(years.min()) - 1, int(years.max()))
+
+
+def _catalogue() -> None:
+    """data/indikaattorit.csv: each row's cells as ``helpers.tables.indicators`` uses them, then its own validator
+    (``catalogue()``: ids once, aggregation rules) and each row's years as ``indicator_years`` reads them."""
+    import pandas as pd
+
+    from helpers.tables import indicators
+    from helpers.tables.aggregate import RULES
+
+    t = _Table("indikaattorit.csv", lambda: pd.read_csv(config.DATA_DIR / "indikaattorit.csv", dtype=str, keep_default_na=False,
+                                                          encoding="utf-8"), "indicator_id")
+    t.need("indicator_id", "name_fi", "name_sv", "name_en", "unit", "source", "table_or_id", "base_level", "aggregation",
+           "numerator", "denominator", "years")
+    _check_codes(t, "indicator_id", r"[A-Za-z0-9_-]+", "a name of letters, digits, '_' and '-' (it names the pages' files)")
+    _check_filled(t, "name_fi", "name_sv", "name_en", "unit", "source", "table_or_id")
+    for line, row in t.rows():
+        if row["base_level"] not in ("kunta", "hyvinvointialue"):
+            t.fail(line, row, "base_level", "is not a level the tables are built from; allowed: kunta, hyvinvointialue (Sotkanet)")
+        if row["aggregation"] not in RULES:
+            t.fail(line, row, "aggregation", f"is not an aggregation rule; allowed: {', '.join(RULES)}")
+        if row["aggregation"] == "ratio" and not row["numerator"].strip():
+            t.fail(line, row, "numerator", "is empty; a ratio needs the numerator's column")
+        if row["base_level"] == "hyvinvointialue" and not row["table_or_id"].isdigit():
+            t.fail(line, row, "table_or_id", "is not a Sotkanet indicator number; allowed: digits")
+        m = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", row["years"])
+        if not m or (m.group(2) and int(m.group(2)) < int(m.group(1))):
+            t.fail(line, row, "years", "is not a year or a span of years; allowed: YYYY or YYYY-YYYY (first ≤ last)")
+    cat = indicators.catalogue()
+    for ind in cat["indicator_id"]:
+        indicators.indicator_years(ind)
+
+
+def _surveys() -> None:
+    import yaml
+
+    from helpers.tables import surveys
+
+    try:
+        surveys.surveys()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SoteError(f"data/kyselyt.yaml{f' line {mark.line + 1}' if mark else ''}: not valid YAML "
+                        f"({getattr(exc, 'problem', None) or exc})") from None
+
+
+def _prh() -> None:
+    from helpers.models import associations
+
+    associations.check_prh(associations._read().copy())  # the maakunta codes are checked against the layer in the run
+
+
+def _citations() -> None:
+    from helpers.sources import citations
+
+    citations.sources()
+
+
+def _cited_keys() -> None:
+    """Every model file's ``source.ref`` is a key of data/lahteet.csv (the pages cite it by that key)."""
+    from helpers.models import model_files
+    from helpers.sources import citations
+
+    keys = citations.sources().index
+    for name in model_files.model_names():
+        try:
+            ref = model_files.load_model(name).source.ref
+        except (SoteError, OSError, ValueError):
+            continue  # the model-file check names it
+        if ref and ref not in keys:
+            raise SoteError(f"data/mallit/{name}.yaml: source.ref {ref!r} is not a key of data/lahteet.csv; allowed: {', '.join(sorted(keys))}")
+
+
+# table -> its check; a check that needs another table runs only when that one passed
+DATA_CHECKS = {
+    "lahteet.csv": (_citations, ()),
+    "erva2020_alueet.csv, yhteistyoalueet.csv, erva2020_maakunnat.csv, erva2020_poikkeukset.csv": (_key_tables, ()),
+    "kuntaliitokset.csv": (_mergers, ()),
+    "indikaattorit.csv": (_catalogue, ()),
+    "kyselyt.yaml": (_surveys, ("lahteet.csv", "erva2020_alueet.csv, yhteistyoalueet.csv, erva2020_maakunnat.csv, erva2020_poikkeukset.csv")),
+    "prh_yhdistykset_maakunnittain.csv": (_prh, ()),
+    "mallit/*.yaml source.ref": (_cited_keys, ("lahteet.csv",)),
+}
+
+
+def data_problems() -> list[str]:
+    """The data tables the project's notebooks read, each checked by the validator its loader uses (and the cells
+    the kernels take from it); one message per table that fails, naming the file, line, row, column and rule."""
+    out: list[str] = []
+    failed: set[str] = set()
+    for table, (check, needs) in DATA_CHECKS.items():
+        if failed.intersection(needs):
+            continue
+        try:
+            check()
+        except (SoteError, OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            failed.add(table)
+            text = str(exc) if isinstance(exc, SoteError) else f"{exc.__class__.__name__}: {exc}"
+            if isinstance(exc, OSError):
+                text = f"cannot read it ({exc.strerror or exc})"
+            first = table.split(",")[0]
+            if not text.startswith(("data/", first)):
+                text = f"data/{first}: {text}"
+            elif text.startswith(first):
+                text = "data/" + text
+            out.append(text)
+    return out
+
+
+def check_data_tables(runs: list[Run]) -> None:
+    """Raise ConfigError naming every bad data table when a selected run reads them (a project notebook's run)."""
+    from helpers.pipeline.runs import VALUE_CHECKS
+
+    if not any(run.notebook.name in VALUE_CHECKS for run in runs):
+        return
+    problems = data_problems()
+    if len(problems) == 1:
+        raise ConfigError(f"{clip(problems[0])}; nothing was executed")
+    if problems:
+        raise ConfigError(f"{len(problems)} data tables have problems; nothing was executed:" + problem_list(problems))
 
 
 # --------------------------------------------------------------------------- model files

@@ -1,5 +1,6 @@
 """What a refresh comes to: a :class:`RunResult` per run (ok, failed or skipped, its outputs, inputs and error) and
-the :class:`RefreshReport` over all of them; the manifest is written from these."""
+the :class:`RefreshReport` over all of them (with the files not written after the runs); the manifest is written
+from these."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class RefreshReport:
     manifest_path: Path
     wall_s: float
     interrupted: int = 0  # the signal that stopped the refresh, 0 if none
+    problems: list[str] = field(default_factory=list)  # files not written after the runs (manifest, index, hub pages): "path: why"
+    repaired: str = ""  # what the refresh finished first of one that had been killed part-way ('' if nothing)
 
     @property
     def failures(self) -> list[RunResult]:

@@ -396,7 +396,11 @@ _REQUEST_MEMO: dict = {}  # (indicator, years, level, division year) that passed
 
 def _check_request(indicator, years, level, division_year) -> None:
     """indicators.check_request, once per distinct request in a validation (thousands of runs share requests)."""
+    from helpers.base.errors import invalid
     from helpers.tables.indicators import check_request
+
+    if not isinstance(indicator, str):  # a list or a mapping would reach pandas' comparisons and fail there
+        raise invalid("indicator", indicator, "an indicator id (text) of data/indikaattorit.csv, e.g. 'osuus_65'")
 
     try:
         key = json.dumps([indicator, years, level, division_year], sort_keys=True, default=repr)
@@ -409,12 +413,22 @@ def _check_request(indicator, years, level, division_year) -> None:
         _REQUEST_MEMO[key] = True
 
 
+def _texts(p: dict, name: str, what: str, allowed: str) -> None:
+    """A list parameter whose items must be text (ids, names): a list or mapping among them is named here, before
+    the package's checks compare or hash it."""
+    for item in p[name] if isinstance(p[name], (list, tuple)) else []:
+        if not isinstance(item, str):
+            raise InvalidParameter(f"{name}={clip(repr(p[name]), 120)} holds {clip(repr(item), 60)}, which is not {what}; "
+                                   f"allowed: a list of {allowed}")
+
+
 def _indicators(p):
     from helpers.figures.classify import SCHEMES
     from helpers.base.errors import invalid
 
     if not p["indicators"]:
         raise invalid("indicators", p["indicators"], "one or more indicator ids")
+    _texts(p, "indicators", "an indicator id", "indicator ids (text) of data/indikaattorit.csv, e.g. ['osuus_65']")
     for ind in p["indicators"]:
         _check_request(ind, p["years"], p["level"], p["division_year"])
     if p["scheme"] not in SCHEMES:
@@ -457,6 +471,8 @@ def _profile(p):
 def _scorecard(p):
     from helpers.models.scorecard import check_request
 
+    _texts(p, "models", "a model id", "model ids (text) of data/mallit/, e.g. ['malli_18_1', 'malli_5_1_yta']")
+    _texts(p, "staffings", "a staffing convention", "staffing conventions (text), e.g. ['sama_per_yksikko']")
     check_request(p["models"], p["year"], p["staffings"], p["budget"], p["ks"], p["lang"])
 
 

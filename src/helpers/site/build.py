@@ -213,20 +213,57 @@ def page_entries(site: Path | None = None) -> list[dict]:
     return entries
 
 
-def write_index(manifest: dict | None = None, site: Path | None = None) -> Path:
+def write_index(manifest: dict | None = None, site: Path | None = None, problems: list[str] | None = None) -> Path:
     """The pages written at the end of the refresh, in every language, from the manifest and what the runs wrote:
     the model comparison, the indicator list, the region picker, the sources page and the front page
-    (``outputs/site/index.html``, returned)."""
+    (``outputs/site/index.html``, returned).
+
+    ``problems``: a list to fail softly into (the refresh's end, after the runs): a page that cannot be written is
+    named there with why (``site/sv/lahteet.html: PermissionError: …``) and the other pages are still written.
+    Without it the first fault raises."""
+    from helpers.base.languages import LANGS
     from helpers.site.front_page import write_front_page
-    from helpers.site.model_view import load_site_data, write_model_view
-    from helpers.site.nav import write_indicator_list, write_region_picker
+    from helpers.site.model_view import PAGE as MODEL_VIEW, load_site_data, write_model_view
+    from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE, write_indicator_list, write_region_picker
+    from helpers.site.pages import page_in
+    from helpers.site.sources_page import PAGE_NAME as SOURCES_PAGE, write_sources_page
 
     site = Path(site or site_dir())
     data = load_site_data(site)
-    write_model_view(site, data)
-    write_indicator_list(site)
-    write_region_picker(site)
-    from helpers.site.sources_page import write_sources_page
+    hubs = [(MODEL_VIEW, lambda langs: write_model_view(site, data, langs=langs)),
+            (INDICATORS_PAGE, lambda langs: write_indicator_list(site, langs=langs)),
+            (REGIONS_PAGE, lambda langs: write_region_picker(site, langs=langs)),
+            (SOURCES_PAGE, lambda langs: write_sources_page(manifest, site, langs=langs)),
+            ("index.html", lambda langs: write_front_page(manifest, site, data, langs=langs))]
+    for rel, write in hubs:
+        if problems is None:
+            write(LANGS)
+            continue
+        try:
+            write(LANGS)
+        except Exception:  # noqa: BLE001 - each language again on its own: the others are still written
+            for lang in LANGS:
+                try:
+                    write((lang,))
+                except Exception as exc:  # noqa: BLE001 - named in the refresh's summary
+                    problems.append(page_fault(page_in(site, rel, lang), exc, site.parent))
+    return page_in(site, "index.html", LANGS[0])
 
-    write_sources_page(manifest, site)
-    return write_front_page(manifest, site, data)[0]
+
+def page_fault(page: Path, exc: Exception, root: Path) -> str:
+    """One line naming a page that was not written and why (paths relative to ``root``, the outputs folder)."""
+
+    def rel(path) -> str:
+        try:
+            return Path(path).relative_to(root).as_posix()
+        except ValueError:
+            return str(path)
+
+    if isinstance(exc, OSError):
+        why = exc.strerror or str(exc)
+        if exc.filename is not None and Path(exc.filename) != page:
+            why += f" ({rel(exc.filename)})"  # the folder or file that stopped it
+    else:
+        why = str(exc)
+    why = " ".join(f"{exc.__class__.__name__}: {why}".split())
+    return f"{rel(page)}: {why[:300]}"

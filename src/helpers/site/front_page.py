@@ -1,26 +1,33 @@
-"""The front page (``site/index.html``, ``site/sv/index.html``, ``site/en/index.html``): the answer first. The 18+1
-and 5+1 structures side by side on one frame with their units numbered and listed, the compact scorecard of every
-model per staffing convention, the findings in words, then the ways in (models, indicators, regions, surveys,
-sources) and what the latest refresh did (failed runs, notices)."""
+"""The front page (``site/index.html``, ``site/sv/index.html``, ``site/en/index.html``): the answer first. The findings
+(at most eight, each naming the staffing rule it assumes), the decision table (every model under one rule, a verdict per
+criterion; ``helpers.models.decision``), the same without a floor, staffing as the sources give it, the survey's and the
+association counts' caveats, then the 18+1 and 5+1 structures side by side on one frame, the ways in (models,
+indicators, regions, surveys, sources) and what the latest refresh did (failed runs, notices)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
 
-from helpers.site.model_view import DEFAULT_PAIR, PAGE as MODEL_PAGE, model_map, scorecard_sources, scorecard_tables
+from helpers.site.decision_tables import decision_table, sources_view_table
+from helpers.site.model_view import DEFAULT_PAIR, PAGE as MODEL_PAGE, model_map, scorecard_sources
 from helpers.models.model_files import model_names
 from helpers.site.pages import LANGS, NAV, _href, page_in, write_page
 
 TEXT = {
     "fi": {
         "title": "Sote-järjestökartat", "description": "Järjestöjen alueellisen tukirakenteen mallit ja alueelliset tunnusluvut: vastaus ensin",
-        "lead": "Miten järjestöjen alueellinen tukirakenne kannattaisi jakaa? Alla Sotunetin 18+1-malli (yksi työntekijä kuhunkin "
-                "maakuntaan) ja SOSTEn 5+1-malli (viisi erva-aluetta) samassa mittakaavassa, kaikkien mallien tunnusluvut ja niistä "
-                "lasketut havainnot.",
-        "maps": "18+1 ja 5+1 kartalla", "scorecard": "Kaikki mallit: keskeiset tunnusluvut", "findings": "Havainnot",
-        "scorecard_intro": "Asukkaita henkilötyövuotta kohden: mitä lähempänä suurimman ja pienimmän suhde on yhtä, sitä tasaisemmin "
-                           "työ jakautuu. Henkilöstökäytäntö kertoo, millä oletuksella malleja verrataan.",
+        "lead": "Miten järjestöjen alueellinen tukirakenne kannattaisi jakaa? Vastaus ensin: kaikki mallit samalla henkilöstösäännöllä, "
+                "peruste kerrallaan, ja kunkin perusteen kohdalla, kumpi malli pärjää paremmin ja kuinka paljon. Sen jälkeen Sotunetin "
+                "18+1-malli ja SOSTEn 5+1-malli kartalla samassa mittakaavassa.",
+        "maps": "18+1 ja 5+1 kartalla", "findings": "Vastaus lyhyesti", "decision": "Mallit samalla säännöllä",
+        "no_floor": "Sama ilman lattiaa (pieni yksikkö voi jäädä ilman työntekijää)", "sources_view": "Henkilöstö lähteiden mukaan",
+        "sources_view_intro": "Lähteiden omat luvut, erikseen: henkilötyövuodet ja henkilöt eivät ole samaa mittaa, eikä laskettu "
+                              "vertailukohta väitä lähdettä.",
+        "survey_head": "Kyselyn tuki ja sen rajat", "associations_head": "Mitä yhdistysluvut laskevat",
+        "evenness_head": "Kuinka tasainen malli on kaikkien mahdollisten jakojen joukossa",
+        "hist_title": "{k} yksikköä: jakojen määrä tasaisuuden mukaan", "hist_x": "suurin / pienin yksikkö väestöltään (logaritminen asteikko)",
+        "hist_y": "Pylväs: jakojen määrä; viivat: tasaisin jako ja virallinen malli.", "hist_over": " Yli 100-kertaisia eroja: {n} jakoa.",
         "no_data": "Tunnuslukuja ei ole vielä laskettu (tulostaulun ajo puuttuu tai epäonnistui).",
         "more": "Lisää", "compare": "Vertaa mitä tahansa kahta tai kolmea mallia",
         "entries": {"mallit/index.html": "Mallit kartalla ja tunnusluvut, valitse vertailtavat",
@@ -34,12 +41,17 @@ TEXT = {
     },
     "sv": {
         "title": "Sote-järjestökartat", "description": "Modellerna för organisationernas regionala stödstruktur och regionala nyckeltal: svaret först",
-        "lead": "Hur borde organisationernas regionala stödstruktur delas in? Nedan Sotunets 18+1-modell (en arbetstagare i varje "
-                "landskap) och SOSTEs 5+1-modell (fem specialupptagningsområden) i samma skala, alla modellers nyckeltal och "
-                "iakttagelser räknade ur dem.",
-        "maps": "18+1 och 5+1 på kartan", "scorecard": "Alla modeller: centrala nyckeltal", "findings": "Iakttagelser",
-        "scorecard_intro": "Invånare per årsverke: ju närmare ett förhållandet mellan det största och det minsta är, desto jämnare "
-                           "fördelas arbetet. Personalantagandet anger på vilket antagande modellerna jämförs.",
+        "lead": "Hur borde organisationernas regionala stödstruktur delas in? Svaret först: alla modeller med samma personalregel, "
+                "kriterium för kriterium, och för varje kriterium vilken modell som klarar sig bättre och med hur mycket. Därefter "
+                "Sotunets 18+1-modell och SOSTEs 5+1-modell på kartan i samma skala.",
+        "maps": "18+1 och 5+1 på kartan", "findings": "Svaret i korthet", "decision": "Modellerna med samma regel",
+        "no_floor": "Samma utan golv (en liten enhet kan bli utan arbetstagare)", "sources_view": "Personal enligt källorna",
+        "sources_view_intro": "Källornas egna siffror, för sig: årsverken och personer är inte samma mått, och en beräknad referens "
+                              "påstår ingen källa.",
+        "survey_head": "Enkätens stöd och dess gränser", "associations_head": "Vad föreningssiffrorna räknar",
+        "evenness_head": "Hur jämn en modell är bland alla möjliga indelningar",
+        "hist_title": "{k} enheter: antalet indelningar efter jämnhet", "hist_x": "största / minsta enheten efter befolkning (logaritmisk skala)",
+        "hist_y": "Stapel: antal indelningar; linjer: den jämnaste indelningen och den officiella modellen.", "hist_over": " Skillnader över 100 gånger: {n} indelningar.",
         "no_data": "Nyckeltalen har ännu inte räknats (körningen av resultattavlan saknas eller misslyckades).",
         "more": "Mer", "compare": "Jämför vilka två eller tre modeller som helst",
         "entries": {"mallit/index.html": "Modellerna på kartan och nyckeltalen, välj vilka som jämförs",
@@ -53,12 +65,17 @@ TEXT = {
     },
     "en": {
         "title": "Sote-järjestökartat", "description": "Models of the NGOs' regional support structure and regional key figures: the answer first",
-        "lead": "How should the NGOs' regional support structure be divided? Below, Sotunet's 18+1 model (one worker in every "
-                "maakunta) and SOSTE's 5+1 model (five special responsibility areas) at the same scale, the key figures of every "
-                "model and the findings computed from them.",
-        "maps": "18+1 and 5+1 on the map", "scorecard": "Every model: the key figures", "findings": "Findings",
-        "scorecard_intro": "Population per person-year: the closer the ratio of the largest to the smallest is to one, the more evenly "
-                           "the work is spread. The staffing convention says on which assumption the models are compared.",
+        "lead": "How should the NGOs' regional support structure be divided? The answer first: every model under one staffing rule, "
+                "criterion by criterion, and for each criterion which model does better and by how much. Then Sotunet's 18+1 model "
+                "and SOSTE's 5+1 model on the map at the same scale.",
+        "maps": "18+1 and 5+1 on the map", "findings": "The answer in brief", "decision": "The models under one rule",
+        "no_floor": "The same with no floor (a small unit may get no worker)", "sources_view": "Staffing as the sources give it",
+        "sources_view_intro": "The sources' own figures, apart: person-years and persons are not the same measure, and a computed "
+                              "reference claims no source.",
+        "survey_head": "The survey's support and its limits", "associations_head": "What the association counts count",
+        "evenness_head": "How even a model is among all possible groupings",
+        "hist_title": "{k} units: groupings by evenness", "hist_x": "largest / smallest unit by population (log scale)",
+        "hist_y": "Bars: number of groupings; lines: the most even grouping and the official model.", "hist_over": " Over 100-fold: {n} groupings.",
         "no_data": "The key figures have not been computed yet (the scorecard run is missing or failed).",
         "more": "More", "compare": "Compare any two or three models",
         "entries": {"mallit/index.html": "The models on maps and their key figures, pick which to compare",
@@ -88,6 +105,22 @@ def refresh_summary(manifest: dict | None, lang: str) -> dict:
             "failed": [f[:300] for f in failed], "notices": [n[:300] for n in notices]}
 
 
+def _evenness(dec: dict, lang: str) -> list[dict]:
+    """Per k: the census in words and its histogram (optimum and the official model marked)."""
+    from helpers.base.numbers import fmt_number
+    from helpers.figures.distribution import histogram
+    from helpers.models.decision import evenness_text
+
+    t = TEXT[lang]
+    out = []
+    for e in evenness_text(dec, lang):
+        h = histogram(e["bins"], marks=e["marks"], title=t["hist_title"].format(k=e["k"]), x_label=t["hist_x"], y_label="",
+                      fmt=lambda v, d: fmt_number(v, d, lang))
+        h["y_label"] = t["hist_y"] + (t["hist_over"].format(n=fmt_number(h["overflow"], 0, lang)) if h["overflow"] else "")
+        out.append({"text": e["text"], "chart": h})
+    return out
+
+
 def write_front_page(manifest: dict | None, site: Path, data: dict | None, year: int = 2025, langs=LANGS) -> list[Path]:
     site = Path(site)
     written = []
@@ -98,11 +131,20 @@ def write_front_page(manifest: dict | None, site: Path, data: dict | None, year:
         maps = [model_map(m, year, lang, map_id=f"etusivu-{m}") for m in DEFAULT_PAIR if m in models]
         entries = [{"href": _href(page_in(site, target, lang), page), "label": labels[lang], "text": t["entries"].get(target, "")}
                    for target, labels in NAV[1:]]
+        dec = (data or {}).get("decision")
+        sources = scorecard_sources(data, lang)
         context = {
-            "t": t, "maps": maps, "scorecards": scorecard_tables(data, models, lang, page=page) if data else [],
-            "findings": list((data or {}).get("findings", {}).get(lang, [])), "entries": entries,
+            "t": t, "maps": maps, "entries": entries,
+            "decision": decision_table(dec, lang, page=page, sources=sources) if dec else None,
+            "no_floor": decision_table(dec, lang, page=page, variant="no_floor", sources=sources) if dec else None,
+            "sources_view": sources_view_table(dec, lang, page=page, sources=sources) if dec else None,
+            "rule_why": dec["rule"]["why_headline"][lang] if dec else "",
+            "findings": list(dec["findings"][lang]) if dec else [],
+            "survey_caveat": dec["survey_caveat"][lang] if dec else "",
+            "associations_note": dec.get("associations_note", {}).get(lang, "") if dec else "",
+            "evenness": _evenness(dec, lang) if dec else [],
             "compare_href": _href(page_in(site, MODEL_PAGE, lang), page) + "#" + ",".join(DEFAULT_PAIR),
-            "refresh": refresh_summary(manifest, lang), "source_lines": scorecard_sources(data, lang),
+            "refresh": refresh_summary(manifest, lang), "source_lines": sources,
         }
         written.append(write_page(page, title=t["title"], template="index.html.j2", context=context, lang=lang,
                                   description=t["description"], data_year=year, site=site))

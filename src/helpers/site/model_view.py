@@ -47,7 +47,7 @@ TEXT = {
         "maps": "Mallien alueet", "scorecard": "Mallien tunnusluvut", "convention": "Henkilöstökäytäntö",
         "scorecard_caption": "Tunnusluvut malleittain ja henkilöstökäytännöittäin",
         "units": "Yksiköt: {model}", "unit_caption": "{model}: yksiköt, väestö ja hyvinvointialueet",
-        "nro": "Nro", "unit": "Yksikkö", "population": "Väestö 31.12.2024", "per_htv": "Asukkaita / htv (1 htv yksikköä kohden)",
+        "nro": "Nro", "unit": "Yksikkö", "population": "Väestö 31.12.2024", "htv": "Htv (sama sääntö: 18 htv väestön mukaan, Sainte-Laguë, vähintään 1)", "per_htv": "Asukkaita / htv (sama sääntö)",
         "regions": "Hyvinvointialueet", "map_title": "{model}: {n} aluetta", "no_data": "Tunnuslukuja ei ole vielä laskettu (tulostaulun ajo puuttuu tai epäonnistui).",
         "notes_head": "Huomioita", "conventions_head": "Henkilöstökäytännöt",
         "model_source": "Malli", "sources_head": "Lähteet",
@@ -61,7 +61,7 @@ TEXT = {
         "maps": "Modellernas områden", "scorecard": "Modellernas nyckeltal", "convention": "Personalantagande",
         "scorecard_caption": "Nyckeltal per modell och personalantagande",
         "units": "Enheter: {model}", "unit_caption": "{model}: enheter, befolkning och välfärdsområden",
-        "nro": "Nr", "unit": "Enhet", "population": "Befolkning 31.12.2024", "per_htv": "Invånare / årsverke (1 årsverke per enhet)",
+        "nro": "Nr", "unit": "Enhet", "population": "Befolkning 31.12.2024", "htv": "Årsverken (samma regel: 18 årsverken efter befolkning, Sainte-Laguë, minst 1)", "per_htv": "Invånare / årsverke (samma regel)",
         "regions": "Välfärdsområden", "map_title": "{model}: {n} områden", "no_data": "Nyckeltalen har ännu inte räknats (körningen av resultattavlan saknas eller misslyckades).",
         "notes_head": "Anmärkningar", "conventions_head": "Personalantaganden",
         "model_source": "Modell", "sources_head": "Källor",
@@ -75,7 +75,7 @@ TEXT = {
         "maps": "The models' areas", "scorecard": "Key figures of the models", "convention": "Staffing convention",
         "scorecard_caption": "Key figures by model and staffing convention",
         "units": "Units: {model}", "unit_caption": "{model}: units, population and welfare regions",
-        "nro": "No.", "unit": "Unit", "population": "Population 31 Dec 2024", "per_htv": "Population per person-year (1 per unit)",
+        "nro": "No.", "unit": "Unit", "population": "Population 31 Dec 2024", "htv": "Person-years (one rule: 18 by population, Sainte-Laguë, at least 1)", "per_htv": "Residents per person-year (one rule)",
         "regions": "Welfare regions", "map_title": "{model}: {n} areas", "no_data": "The key figures have not been computed yet (the scorecard run is missing or failed).",
         "notes_head": "Notes", "conventions_head": "Staffing conventions",
         "model_source": "Model", "sources_head": "Sources",
@@ -228,31 +228,42 @@ def region_names(year: int, lang: str) -> dict[str, str]:
 
 def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Path, site: Path, shapes: list[dict],
                 names: dict[str, str] | None = None, values: dict | None = None) -> dict:
-    """A model's units in the map's numbering: population, population per person-year (one per unit) and the
-    welfare regions each covers, linked to their profiles."""
+    """A model's units in the map's numbering: population, person-years and residents per person-year under the
+    decision table's one rule (``helpers.models.decision``), and the welfare regions each covers, linked to their
+    profiles."""
     from helpers.site.downloads import table_files
     from helpers.site.pages import _href
 
     t = TEXT[lang]
     values = values if values is not None else value_index(data) if data else {}
     sc = f"{model}__sama_per_yksikko"
+    # The worker count per unit under the decision table's rule (the same rule for every model), when it is computed.
+    dec = (data or {}).get("decision") or {}
+    col = next((c for c in dec.get("columns", []) if c["id"] == model), None)
+    seats = {}
+    if col is not None:
+        allocated = col["variants"][dec["rule"]["headline"]]["seats"]
+        seats = dict(zip(col["unit_codes"], allocated)) if allocated else {}
     names = names if names is not None else region_names(year, lang)
     regions = unit_regions(model, year)
     recs, rows = [], []
     for s in shapes:
         pop = values.get((sc, "unit", s["code"], "population", "value"))
-        per = values.get((sc, "unit", s["code"], "population_per_htv", "value"))
+        htv = seats.get(s["code"])
+        per = pop / htv if pop is not None and htv else None
         codes = regions.get(s["code"], [])
         recs.append({t["nro"]: s["n"], t["unit"]: s["name"], t["population"]: float("nan") if pop is None else pop,
-                     t["per_htv"]: float("nan") if per is None else per, t["regions"]: ", ".join(names.get(c, c) for c in codes)})
+                     t["htv"]: float("nan") if htv is None else htv, t["per_htv"]: float("nan") if per is None else per,
+                     t["regions"]: ", ".join(names.get(c, c) for c in codes)})
         region_links = [{"text": names.get(c, c), "href": _href(page_in(site, f"alueet/{c}.html", lang), page)} for c in codes]
         rows.append([num(s["n"]), s["name"], num(fmt_number(pop, 0, lang) if pop is not None else MISSING_LABEL[lang]),
+                     num(fmt_number(htv, 0, lang) if htv is not None else MISSING_LABEL[lang]),
                      num(fmt_number(per, 0, lang) if per is not None else MISSING_LABEL[lang]), {**cell(""), "links": region_links}])
     df = pd.DataFrame(recs)
     caption = t["unit_caption"].format(model=load_model(model).label(lang))
     downloads = table_files(df, page=page, name=f"yksikot-{model.replace('_', '-')}", title=caption,
                             sources=[POPULATION_SOURCE[lang], model_citation(model)], licence=LICENCE,
-                            decimals={t["population"]: 0, t["per_htv"]: 0}, lang=lang)
+                            decimals={t["population"]: 0, t["htv"]: 0, t["per_htv"]: 0}, lang=lang)
     return table(rows, caption=caption, header=list(df.columns), downloads=downloads)
 
 
@@ -316,6 +327,8 @@ def write_model_view(site: Path, data: dict | None, year: int = 2025, langs=LANG
 
 
 def _write_model_view(site: Path, data: dict | None, year: int, langs) -> list[Path]:
+    from helpers.site.decision_tables import decision_table, sources_view_table
+
     models = model_names()
     # The 18+1 and the 5+1 first: the comparison the field argued about.
     models = [m for m in DEFAULT_PAIR if m in models] + [m for m in models if m not in DEFAULT_PAIR]
@@ -329,11 +342,14 @@ def _write_model_view(site: Path, data: dict | None, year: int, langs) -> list[P
         units = [{"model": m, "title": t["units"].format(model=load_model(m).label(lang)),
                   "table": units_table(data, m, year, lang, page=page, site=site, shapes=mp["shapes"], names=names, values=values)}
                  for m, mp in zip(models, maps)]
-        scorecards = scorecard_tables(data, models, lang, page=page, references=False, values=values) if data else []
+        dec = (data or {}).get("decision")
+        sources = scorecard_sources(data, lang)
         context = {
             "t": t, "models": [{"id": m, "label": load_model(m).label(lang), "checked": m in DEFAULT_PAIR} for m in models],
-            "maps": maps, "units": units, "scorecards": scorecards,
-            "conventions": [(short(STAFFING_LABELS[c][lang]), STAFFING_LABELS[c][lang]) for c in CONVENTIONS],
+            "maps": maps, "units": units,
+            "decision": decision_table(dec, lang, page=page, sources=sources) if dec else None,
+            "sources_view": sources_view_table(dec, lang, page=page, sources=sources) if dec else None,
+            "rule_why": dec["rule"]["why_headline"][lang] if dec else "",
             "notes": [(data or {}).get("notes", {}).get(lang, "")] if data else [],
             "source_lines": scorecard_sources(data, lang) + [boundary_attribution(year, lang)],
         }

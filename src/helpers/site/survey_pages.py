@@ -110,6 +110,96 @@ def mentions_map(year: int = 2025, lang: str = "fi") -> go.Figure:
                         order=[words[m] for m in MENTIONS], colours={words[m]: c for m, c in MENTION_COLOURS.items()})
 
 
+CONTEXT = {
+    "fi": {
+        "context_head": "Kuka kysyi ja keneltä",
+        "s2020": "Kysely 2020: tekijät Sotunet (sosiaaliturvayhdistysten neuvottelukunta) ja maakuntien verkostojärjestöjen työryhmä, "
+                 "jotka esittivät 18+1-mallin STEA:lle 13.2.2020. Kysely oli avoin kaikille maakunnissa toimiville järjestöille; "
+                 "vastaajat valikoituivat itse, joten tulos ei edusta kaikkia järjestöjä. Vastauksia {n}; vastaajista {fed} % oli "
+                 "valtakunnallisen liiton ja {soste} % SOSTEn jäseniä.",
+        "s2021": "Kysely 2021: SOSTEn Järjestöjen sote-muutostuki kesäkuussa 2021, ennen sote-lakipaketin hyväksymistä; vastauksia "
+                 "{n}, kaikki asiantuntijoilta. Kysymykset koskivat yhteistyörakenteiden kykyä, eivät tukirakenteen mallia.",
+        "asked_head": "Mistä mallista kysyttiin (kysely 2020, % kyllä)", "question": "Kysymys", "not_asked": "ei kysytty",
+        "asked": "{pct} % kyllä", "asked_note": "Erva-kysymys koski vuoden 2020 erityisvastuualueita; vuoden 2023 yhteistyöalueita ei ollut "
+                                                 "vielä olemassa, joten kysely ei ole kannanotto niihin.",
+        "named_head": "Kysely 2021: mikä alue mainittiin missäkin kysymyksessä", "region": "Hyvinvointialue",
+        "strong": "vahvin", "weak": "heikoin",
+    },
+    "sv": {
+        "context_head": "Vem frågade och vem svarade",
+        "s2020": "Enkäten 2020: gjord av Sotunet (socialskyddsföreningarnas delegation) och landskapens nätverksorganisationers arbetsgrupp, "
+                 "som lade fram 18+1-modellen för STEA den 13.2.2020. Enkäten var öppen för alla organisationer i landskapen; de "
+                 "svarande valde själva att svara, så resultatet representerar inte alla organisationer. {n} svar; {fed} % av de "
+                 "svarande var medlemmar i ett riksförbund och {soste} % i SOSTE.",
+        "s2021": "Enkäten 2021: SOSTEs reformstöd för organisationerna i juni 2021, innan social- och hälsovårdslagarna antogs; {n} "
+                 "svar, alla av experter. Frågorna gällde samarbetsstrukturernas förmåga, inte en modell.",
+        "asked_head": "Vilken modell frågades det om (enkäten 2020, % ja)", "question": "Fråga", "not_asked": "inte frågat",
+        "asked": "{pct} % ja", "asked_note": "Frågan om specialupptagningsområden gällde 2020 års områden; 2023 års samarbetsområden fanns "
+                                              "inte ännu, så enkäten tar inte ställning till dem.",
+        "named_head": "Enkäten 2021: vilket område nämndes i vilken fråga", "region": "Välfärdsområde",
+        "strong": "starkast", "weak": "svagast",
+    },
+    "en": {
+        "context_head": "Who asked whom",
+        "s2020": "2020 survey: run by Sotunet (the advisory board of the social security associations) and the working group of the "
+                 "maakunta network organisations, who presented the 18+1 model to STEA on 13 Feb 2020. It was open to every NGO in "
+                 "the maakunnat; respondents chose themselves, so it does not represent all NGOs. {n} responses; {fed} % of "
+                 "respondents were members of a national federation and {soste} % of SOSTE.",
+        "s2021": "2021 survey: SOSTE's NGO reform support in June 2021, before the social and health reform laws were passed; {n} "
+                 "answers, all from experts. The questions were about the cooperation structures' ability, "
+                 "not about a support-structure model.",
+        "asked_head": "Which model was asked about (2020 survey, % yes)", "question": "Question", "not_asked": "not asked",
+        "asked": "{pct} % yes", "asked_note": "The erva question was about the 2020 special responsibility areas; the 2023 "
+                                               "collaboration areas did not exist yet, so the survey is no verdict on them.",
+        "named_head": "2021 survey: which region was named in which question", "region": "Welfare region",
+        "strong": "strongest", "weak": "weakest",
+    },
+}
+# Which 2020 question asked about which model's basis (the survey asked about two bases; nothing else was asked).
+ASKED_MODELS = ("malli_18_1", "malli_5_1_erva2020", "malli_5_1_yta", "rakenne_2021")
+QUESTION_OF = {"malli_18_1": "maakunta", "malli_5_1_erva2020": "erva"}
+QUESTION_WORDS = {"maakunta": {"fi": "Maakuntapohjainen tukirakenne", "sv": "En landskapsbaserad stödstruktur", "en": "A maakunta-based support structure"},
+                  "erva": {"fi": "Erva-alueisiin pohjautuva tukirakenne", "sv": "En stödstruktur baserad på specialupptagningsområden",
+                           "en": "A support structure based on the erva areas"}}
+QUESTIONS_2021 = {"osallistaminen": {"fi": "Osallistaa järjestöt valmisteluun", "sv": "Involvera organisationerna i beredningen", "en": "Involve NGOs in the preparation"},
+                  "yhdistaminen": {"fi": "Yhdistää järjestökenttää", "sv": "Förena organisationsfältet", "en": "Unite the NGO field"},
+                  "tavoittaminen": {"fi": "Tavoittaa sote-yhdistykset", "sv": "Nå social- och hälsovårdsföreningarna", "en": "Reach social and health associations"}}
+
+
+def context_tables(year: int, lang: str) -> dict:
+    """Who ran each survey and how respondents came, which model each 2020 question asked about, and which welfare
+    region the 2021 survey named in which question."""
+    from helpers.geo.municipality_key import municipality_key
+    from helpers.models.decision import SHORT_LABELS
+    from helpers.tables.surveys import support_for
+
+    c = CONTEXT[lang]
+    s = surveys()
+    asked_rows = []
+    for q in ("maakunta", "erva"):
+        cells = [c["asked"].format(pct=fmt_number(support_for(q)["kylla"], 0, lang)) if QUESTION_OF.get(m) == q else c["not_asked"]
+                 for m in ASKED_MODELS]
+        asked_rows.append([QUESTION_WORDS[q][lang], *cells])
+    asked = table(asked_rows, caption=c["asked_head"], header=[c["question"], *[SHORT_LABELS[m][lang] for m in ASKED_MODELS]],
+                  footnotes=[c["asked_note"]])
+    key = municipality_key(year).drop_duplicates("hyvinvointialue_code").set_index("hyvinvointialue_code")
+    q21 = situation_2021()
+    named: dict[str, dict[str, str]] = {}
+    for r in q21.itertuples():
+        for code in r.strongest:
+            named.setdefault(code, {})[r.id] = c["strong"]
+        for code in r.weakest:
+            named.setdefault(code, {})[r.id] = c["weak"]
+    rows = [[key.loc[code, f"hyvinvointialue_name_{lang}"] or key.loc[code, "hyvinvointialue_name_fi"],
+             *[named[code].get(q, "") for q in q21["id"]]] for code in sorted(named)]
+    named_table = table(rows, caption=c["named_head"], header=[c["region"], *[QUESTIONS_2021.get(q, {}).get(lang, q) for q in q21["id"]]])
+    return {"head": c["context_head"],
+            "paragraphs": [c["s2020"].format(n=s["kysely_2020"]["respondents"], fed=s["kysely_2020"]["membership_pct"]["valtakunnallinen_liitto"],
+                                             soste=s["kysely_2020"]["membership_pct"]["soste"]),
+                           c["s2021"].format(n=s["kysely_2021"]["answers"])],
+            "asked": asked, "named": named_table}
+
+
 def page_path() -> Path:
     return site_dir() / "kyselyt" / "kyselyt_2020_2021.html"
 
@@ -146,7 +236,7 @@ def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
             "heading": t["heading"], "note": t["note"], "charts": charts,
             "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1, lang))] for r in q.itertuples()), caption=t["means"],
                            header=t["head"], downloads=downloads),
-            "map": mentions,
+            "map": mentions, "context": context_tables(year, lang),
             "source_lines": [source_line("kysely_2020", lang), source_line("kysely_2021", lang), boundary_attribution(year, lang)],
         }
         written.append(write_page(path, title=t["title"], template="survey.html.j2", context=context, lang=lang,

@@ -1,6 +1,7 @@
 """Stage 1, the sources: HTTP with a cache of raw answers or the offline mirror (``fetch``), the services' clients
-(``pxweb``, ``sotkanet``, ``population`` from the WFS), the source register (``registry``), citations of the documents
-behind the models (``citations``), the sources' value flags (``flags``) and parquet+sidecar cache entries."""
+(``pxweb``, ``sotkanet``, ``population`` from the WFS), values checked against their meaning (``checks``), the source
+register (``registry``), citations of the documents behind the models (``citations``), the sources' value flags
+(``flags``) and parquet+sidecar cache entries."""
 
 
 def __getattr__(name: str):

@@ -6,8 +6,13 @@ never by an internal file name.
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 import re
 from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -20,22 +25,68 @@ _DATE = re.compile(r"\d{4}(-\d{2}-\d{2})?")
 SOURCE_WORD = {"fi": "Lähde", "sv": "Källa", "en": "Source"}
 
 
+def parse_table(text: str) -> list[tuple[int, list[str]]]:
+    """The records of a CSV text (the header first), each with the line it starts on. A line starting with ``#``
+    (outside a quoted cell) is a comment and a blank line is skipped; a ``#`` inside a line is text (an address may
+    carry a fragment: ``pandas.read_csv(comment="#")`` cut ``https://…/sivu#kohta`` to ``https://…/sivu``)."""
+    starts: list[int] = []  # physical line of each line handed to the reader
+
+    def lines():
+        inside = False  # within a quoted cell that spans lines
+        for number, line in enumerate(io.StringIO(text, newline=""), 1):
+            if not inside and (line.startswith("#") or not line.strip()):
+                continue
+            starts.append(number)
+            inside ^= line.count('"') % 2 == 1
+            yield line
+
+    reader = csv.reader(lines())
+    records, used = [], 0
+    for record in reader:
+        records.append((starts[used], record))
+        used = reader.line_num
+    return records
+
+
+def check_table(records: list[tuple[int, list[str]]], where: str = f"data/{SOURCES_FILE}") -> pd.DataFrame:
+    """The citations table's rules, the ones every page that cites relies on (``records`` from :func:`parse_table`);
+    raises ValidationError naming the file and line, the row (its key), the column, the value and the rule.
+    Returns the table (strings)."""
+    header_line, header = records[0] if records else (1, [])
+    records = records[1:]
+    if header != COLUMNS:
+        raise ValidationError(f"{where} line {header_line}: columns {header}; expected {COLUMNS}")
+    first_line: dict[str, int] = {}
+    for line, record in records:
+        row = record[0] if record and record[0] else f"{len(first_line) + 1}"
+        if len(record) != len(COLUMNS):
+            raise ValidationError(f"{where} line {line}: row {row}: {len(record)} cells; expected {len(COLUMNS)} "
+                                  f"({', '.join(COLUMNS)}); a cell with a comma needs quotes")
+        key, publisher, _author, title, date, url = record
+        for column, value in (("key", key), ("publisher", publisher), ("title", title)):
+            if not value.strip():
+                raise ValidationError(f"{where} line {line}: row {row}: {column} is empty; key, publisher and title are required")
+        if key in first_line:
+            raise ValidationError(f"{where} line {line}: row {key}: key {key!r} is also on line {first_line[key]}; allowed: each key once")
+        first_line[key] = line
+        if not _DATE.fullmatch(date):
+            raise ValidationError(f"{where} line {line}: row {key}: date {date!r} is not YYYY or YYYY-MM-DD")
+        if len(date) > 4:
+            try:
+                datetime.date.fromisoformat(date)
+            except ValueError:
+                raise ValidationError(f"{where} line {line}: row {key}: date {date!r} is not a calendar date; allowed: YYYY or YYYY-MM-DD") from None
+        if url and not url.startswith("https://"):
+            raise ValidationError(f"{where} line {line}: row {key}: url {url!r} is not an https address; allowed: https://… or empty")
+        if url and (not urlsplit(url).netloc or any(c.isspace() for c in url)):
+            raise ValidationError(f"{where} line {line}: row {key}: url {url!r} is not a web address (no host, or a blank "
+                                  "inside); allowed: https://host/… or empty")
+    return pd.DataFrame([r for _, r in records], columns=COLUMNS, dtype=str)
+
+
 @lru_cache(maxsize=2)
 def _read(path: str, mtime_ns: int) -> pd.DataFrame:
-    df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
-    where = f"data/{SOURCES_FILE}"
-    if list(df.columns) != COLUMNS:
-        raise ValidationError(f"{where}: columns {list(df.columns)}; expected {COLUMNS}")
-    if df["key"].duplicated().any():
-        raise ValidationError(f"{where}: duplicated keys {sorted(df.loc[df['key'].duplicated(), 'key'])}")
-    for row in df.itertuples():
-        if not (row.key and row.publisher and row.title):
-            raise ValidationError(f"{where}: row {row.key or row.Index}: key, publisher and title are required")
-        if not _DATE.fullmatch(row.date):
-            raise ValidationError(f"{where}: row {row.key}: date {row.date!r} is not YYYY or YYYY-MM-DD")
-        if row.url and not row.url.startswith("https://"):
-            raise ValidationError(f"{where}: row {row.key}: url {row.url!r} is not an https address")
-    return df.set_index("key", drop=False)
+    return check_table(parse_table(Path(path).read_text(encoding="utf-8-sig"))).set_index("key", drop=False)
 
 
 def sources() -> pd.DataFrame:

@@ -7,7 +7,12 @@
   that cannot be read back (truncated, garbage, wrong fields) is discarded with a :class:`CacheWarning` and fetched
   again; redirect aliases are kept in memory only, so there is no shared SQLite file to break.
 * Mirror (``SOTE_MIRROR`` set): a transport adapter answers every http(s) request from the mirror's
-  ``INDEX.json``. A request it does not hold raises :class:`MirrorMiss`; the network is never touched.
+  ``INDEX.json``. A request it does not hold raises :class:`MirrorMiss`; the network is never touched. Every file an
+  index names (``response``, ``body``) must lie inside its service folder once symbolic links are resolved: an entry
+  naming ``../../x.json``, an absolute path or a link to a file elsewhere is a :class:`MirrorMiss` naming the entry and
+  the path, and nothing outside the folder is read.
+* A cache file of the wrong kind (a directory, a symbolic link, a named pipe) heals like a corrupt one: removed with the
+  one-line :class:`CacheWarning` and fetched again.
 
 Every answer comes with a provenance record (URL, method, body, fetch time, sha256, source, licence).
 """
@@ -19,6 +24,8 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import stat
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -107,6 +114,36 @@ def cache_notice(path, why: str) -> None:
     warnings.warn(f"{path}: {why}; discarded and rebuilt from its source", CacheWarning, stacklevel=3)
 
 
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def wrong_kind(path) -> str | None:
+    """What stands where a cache file should be when it is not a regular file ('a directory', 'a symbolic link', …);
+    None for a regular file or nothing. Caches write regular files only, so anything else is not an entry of theirs
+    (and reading it could fail every time, or block, or read a file elsewhere)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def remove_cache_path(path) -> None:
+    """Remove what stands at a cache entry's path, whatever its kind: a directory with its contents, a symbolic link
+    itself (never what it points to), a file. Nothing there is fine."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
 def _describe(method: str, url: str, params: dict | None, body: Any) -> str:
     text = f"{method} {url}"
     if params:
@@ -119,19 +156,44 @@ def _describe(method: str, url: str, params: dict | None, body: Any) -> str:
 # --------------------------------------------------------------------------- mirror
 
 
+def _entry_text(entry) -> str:
+    if not isinstance(entry, dict):
+        return repr(entry)[:200]
+    return f"{entry.get('method', 'GET')} {entry.get('url')}"
+
+
+def mirror_file(index_path: Path, entry: dict, field_name: str, *, must_exist: bool = True) -> Path:
+    """The file an index entry names in ``field_name`` ('response' or 'body'), resolved (symbolic links followed);
+    MirrorMiss naming the entry and the path unless it lies inside the index's service folder (and, with
+    ``must_exist``, is a file there)."""
+    folder = index_path.parent.resolve()
+    name = entry.get(field_name) if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise MirrorMiss(f"mirror index entry {_entry_text(entry)} names no {field_name} file (index {index_path})")
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder):
+        raise MirrorMiss(f"mirror index entry {_entry_text(entry)}: {field_name} {name!r} resolves to {path}, outside the "
+                         f"service folder {folder} (index {index_path}); allowed: files inside that folder")
+    if must_exist and not path.is_file():
+        raise MirrorMiss(f"mirror index entry {_entry_text(entry)}: {field_name} {name!r} is not a file in {folder} "
+                         f"(index {index_path})")
+    return path
+
+
 @lru_cache(maxsize=16)
 def _load_index(index_path: Path, mtime_ns: int, size: int) -> dict[str, list[dict]]:
-    """Parsed once per file version: an edited INDEX.json changes its mtime or size and is read again."""
+    """Parsed once per file version: an edited INDEX.json changes its mtime or size and is read again. Every file an
+    entry names must be inside the service folder (``mirror_file``), or no request of the service is answered."""
     try:
         raw = json.loads(index_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FetchError(f"{index_path}: not a readable mirror index ({exc.__class__.__name__}: {exc})") from None
-    folder = index_path.parent
     table: dict[str, list[dict]] = {}
     for entry in raw.get("entries", []):
+        mirror_file(index_path, entry, "response", must_exist=False)  # a missing file fails its own request only
         body = None
         if entry.get("body"):
-            body = json.loads((folder / entry["body"]).read_text(encoding="utf-8"))
+            body = json.loads(mirror_file(index_path, entry, "body").read_text(encoding="utf-8"))
         key = canonical_request(entry.get("method", "GET"), entry["url"], None, body)
         table.setdefault(key, []).append(entry)
     for entries in table.values():
@@ -165,10 +227,11 @@ class MirrorAdapter(BaseAdapter):
                 + f" (index: {self.index_path}; {len(table)} requests listed)"
             )
         entry = entries[0]
+        resolved = mirror_file(self.index_path, entry, "response")  # again: a file may have become a link since
         path = self.folder / entry["response"]
         response = requests.Response()
         response.status_code = 200
-        response._content = path.read_bytes()
+        response._content = resolved.read_bytes()
         response.url = request.url
         response.request = request
         response.reason = "OK (mirror)"
@@ -200,9 +263,15 @@ def _checked_file_cache_class():
             self.redirects = DictStorage()
 
         def get_response(self, key, default=None):
+            path = self.cache_dir / f"{key}{self.responses.extension}"
+            kind = wrong_kind(path)
+            if kind is not None:  # a directory where the file should be: unreadable and unwritable, every time
+                with contextlib.suppress(FileNotFoundError):
+                    remove_cache_path(path)
+                cache_notice(path, f"HTTP cache entry is {kind}, not a file")
+                return default
             if key not in self.responses:
                 return super().get_response(key, default)
-            path = self.cache_dir / f"{key}{self.responses.extension}"
             quiet = logging.getLogger("requests_cache.backends.base")
             was_disabled, quiet.disabled = quiet.disabled, True  # its own log line would repeat ours
             try:

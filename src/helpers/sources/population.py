@@ -1,6 +1,7 @@
 """Population by municipality with sex and age groups from Statistics Finland's WFS layer
 ``vaestoalue:kunta_vaki{stat_year}`` (population 31.12. of the statistics year, on the following year's
-municipal division). Checked on read: men + women = total and the three age groups = total for every municipality.
+municipal division). Checked on read: one row per municipality, every count a whole number ≥ 0
+(``helpers.sources.checks``), men + women = total and the three age groups = total for every municipality.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.base.errors import ValidationError, invalid
+from helpers.sources.checks import Rules, check_values, requests_text
 from helpers.sources.fetch import fetch
 
 WFS_URL = "https://geo.stat.fi/geoserver/vaestoalue/wfs"
@@ -65,9 +67,13 @@ def municipal_population_wfs(stat_year: int = 2024) -> pd.DataFrame:
         rows.append(row)
     df = pd.DataFrame(rows).sort_values("kunta_code", ignore_index=True)
     for col in COLUMNS.values():
-        df[col] = pd.to_numeric(df[col], errors="raise").astype("Int64")
-    if df["kunta_code"].duplicated().any():
-        raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: duplicated municipalities {df.loc[df['kunta_code'].duplicated(), 'kunta_code'].tolist()}")
+        df[col] = pd.to_numeric(df[col], errors="raise")
+    # Sums of parts cannot catch a negative municipality whose parts are negative too: every count is checked.
+    check_values(df, Rules(keys=("kunta_code",), counts=tuple(COLUMNS.values())),
+                 what=f"Tilastokeskus WFS vaestoalue:kunta_vaki{stat_year}", request=requests_text(answer.provenance),
+                 area="kunta_code", year="stat_year")
+    for col in COLUMNS.values():
+        df[col] = df[col].astype("Int64")
     if (df["stat_year"] != stat_year).any() or (df["division_year"] != WFS_POPULATION_YEARS[stat_year]).any():
         raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: unexpected til_vuosi/vuosi values")
     sex = df["population_men"] + df["population_women"] != df["population_total"]

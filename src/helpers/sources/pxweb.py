@@ -24,6 +24,7 @@ import pandas as pd
 from helpers.base import config
 from helpers.sources import flags as value_flags
 from helpers.base.errors import ValidationError, invalid
+from helpers.sources.checks import Rules, check_values, requests_text
 from helpers.sources.fetch import Fetched, fetch
 
 BASE_URL = "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin"
@@ -190,7 +191,8 @@ def post_query(meta: TableMeta, query: dict) -> Fetched:
 
 def query_table(meta: TableMeta, selections: dict[str, Selection], fmt: str = "json-stat2") -> pd.DataFrame:
     """Build, send (in chunks of the time variable when a query is too large) and parse a query.
-    Returns a long table with one column per variable code and ``value``; ``attrs['provenance']`` lists fetches."""
+    Returns a long table with one column per variable code and ``value``; ``attrs['provenance']`` lists fetches.
+    A cell given twice (the same codes of every variable) is an error naming the cell and the request."""
     query = build_query(meta, selections, fmt)
     chunks = [query]
     if cell_count(meta, query) > MAX_CELLS:
@@ -205,6 +207,14 @@ def query_table(meta: TableMeta, selections: dict[str, Selection], fmt: str = "j
         frames.append(parse_answer(answer, fmt))
         provenance.append(answer.provenance)
     df = pd.concat(frames, ignore_index=True)
+    # One value per cell: a category listed twice, a row repeated in the 'json' format or chunks that overlap would
+    # give a cell twice (and a sum over the areas would count it twice).
+    dims = tuple(c for c in df.columns if c not in ("value", "flags"))
+    area = meta.roles["area"].code
+    time_code = meta.roles["time"].code
+    check_values(df, Rules(keys=dims), what=f"Tilastokeskus PxWeb table {meta.url.rsplit('/', 1)[-1]}",
+                 request=requests_text(provenance), area=area if area in df.columns else "area",
+                 year=time_code if time_code in df.columns else "year")
     df.attrs["provenance"] = provenance
     return df
 

@@ -3,7 +3,9 @@
 ``/json`` returns every region of every category for the selected years; rows are joined to ``/regions`` by the
 internal Sotkanet region id (not a municipality or welfare-region code). Welfare regions are the category
 HYVINVOINTIALUE with 2-character codes 01–21, 90 (Helsinki) and 91 (Åland); municipalities are KUNTA (3 characters).
-An answer with no rows for the asked level in some asked year is an error (``EmptyLevel``), never an empty table.
+An answer with no rows for the asked level in some asked year is an error (``EmptyLevel``), never an empty table;
+so is a region given twice for a year (``helpers.sources.checks``: the indicator's own rules, e.g. a share within
+0–100, are checked where its tidy table is built).
 Rows carry ``flags`` (see ``helpers.sources.flags``): a row whose ``value`` is absent or null is a suppressed cell
 ("salattu"); the API documents no other per-value marker.
 """
@@ -14,6 +16,7 @@ import pandas as pd
 
 from helpers.sources import flags as value_flags
 from helpers.base.errors import ValidationError, invalid
+from helpers.sources.checks import Rules, check_values, requests_text
 from helpers.sources.fetch import fetch
 
 BASE_URL = "https://sotkanet.fi/rest/1.1"
@@ -106,7 +109,8 @@ def data(indicator: int, years: list[int], gender: str = "total") -> pd.DataFram
 def data_by_level(indicator: int, years: list[int], level: str, gender: str = "total") -> pd.DataFrame:
     """Data rows joined to region codes of one level (kunta, hyvinvointialue, maakunta, koko_maa).
     A level without rows in an asked year raises EmptyLevel naming indicator, level, category and years; regions
-    present with a null value stay missing (flagged "salattu"); a missing welfare region is an error."""
+    present with a null value stay missing (flagged "salattu"); a missing welfare region, or a region given twice for
+    a year, is an error."""
     allowed = {lvl for lvl, _ in CATEGORY_LEVEL.values()}
     if level not in allowed:
         raise invalid("level", level, allowed)
@@ -117,6 +121,9 @@ def data_by_level(indicator: int, years: list[int], level: str, gender: str = "t
     # Rows of other categories are not wanted; ids /regions does not know cannot be classified and are counted
     # (a complete live /regions knows them all). The level's own completeness is checked below and by the join.
     out.attrs["unclassified_region_ids"] = sorted(set(rows["region_id"]) - set(regs["region_id"]))
+    # A region given twice for a year would be counted twice (or its two values mixed) by every aggregate.
+    check_values(out, Rules(keys=("code", "year", "gender")), what=f"THL Sotkanet indicator {indicator}, level {level!r}",
+                 request=requests_text(rows.attrs["provenance"]), area="code")
     asked = sorted({int(y) for y in years})
     empty = sorted(set(asked) - set(out["year"].astype(int)))
     if empty:

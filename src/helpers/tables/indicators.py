@@ -8,17 +8,25 @@ the chosen municipal division, aggregates to the level by the catalogue's rule a
 "ennakkotieto" or "ennakkotieto, salattu". An aggregated unit carries the union of its members' flags, a derived
 value (population change, shares) the flags of the values it came from; ``attrs['flag_meanings']`` explains each
 word present in the table (fi/sv/en) for a page's footnote.
+
+Values are checked against their meaning (``helpers.sources.checks``) with the rules the catalogue declares per
+indicator (``kind``: count, amount, share, rate, ratio or index; ``min``/``max`` when the kind's own bounds do not
+fit; ``counts``: the columns of its source rows that count persons): the source's rows as read, the base table and
+the tidy table. A broken rule is a :class:`~helpers.base.errors.ValidationError` naming the indicator, its source and
+request, the rule and the rows (area code, year, value); nothing is aggregated from such rows.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from functools import lru_cache
 
 import pandas as pd
 import pandera.pandas as pa
 
 from helpers.base import config
-from helpers.sources import pxweb, sotkanet
+from helpers.sources import checks, pxweb, sotkanet
 from helpers.sources import flags as value_flags
 from helpers.tables.aggregate import aggregate
 from helpers.base.errors import InvalidParameter, ValidationError, invalid
@@ -68,7 +76,59 @@ def _read_catalogue(path, mtime_ns: int, size: int) -> pd.DataFrame:
     bad = sorted(set(df["aggregation"]) - {"sum", "ratio"})
     if bad:
         raise ValidationError(f"data/indikaattorit.csv: unknown aggregation rules {bad}")
+    missing = [c for c in CHECK_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValidationError(f"data/indikaattorit.csv: columns {missing} missing (what each indicator's values mean; see README)")
+    problems = []
+    for _, row in df.iterrows():
+        problems += [f"row {row['indicator_id']}: {p}" for p in _rule_problems(row)]
+    if problems:
+        raise ValidationError("data/indikaattorit.csv: " + "; ".join(problems))
     return df
+
+
+CHECK_COLUMNS = ("kind", "min", "max", "counts")
+
+
+def _bound(text: str) -> float | None:
+    return None if text.strip() == "" else float(text)
+
+
+def _rule_problems(row: pd.Series) -> list[str]:
+    """What is wrong with one catalogue row's value rules (kind, min, max, counts), each naming column, value, rule."""
+    out = []
+    if row["kind"] not in checks.KINDS:
+        out.append(f"kind {row['kind']!r} is not allowed; allowed: {', '.join(checks.KINDS)}")
+    bounds = {}
+    for col in ("min", "max"):
+        try:
+            bounds[col] = _bound(row[col])
+        except ValueError:
+            out.append(f"{col} {row[col]!r} is not a number; allowed: a number, or empty for the kind's own bound")
+            continue
+        if bounds[col] is not None and not math.isfinite(bounds[col]):
+            out.append(f"{col} {row[col]!r} is not a finite number; allowed: a number, or empty for the kind's own bound")
+    if bounds.get("min") is not None and bounds.get("max") is not None and bounds["min"] >= bounds["max"]:
+        out.append(f"min {row['min']} is not below max {row['max']}")
+    bad_names = [c for c in row["counts"].split() if not c.isidentifier()]
+    if bad_names:
+        out.append(f"counts {row['counts']!r} has {bad_names}, not column names; allowed: column names separated by spaces")
+    return out
+
+
+def value_rules(indicator_id: str, *, keys: tuple[str, ...] = ("area_code", "year")) -> checks.Rules:
+    """The value checks the catalogue declares for an indicator (``helpers.sources.checks.Rules``)."""
+    row = _row(indicator_id)
+    ratio = row["aggregation"] == "ratio"
+    return checks.Rules(keys=keys, kind=row["kind"], lo=_bound(row["min"]), hi=_bound(row["max"]),
+                        counts=tuple(row["counts"].split()),
+                        numerator=row["numerator"] if ratio else None, denominator=row["denominator"] if ratio else None)
+
+
+def _check(indicator_id: str, frame: pd.DataFrame, rules: checks.Rules, provenance, *, area: str = "area_code") -> None:
+    """``checks.check_values`` naming the indicator, its source and the request the rows came from."""
+    source = _row(indicator_id)["source"]
+    checks.check_values(frame, rules, what=indicator_id, request=f"{source}; {checks.requests_text(provenance)}", area=area)
 
 
 def catalogue() -> pd.DataFrame:
@@ -131,8 +191,10 @@ def _source_text(row: pd.Series, detail: str) -> str:
     return f"{row['source']}, {detail}; CC BY 4.0"
 
 
-def _pxweb_population(table: str, years: list[int], division_year: int, *, all_years: bool) -> tuple[pd.DataFrame, str, list]:
-    """Municipal population from a 11re-type table on the chosen division; whole-country total checked."""
+def _pxweb_population(indicator_id: str, table: str, years: list[int], division_year: int, *, all_years: bool) -> tuple[pd.DataFrame, str, list]:
+    """Municipal population (column ``vaesto``) from a 11re-type table on the chosen division; the rows as the table
+    gives them are checked by the indicator's rules (a count of persons: whole, ≥ 0) and the whole-country total
+    against the municipalities' sum."""
     meta = pxweb.get_metadata(table)
     area, time = meta.role("area"), meta.role("time")
     table_division = int(str(area.map).split()[-1]) if area.map and str(area.map).split()[-1].isdigit() else None
@@ -152,6 +214,9 @@ def _pxweb_population(table: str, years: list[int], division_year: int, *, all_y
     long = long.rename(columns={area.code: "area", time.code: "year"})
     long["year"] = long["year"].astype(int)
     long = long[long["year"].isin(years)]
+    # Before any sum or move to another division could hide a value (a negative municipality, a total adjusted to it).
+    _check(indicator_id, long.rename(columns={"value": "vaesto"}), replace(value_rules(indicator_id), keys=(), kind=None),
+           long.attrs.get("provenance", []), area="area")
     country = long[long["area"] == "SSS"].set_index("year")["value"]
     muni = long[long["area"] != "SSS"].assign(kunta_code=lambda d: d["area"].map(pxweb.area_to_municipality_code))
     sums = muni.groupby("year")["value"].sum(min_count=1)
@@ -191,15 +256,15 @@ def _base_kunta(indicator_id: str, years: list[int], division_year: int) -> tupl
     """Rows kunta_code, year and the columns the catalogue's rule needs."""
     row = _row(indicator_id)
     if indicator_id == "vaesto":
-        df, detail, prov = _pxweb_population(row["table_or_id"], years, division_year, all_years=False)
+        df, detail, prov = _pxweb_population(indicator_id, row["table_or_id"], years, division_year, all_years=False)
         return df.rename(columns={"vaesto": "value"}), _source_text(row, detail), prov
     if indicator_id == "vaesto_historia":
         url = "https://pxdata.stat.fi:443/PxWeb/api/v1/fi/StatFin/vaerak/statfin_vaerak_pxt_11re.px"
-        df, detail, prov = _pxweb_population(url, years, division_year, all_years=True)
+        df, detail, prov = _pxweb_population(indicator_id, url, years, division_year, all_years=True)
         return df.rename(columns={"vaesto": "value"}), _source_text(row, detail), prov
     if indicator_id == "vaesto_muutos":
         first, last = years[0], years[-1]
-        df, detail, prov = _pxweb_population(row["table_or_id"], years, division_year, all_years=False)
+        df, detail, prov = _pxweb_population(indicator_id, row["table_or_id"], years, division_year, all_years=False)
         wide = df.pivot(index="kunta_code", columns="year", values="vaesto")
         marks = df.pivot(index="kunta_code", columns="year", values="flags").reindex(wide.index).fillna("")
         out = pd.DataFrame({"kunta_code": wide.index, "year": last,
@@ -309,6 +374,8 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
     else:
         base, source, provenance = _base_kunta(indicator_id, year_list, division_year)
         base = base.rename(columns={"kunta_code": "area_code"})
+    rules = value_rules(indicator_id)
+    _check(indicator_id, base, rules, provenance)  # every base area's own value, before aggregation could hide it
     if level == base_level:
         expected = municipality_key(division_year)["kunta_code"] if level == "kunta" else None
         if expected is not None:
@@ -339,6 +406,9 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
     out["value"] = out["value"].astype("float64")
     out["flags"] = out["flags"].astype(str)
     out = out[TIDY_COLUMNS + ["numerator", "denominator", "members", "missing_members"]].sort_values(["year", "area_code"], ignore_index=True)
+    ratio = rule == "ratio"
+    _check(indicator_id, out, replace(rules, counts=(), numerator="numerator" if ratio else None,
+                                      denominator="denominator" if ratio else None), provenance)
     out = TIDY_SCHEMA.validate(out)
     out.attrs["provenance"] = [p for p in provenance if p]
     out.attrs["missing"] = int(out["value"].isna().sum())
