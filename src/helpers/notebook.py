@@ -138,6 +138,9 @@ def configure_plotly() -> None:
 
     pio.renderers[RENDERER] = _renderer()(config=PLOTLY_CONFIG)
     pio.renderers.default = RENDERER
+    # A researcher's own fig.write_image("kartta.svg") in this kernel: the empty topojson instead of the CDN's world map
+    # (helpers.figures.export.export_figure needs no such default).
+    pio.defaults.topojson = PLOTLY_CONFIG["topojsonURL"]
 
 
 def _display_float(v: float) -> str:

@@ -63,6 +63,24 @@ def test_bad_year_and_level_name_allowed_values():
         load_layer("kunta", "2025x")
 
 
+def test_validate_and_parse_name_the_known_years_instead_of_a_bare_key_error():
+    """validate_layer(…, 2019) used to raise ``KeyError: 2019`` from the per-year expected counts."""
+    gdf = load_layer("kunta", 2025)
+    with pytest.raises(InvalidParameter) as caught:
+        validate_layer(gdf, "kunta", 2019)
+    assert str(caught.value) == "year=2019 is not allowed; allowed: 2020, 2021, 2022, 2023, 2024, 2025, 2026"
+    assert not isinstance(caught.value, KeyError)
+    with pytest.raises(InvalidParameter, match=r"^year=2021 is not allowed; allowed: 2022, 2023, 2024, 2025, 2026$"):
+        validate_layer(load_layer("hyvinvointialue", 2025), "hyvinvointialue", 2021)  # no welfare regions before 2022
+    with pytest.raises(InvalidParameter, match=r"^level='county' is not allowed; allowed: hyvinvointialue, kunta, maakunta$"):
+        validate_layer(gdf, "county", 2025)
+    with pytest.raises(InvalidParameter, match=r"^year=2019 is not allowed; allowed: 2020, 2021, 2022, 2023, 2024, 2025, 2026$"):
+        parse_layer(b'{"type": "FeatureCollection", "features": []}', "kunta", 2019)
+    import numpy as np
+
+    assert len(validate_layer(gdf, "kunta", np.int64(2025))) == 308  # a year read from a table is still a year
+
+
 def test_offline_year_without_mirror_file_is_a_clear_miss():
     with pytest.raises(MirrorMiss, match="kunta4500k_2023"):
         load_layer("kunta", 2023)

@@ -198,3 +198,11 @@ def test_the_census_summary_is_used_only_for_the_inputs_it_was_computed_from(dat
     assert evenness.summaries(2025, compute=False) == {}
     text = decision.evenness_text(data, "en")[0]["text"]
     assert "in 40,912,254 ways" in text and "2 groupings tie" in text and "4.0 % of all groupings" in text
+
+
+def test_a_computed_reference_is_never_named_the_answer(data):
+    for variant in decision.VARIANTS:
+        for crit, v in data["verdicts"][variant].items():
+            assert not v["fi"].startswith("Paras: Tasaisin") and not v["en"].startswith("Best: Most balanced"), crit
+    assert "Vertailukohta: Tasaisin 5 yksikön jako (laskettu) 1,26." in data["verdicts"]["floor"]["residents_ratio"]["fi"]
+    assert all("Tasaisin 5 yksikön jako" not in s.split(";")[0] for s in data["findings"]["fi"][:3])

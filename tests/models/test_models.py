@@ -1,4 +1,5 @@
 import itertools
+import re
 
 import pytest
 
@@ -108,8 +109,6 @@ def test_distances_are_plausible():
 @pytest.mark.parametrize(("text", "message"), [
     ("id: x\nname: {fi: X}\nsource: {seed: s, date: d, citation: c}\nbasis: lääni\n", r"basis: Input should be"),
     ("id: x\nname: {fi: X}\nsource: {seed: s, date: d, citation: c}\nbasis: maakunta\nregional_htv_per_unit: -1\n", r"regional_htv_per_unit: Input should be greater than or equal to 0"),
-    ("id: x\nname: {fi: X}\nsource: {seed: s, date: d, citation: c}\nbasis: groups\nmember_level: hyvinvointialue\nunits:\n"
-     "  - {code: a, name: {fi: A}, members: ['01', '02']}\n  - {code: b, name: {fi: B}, members: ['02']}\n", r"members in more than one unit: \['02'\]"),
     ("id: x\nname: {fi: X}\nsource: {seed: s, date: d}\nbasis: maakunta\n", r"source.citation: Field required"),
     ("id: x\nname: {fi: X\n", r"not valid YAML"),
 ])
@@ -124,8 +123,58 @@ def test_unknown_region_code_and_missing_municipalities(tmp_path, monkeypatch):
     with pytest.raises(ValidationError, match=r"unknown hyvinvointialue codes \['99'\]"):
         models.resolve(bad_code, 2025)
     partial = models.parse_model(head + "  - {code: a, name: {fi: A}, members: ['01']}\n", "x")
-    with pytest.raises(ValidationError, match=r"municipalities in no unit: \[\('005', 'Alajärvi'\)"):
+    with pytest.raises(ValidationError, match=r"municipalities in no unit: the \d+ municipalities of welfare regions "
+                                              r"02 Keski-Uudenmaan hyvinvointialue, 03 Länsi-Uudenmaan hyvinvointialue"):
         models.resolve(partial, 2025)
+    twice = models.parse_model(head + "  - {code: a, name: {fi: A}, members: ['01', '02']}\n  - {code: b, name: {fi: B}, members: ['02']}\n", "x")
+    with pytest.raises(ValidationError, match=r"members in more than one unit: \['02'\] \(02 Keski-Uudenmaan hyvinvointialue in units a, b\)"):
+        models.resolve(twice, 2025)
+
+
+# --------------------------------------------------------------------------- own models
+
+REGIONS = [f"{i:02d}" for i in range(1, 22)] + ["90"]
+
+
+def own_model(unit_a: list[str], unit_b: list[str], source: str = "") -> str:
+    """A researcher's own model: no source (unless given), two units of welfare regions."""
+    return ("id: oma\nname: {fi: Oma malli, sv: Egen modell, en: Own model}\n" + source
+            + "basis: groups\nmember_level: hyvinvointialue\nregional_htv_per_unit: 1\ncoordination_htv: 1\nunits:\n"
+            + f"  - {{code: a, name: {{fi: A}}, members: {unit_a}}}\n  - {{code: b, name: {{fi: B}}, members: {unit_b}}}\n")
+
+
+SOUTH = [r for r in REGIONS if r != "21"]
+
+
+def test_an_own_model_needs_no_source_and_says_so_in_three_languages(tmp_path):
+    (tmp_path / "oma.yaml").write_text(own_model(SOUTH, ["21"]), encoding="utf-8")
+    assert models.file_problems(tmp_path / "oma.yaml", {2025, 2026}) == []
+    m = models.parse_model(own_model(SOUTH, ["21"]), "oma.yaml")
+    assert m.own and m.source.seed is None and m.source.ref is None
+    assert [models.source_text(m, lang) for lang in ("fi", "sv", "en")] == [
+        "oma malli, ei lähteestä", "egen modell, inte från en källa", "own model, not from a source"]
+    # pages that cite a model by one string (whatever the language) show all three
+    assert m.source.citation == "oma malli, ei lähteestä / egen modell, inte från en källa / own model, not from a source"
+    assert models.resolve(m, 2025)["unit_code"].value_counts()["b"] == 21  # Lapland's municipalities
+    # a file that names a source still cites it; the seed is optional
+    cited = models.parse_model(own_model(SOUTH, ["21"], source="source: {date: '2026-01-01', citation: Oma selvitys}\n"), "oma.yaml")
+    assert not cited.own and models.source_text(cited, "en") == "Oma selvitys, 2026-01-01"
+    assert models.source_text("malli_18_1", "sv").startswith("Sotunet")
+
+
+@pytest.mark.parametrize(("unit_b", "named"), [
+    (["20"], r"oma \(2025\): municipalities in no unit: the 21 municipalities of welfare region 21 Lapin hyvinvointialue"),
+    (["22"], r"oma: unknown hyvinvointialue codes \['22'\] \(no welfare region of 2025 has this code\); "
+             r"model oma \(2025\): municipalities in no unit: the 21 municipalities of welfare region 21 Lapin"),
+    (["21", "05"], r"oma \(2025\): members in more than one unit: \['05'\] \(05 Varsinais-Suomen hyvinvointialue in units a, b\)"),
+], ids=["omits_lappi", "code_22", "region_twice"])
+def test_a_bad_own_model_names_the_areas_by_code_and_name(tmp_path, unit_b, named):
+    path = tmp_path / "oma.yaml"
+    path.write_text(own_model([r for r in SOUTH if r != "20"] if unit_b == ["20"] else SOUTH, unit_b), encoding="utf-8")
+    [problem] = models.file_problems(path, {2025})
+    assert problem.startswith(f"{path}: model oma")
+    assert re.search(named, problem), problem
+    assert "allowed: each welfare region of 2025 in exactly one unit, codes 01, 02" in problem
 
 
 def test_adding_a_model_is_adding_a_file(tmp_path, monkeypatch):

@@ -178,6 +178,93 @@ def test_legacy_json_symbols_comments_and_obs_comments():
     assert df.loc[df["Vuosi"] == "2021", "flags"].value_counts().to_dict() == {"ennakkotieto": 309, "ennakkotieto, salattu": 1}
 
 
+# --------------------------------------------------------------------------- a legend marks only the values carrying it
+# The issue: a real PxWeb ``json`` answer of table 13mp (StatFin/ashi/statfin_ashi_pxt_13mp.px, 18 quarters
+# 2020Q1–2024Q2) carries "* ennakkotieto\r\n" as the comment of its time column *and* as value comments on 2024Q1 and
+# 2024Q2; it was read as all 18 rows preliminary. No 13mp answer is recorded in shared/mirror or tests/fixtures (only
+# table 11re), so these tests use a MODIFIED COPY of the closest real recorded ``json`` answer, the pre-2026 11re
+# answer (PROVENANCE_DATA.md, recorded 2025-03-19): its values and keys are unchanged; the legend is added the way the
+# 13mp answer carries it (shape as reproduced in City-of-Helsinki/mvj,
+# leasing/tests/management/commands/test_import_periodic_rent_adjustment_index.py, fixtures columns_real_data and
+# comments_real_data). Which rows must be flagged is computed from the raw answer itself.
+
+PX_JSON = STAT / "recorded_pre2026" / "statfin_vaerak_pxt_11re_POST_all-areas_all-years_json.json"
+LEGEND = "* ennakkotieto\r\n"  # as the 13mp answer writes it
+
+
+def _with_13mp_legend(data: dict, marked_years: list[str]) -> dict:
+    """The 11re answer with the 13mp legend: on the time column, and a value comment on each marked year."""
+    [time_col] = [c for c in data["columns"] if c["type"] == "t"]
+    assert "comment" not in time_col and data["comments"] == []  # the recorded answer has neither
+    time_col["comment"] = LEGEND
+    data["comments"] = [{"variable": time_col["code"], "value": y, "comment": LEGEND} for y in marked_years]
+    return data
+
+
+def test_a_time_column_legend_marks_only_the_rows_the_answer_marks_13mp_shape():
+    data = json.loads(PX_JSON.read_text(encoding="utf-8"))
+    # 18 rows as in the 13mp answer: Helsinki, the last 18 years of the recording (what an item query returns)
+    helsinki = [r for r in data["data"] if r["key"][0] == "KU091"]
+    data["data"] = helsinki[-18:]
+    years = [r["key"][3] for r in data["data"]]
+    assert len(years) == 18 and years[0] == "2006" and years[-1] == "2023"
+    marked = years[-2:]  # the last two periods, as 2024Q1 and 2024Q2 are the last two of the 13mp answer
+    df = pxweb.parse_json(_with_13mp_legend(data, marked))
+    assert len(df) == 18
+    flagged = df.loc[df["flags"] != "", "Vuosi"].tolist()
+    assert flagged == ["2022", "2023"] == marked
+    assert (df.loc[~df["Vuosi"].isin(marked), "flags"] == "").sum() == 16
+    assert df.loc[df["Vuosi"].isin(marked), "flags"].tolist() == ["ennakkotieto"] * 2
+    raw = {r["key"][3]: float(r["values"][0]) for r in data["data"]}
+    assert df.set_index("Vuosi")["value"].to_dict() == raw  # values untouched
+
+
+def test_a_time_column_legend_in_the_whole_recorded_answer():
+    data = json.loads(PX_JSON.read_text(encoding="utf-8"))
+    years = sorted({r["key"][3] for r in data["data"]})
+    marked = years[-2:]
+    expected = {(r["key"][0], r["key"][3]) for r in data["data"] if r["key"][3] in marked}
+    df = pxweb.parse_json(_with_13mp_legend(data, marked))
+    flagged = set(map(tuple, df.loc[df["flags"] != "", ["Alue", "Vuosi"]].values.tolist()))
+    assert flagged == expected and len(expected) == 310 * 2
+    assert (df["flags"] == "").sum() == len(data["data"]) - len(expected) == 310 * 50
+    # Without the value comments the legend explains a mark no value carries: nothing is preliminary.
+    data["comments"] = []
+    assert (pxweb.parse_json(data)["flags"] == "").all()
+    # A value code carrying the mark ("2023*", as older px files write a preliminary year) is marked by the legend.
+    for r in data["data"]:
+        if r["key"][3] == "2023":
+            r["key"][3] = "2023*"
+    df = pxweb.parse_json(data)
+    assert set(df.loc[df["flags"] != "", "Vuosi"]) == {"2023*"} and (df["flags"] != "").sum() == 310
+
+
+def test_legacy_json_notes_without_a_legend_keep_their_scope():
+    data = json.loads(PX_JSON.read_text(encoding="utf-8"))
+    data["columns"][3]["comment"] = "Tiedot ovat ennakollisia.\r\n"  # a plain note on the time column: every row
+    assert (pxweb.parse_json(data)["flags"] == "ennakkotieto").all()
+    data["columns"][3]["comment"] = "Vuoden 2023 tiedot ovat ennakollisia.\r\n* ennakkotieto\r\n"  # text + legend
+    df = pxweb.parse_json(data)
+    assert set(df.loc[df["flags"] != "", "Vuosi"]) == {"2023"} and (df["flags"] != "").sum() == 310
+
+
+def test_jsonstat2_legend_marks_only_the_labels_carrying_its_mark():
+    data = _recorded(TOP5)  # Helsinki 2021–2025
+    data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025*"
+    data["dimension"]["timeperiod_y"]["note"] = ["* ennakkotieto"]  # the legend on the time dimension
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    data = _recorded(TOP5)
+    data["dimension"]["timeperiod_y"]["category"]["label"]["2024"] = "2024*"
+    data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025**"
+    data["note"].append("* ennakkotieto\r\n** korjattu, salattu")  # table-wide legends, one mark each
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "ennakkotieto", "salattu"]
+    data = _recorded(TOP5)
+    data["dimension"]["timeperiod_y"]["note"] = ["* ennakkotieto"]  # a mark no label carries: nothing
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == [""] * 5
+    data["dimension"]["timeperiod_y"]["category"]["note"] = {"2025": ["* ennakkotieto"]}  # tied to one value
+    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+
+
 # --------------------------------------------------------------------------- values checked against their meaning
 # Copies of the fixture answers edited in a temporary mirror (never the fixture files); the true numbers are read from
 # the fixture itself: Alajärvi (KU005) 2024 and Etelä-Pohjanmaa (welfare region 16) as the sum of its municipalities.

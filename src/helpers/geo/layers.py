@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import numbers
 from collections import OrderedDict
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def check_level(level: str) -> str:
 
 def check_year(level: str, year) -> int:
     check_level(level)
-    if isinstance(year, bool) or not isinstance(year, (int,)) and not (isinstance(year, str) and year.isdigit()):
+    if isinstance(year, bool) or not isinstance(year, numbers.Integral) and not (isinstance(year, str) and year.isdigit()):
         raise invalid("year", year, allowed_years(level))
     year = int(year)
     if year not in EXPECTED_COUNTS[level]:
@@ -94,7 +95,9 @@ def layer_request(level: str, year: int) -> tuple[str, dict]:
 
 
 def parse_layer(content: bytes, level: str, year: int) -> gpd.GeoDataFrame:
-    """GeoJSON answer -> tidy GeoDataFrame (codes as zero-padded strings, names stripped)."""
+    """GeoJSON answer -> tidy GeoDataFrame (codes as zero-padded strings, names stripped). An unknown level or a
+    year without an expected feature count is an InvalidParameter naming the allowed ones (not a KeyError)."""
+    year = check_year(level, year)
     _, code_prop, width = LEVELS[level]
     try:
         raw = gpd.read_file(io.BytesIO(content), engine="pyogrio")
@@ -121,7 +124,9 @@ def parse_layer(content: bytes, level: str, year: int) -> gpd.GeoDataFrame:
 
 
 def validate_layer(gdf: gpd.GeoDataFrame, level: str, year: int) -> gpd.GeoDataFrame:
-    """Raise ValidationError unless the layer has the expected count, unique well-formed codes, valid geometry."""
+    """Raise ValidationError unless the layer has the expected count, unique well-formed codes, valid geometry.
+    A level or year this module has no expectations for is an InvalidParameter naming the allowed ones."""
+    year = check_year(level, year)
     name = layer_name(level, year)
     width = LEVELS[level][2]
     expected = EXPECTED_COUNTS[level][year]

@@ -33,12 +33,14 @@ LANGS = ("fi", "sv", "en")
 # built in 2021, one unit per welfare region, and the computed best-balanced grouping (added by the caller).
 DECISION_MODELS = ("malli_18_1", "malli_5_1_erva2020", "malli_5_1_yta", "rakenne_2021", "hyvinvointialueittain")
 VARIANTS = ("floor", "no_floor")
+SOURCES_VIEW_EXTRA = ("jarjesto_2_0",)  # the third 2020 model: in the staffing view (its source gives no staffing)
 HEADLINE_VARIANT = "floor"
 SHORT_LABELS = {
     "malli_18_1": {"fi": "18+1", "sv": "18+1", "en": "18+1"},
     "malli_5_1_erva2020": {"fi": "5+1 (erva 2020)", "sv": "5+1 (specialupptagningsområden 2020)", "en": "5+1 (2020 erva areas)"},
-    "malli_5_1_yta": {"fi": "5+1 (yhteistyöalueet)", "sv": "5+1 (samarbetsområden)", "en": "5+1 (collaborative areas)"},
-    "rakenne_2021": {"fi": "Rakenne 2021", "sv": "Strukturen 2021", "en": "2021 build"},
+    "malli_5_1_yta": {"fi": "5+1 (yhteistyöalueet, sovitus)", "sv": "5+1 (samarbetsområden, anpassning)", "en": "5+1 (collaboration areas, adapted)"},
+    "rakenne_2021": {"fi": "Muutostuki 2021", "sv": "Reformstödet 2021", "en": "Reform support 2021"},
+    "jarjesto_2_0": {"fi": "Järjestö 2.0", "sv": "Järjestö 2.0", "en": "Järjestö 2.0"},
     "hyvinvointialueittain": {"fi": "Hyvinvointialueittain", "sv": "Per välfärdsområde", "en": "Per welfare region"},
 }
 REFERENCE_LABEL = {"fi": "Tasaisin {k} yksikön jako (laskettu)", "sv": "Jämnaste indelningen i {k} enheter (beräknad)",
@@ -54,14 +56,18 @@ CRITERIA = {
                             "en": "Social and health associations per worker: largest / smallest"}, {"fi": "", "sv": "", "en": ""}, "lower", 2),
     "associations_max": ({"fi": "Sote-yhdistyksiä työntekijää kohden: suurin kuorma", "sv": "Social- och hälsovårdsföreningar per arbetstagare: största belastningen",
                           "en": "Social and health associations per worker: largest load"}, {"fi": "yhdistystä/htv", "sv": "föreningar/årsverke", "en": "associations/person-year"}, "lower", 0),
-    "counterparts_max": ({"fi": "Hyvinvointialueita työntekijää kohden: suurin", "sv": "Välfärdsområden per arbetstagare: störst",
-                          "en": "Welfare regions per worker: largest"}, {"fi": "aluetta/htv", "sv": "områden/årsverke", "en": "regions/person-year"}, "lower", 2),
+    "counterparts_max": ({"fi": "Hyvinvointialueita (ml. Helsinki) työntekijää kohden, kun yksikön työntekijät jakavat sen alueet: suurin",
+                          "sv": "Välfärdsområden (inkl. Helsingfors) per arbetstagare, när enhetens arbetstagare delar dess områden: störst",
+                          "en": "Welfare regions (incl. Helsinki) per worker, the unit's workers sharing its regions: largest"}, {"fi": "aluetta/htv", "sv": "områden/årsverke", "en": "regions/person-year"}, "lower", 2),
+    "regions_max": ({"fi": "Hyvinvointialueita (ml. Helsinki) yhdessä yksikössä: suurin", "sv": "Välfärdsområden (inkl. Helsingfors) i en enhet: störst",
+                     "en": "Welfare regions (incl. Helsinki) in one unit: largest"}, {"fi": "aluetta", "sv": "områden", "en": "regions"}, "lower", 0),
     "split_regions": ({"fi": "Yksiköiden kesken jaetut hyvinvointialueet", "sv": "Välfärdsområden delade mellan enheter",
                        "en": "Welfare regions split between units"}, {"fi": "aluetta", "sv": "områden", "en": "regions"}, "lower", 0),
     "longest_distance_km": ({"fi": "Pisin etäisyys yksikön sisällä", "sv": "Längsta avstånd inom en enhet", "en": "Longest distance inside a unit"},
                             {"fi": "km", "sv": "km", "en": "km"}, "lower", 0),
-    "support_pct": ({"fi": "Jäsenten tuki mallin pohjalle (kysely 2020)", "sv": "Medlemmarnas stöd för modellens grund (enkät 2020)",
-                     "en": "Members' support for the model's basis (2020 survey)"}, {"fi": "% kyllä", "sv": "% ja", "en": "% yes"}, "higher", 0),
+    "support_pct": ({"fi": "Vastaajien kannatus mallin pohjalle (Sotunetin kysely 2020, n = 562)",
+                     "sv": "De svarandes stöd för modellens grund (Sotunets enkät 2020, n = 562)",
+                     "en": "Respondents' support for the model's basis (Sotunet's 2020 survey, n = 562)"}, {"fi": "% kyllä", "sv": "% ja", "en": "% yes"}, "higher", 0),
 }
 STAFFING_CRITERIA = ("residents_ratio", "residents_max", "associations_ratio", "associations_max", "counterparts_max")
 
@@ -86,20 +92,27 @@ FLOOR_TEXT = {
                  "en": "with no floor (the textbook method: a small unit may get no worker)"},
 }
 WHY_HEADLINE = {
-    "fi": "Otsikkovertailu käyttää lattiaa, koska sekä 18+1- että 5+1-esitys antaa jokaiselle yksikölle työntekijän; yksikkö "
-          "ilman työntekijää ei kuulu tukirakenteeseen. Lattiaton vaihtoehto on laskettu rinnalle.",
-    "sv": "Huvudjämförelsen använder golvet, eftersom både 18+1- och 5+1-förslaget ger varje enhet en arbetstagare; en enhet utan "
-          "arbetstagare hör inte till stödstrukturen. Alternativet utan golv är beräknat vid sidan om.",
-    "en": "The headline uses the floor because both the 18+1 and the 5+1 proposal give every unit a worker; a unit with no worker "
-          "is not part of the support structure. The variant without a floor is computed beside it.",
+    "fi": "Lattia vaikuttaa vain malleihin, joissa on monta pientä yksikköä (18+1 ja hyvinvointialueittain): 18+1-esitys antaa "
+          "jokaiselle maakunnalle työntekijän, ja yksikkö ilman työntekijää ei kuulu tukirakenteeseen. Viiden ja kuuden yksikön "
+          "malleissa lattia ei muuta jakoa. Lattiaton vaihtoehto on laskettu rinnalle. Sama 18 htv:n budjetti on vertailun oletus: "
+          "5+1-mallille lähde ei anna henkilöstöä, ja 18+1:ssä sääntö antaa esityksen oman jaon (yksi kuhunkin maakuntaan).",
+    "sv": "Golvet påverkar bara modeller med många små enheter (18+1 och per välfärdsområde): 18+1-förslaget ger varje landskap en "
+          "arbetstagare, och en enhet utan arbetstagare hör inte till stödstrukturen. I modellerna med fem och sex enheter ändrar "
+          "golvet inte fördelningen. Alternativet utan golv är beräknat vid sidan om. Samma budget på 18 årsverken är jämförelsens "
+          "antagande: källan anger ingen personal för 5+1-modellen, och för 18+1 ger regeln förslagets egen fördelning (en per landskap).",
+    "en": "The floor matters only for models with many small units (18+1 and per welfare region): the 18+1 proposal gives every "
+          "maakunta a worker, and a unit with no worker is not part of the support structure. For the five- and six-unit models "
+          "the floor changes nothing. The variant without a floor is computed beside it. The same budget of 18 person-years is the "
+          "comparison's assumption: the source gives no staffing for 5+1, and for 18+1 the rule gives the proposal's own "
+          "allocation (one per maakunta).",
 }
 INFEASIBLE = {
-    "fi": "ei jaettavissa: {n} yksikköä mutta {budget} htv, joten jokainen ei voi saada työntekijää (ilman lattiaa jäisivät ilman: {units})",
+    "fi": "ei jaettavissa: {n} yksikköä mutta {budget} htv, joten työntekijää ei riitä kaikille (ilman lattiaa jäisivät ilman: {units})",
     "sv": "kan inte fördelas: {n} enheter men {budget} årsverken, så alla kan inte få en arbetstagare (utan golv skulle dessa bli utan: {units})",
     "en": "cannot be allocated: {n} units but {budget} person-years, so not every unit can have a worker (with no floor these get none: {units})",
 }
 LEFT_OUT = {"fi": "ilman työntekijää: {units}", "sv": "utan arbetstagare: {units}", "en": "no worker: {units}"}
-NOT_ASKED = {"fi": "ei kysytty", "sv": "inte frågat", "en": "not asked"}
+NOT_ASKED = {"fi": "ei kysytty", "sv": "frågades inte", "en": "not asked"}
 SURVEY_CAVEAT = {
     "fi": "Kyselyn 2020 tekivät Sotunet ja maakuntien verkostojärjestöt, 18+1-mallin esittäjät; vastaajat valikoituivat itse "
           "(n = {n}), ja {federation} % oli valtakunnallisen liiton jäseniä ({soste} % SOSTEn). Kysely kysyi maakuntapohjaisesta ja "
@@ -107,8 +120,8 @@ SURVEY_CAVEAT = {
     "sv": "Enkäten 2020 gjordes av Sotunet och landskapens nätverksorganisationer, som lade fram 18+1-modellen; de svarande valde "
           "själva att svara (n = {n}), och {federation} % var medlemmar i ett riksförbund ({soste} % i SOSTE). Enkäten frågade om en "
           "landskapsbaserad och en specialupptagningsområdesbaserad struktur; 2023 års samarbetsområden fanns inte ännu och ingick inte.",
-    "en": "The 2020 survey was run by Sotunet and the maakunta network organisations, the proponents of 18+1; respondents chose "
-          "themselves (n = {n}), and {federation} % were members of a national federation ({soste} % of SOSTE). It asked about a "
+    "en": "The 2020 survey was run by Sotunet and the maakunta network organisations, the proponents of 18+1; respondents were "
+          "self-selected (n = {n}), and {federation} % were members of a national federation ({soste} % members of SOSTE). It asked about a "
           "maakunta-based and an erva-based structure; the 2023 collaboration areas did not exist yet and were not asked about.",
 }
 
@@ -166,6 +179,7 @@ def model_column(model, year: int = 2025, rule: CommonRule = CommonRule()) -> di
         "split_regions": list(split),
         "longest_distance_km": float(max(distances.values())),
         "support_pct": float(support["kylla"]) if support else None,
+        "support_no_pct": float(support["ei"]) if support else None,
         "survey_question": question,
         "variants": {},
     }
@@ -185,7 +199,8 @@ def model_column(model, year: int = 2025, rule: CommonRule = CommonRule()) -> di
             entry["criteria"] = {"residents_ratio": r_ratio, "residents_max": r_max, "associations_ratio": a_ratio,
                                  "associations_max": a_max, "counterparts_max": c_max}
         entry["criteria"] = {k: (None if v is None or not math.isfinite(v) else v) for k, v in entry["criteria"].items()}
-        entry["criteria"].update({"split_regions": float(len(split)), "longest_distance_km": out["longest_distance_km"],
+        entry["criteria"].update({"regions_max": float(max(out["welfare_regions"])), "split_regions": float(len(split)),
+                                  "longest_distance_km": out["longest_distance_km"],
                                   "support_pct": out["support_pct"]})
         out["variants"][variant] = entry
     return out
@@ -204,31 +219,40 @@ def _fmt(v, decimals: int, lang: str) -> str:
 VERDICT = {
     "fi": {"best": "Paras: {best}.", "pair": " {winner} parempi kuin {loser}: {vw} vs {vl}.", "pair_equal": " 18+1 ja 5+1 (erva 2020) samat: {v}.",
            "equal": "Kaikissa sama ({v}).", "none": "Ei vertailukelpoista arvoa.", "and": " = ",
-           "survey": " Kyselyn tekivät 18+1:n esittäjät (ks. alla)."},
+           "survey": " Kyselyn tekivät 18+1:n esittäjät, ja vastaajat valikoituivat itse.", "reference": " Vertailukohta: {ref} {v}.",
+           "support": "{model}: {yes} % kyllä, {no} % ei", "support_rest": "; muista malleista ei kysytty."},
     "sv": {"best": "Bäst: {best}.", "pair": " {winner} bättre än {loser}: {vw} mot {vl}.", "pair_equal": " 18+1 och 5+1 (2020) lika: {v}.",
            "equal": "Samma i alla ({v}).", "none": "Inget jämförbart värde.", "and": " = ",
-           "survey": " Enkäten gjordes av 18+1:s förespråkare (se nedan)."},
+           "survey": " Enkäten gjordes av 18+1:s förespråkare, och de svarande valde själva att svara.", "reference": " Referens: {ref} {v}.",
+           "support": "{model}: {yes} % ja, {no} % nej", "support_rest": "; om de andra modellerna frågades inget."},
     "en": {"best": "Best: {best}.", "pair": " {winner} better than {loser}: {vw} vs {vl}.", "pair_equal": " 18+1 and 5+1 (2020) equal: {v}.",
            "equal": "The same in all ({v}).", "none": "No comparable value.", "and": " = ",
-           "survey": " The survey was run by the proponents of 18+1 (see below)."},
+           "survey": " The survey was run by the proponents of 18+1, and respondents were self-selected.", "reference": " Reference: {ref} {v}.",
+           "support": "{model}: {yes} % yes, {no} % no", "support_rest": "; the other models were not asked about."},
 }
 
 
 def verdict(columns: list[dict], criterion: str, variant: str, lang: str, labels: dict[str, str]) -> str:
-    """Which model does best on the criterion, and which of the two 2020 proposals (18+1, 5+1 on the erva areas) does
-    better than the other, with both values."""
+    """Which proposed or built model does best on the criterion, which of the two 2020 proposals (18+1, 5+1 on the
+    erva areas) does better than the other, with both values, and the computed reference's value beside them."""
     _, unit, better, decimals = CRITERIA[criterion]
     vals = {c["id"]: c["variants"][variant]["criteria"].get(criterion) for c in columns}
     known = {k: v for k, v in vals.items() if v is not None}
     t = VERDICT[lang]
     if not known:
         return t["none"]
+    if criterion == "support_pct":  # a self-selected poll by one side: no "best", both answers, the caveat
+        parts = [t["support"].format(model=labels[c["id"]], yes=_fmt(c["support_pct"], 0, lang), no=_fmt(c["support_no_pct"], 0, lang))
+                 for c in columns if c["support_pct"] is not None]
+        return "; ".join(parts) + t["support_rest"] + t["survey"]
     suffix = " %" if criterion == "support_pct" else ""
     if len(set(known.values())) == 1:
         return t["equal"].format(v=_fmt(next(iter(known.values())), decimals, lang) + suffix)
     pick = min if better == "lower" else max
-    best = pick(known, key=lambda k: known[k])
-    text = t["best"].format(best=t["and"].join(labels[k] for k, v in known.items() if v == known[best]))
+    # The best of the models someone proposed or built; a computed reference is named apart, never as the answer.
+    proposed = {k: v for k, v in known.items() if not k.startswith("optimi_")} or known
+    best = pick(proposed, key=lambda k: proposed[k])
+    text = t["best"].format(best=t["and"].join(labels[k] for k, v in proposed.items() if v == proposed[best]))
     a, b = vals.get("malli_18_1"), vals.get("malli_5_1_erva2020")
     if a is not None and b is not None:
         if a == b:
@@ -236,8 +260,9 @@ def verdict(columns: list[dict], criterion: str, variant: str, lang: str, labels
         else:
             (w, vw), (l, vl) = sorted((("malli_18_1", a), ("malli_5_1_erva2020", b)), key=lambda kv: kv[1], reverse=better == "higher")
             text += t["pair"].format(winner=labels[w], loser=labels[l], vw=_fmt(vw, decimals, lang) + suffix, vl=_fmt(vl, decimals, lang) + suffix)
-    if criterion == "support_pct":
-        text += t["survey"]
+    refs = [k for k in known if k.startswith("optimi_") and k not in proposed]
+    if refs and criterion in STAFFING_CRITERIA:
+        text += t["reference"].format(ref=labels[refs[0]], v=_fmt(known[refs[0]], decimals, lang) + suffix)
     return text
 
 
@@ -264,7 +289,7 @@ def decision(models=DECISION_MODELS, references: list | None = None, year: int =
         "notes": {},
         "survey_caveat": {lang: SURVEY_CAVEAT[lang].format(n=s2020["respondents"], federation=s2020["membership_pct"]["valtakunnallinen_liitto"],
                                                            soste=s2020["membership_pct"]["soste"]) for lang in LANGS},
-        "sources_view": sources_view(models, year),
+        "sources_view": sources_view([*models, *(m for m in SOURCES_VIEW_EXTRA if m not in models)], year),
         "region_names": _region_names(year),
     }
     out["note_models"] = {}
@@ -282,6 +307,16 @@ def decision(models=DECISION_MODELS, references: list | None = None, year: int =
         out["notes"][variant] = notes
     out["findings"] = {lang: findings(out, lang) for lang in LANGS}
     out["associations_note"] = association_context(out, year)
+    # Every other model with regional workers (own models in data/mallit/ too) under the same rule, for its units'
+    # table on the model view (the headline table keeps the models the debate was about).
+    from helpers.models.model_files import model_names
+
+    out["others"] = {}
+    for m in model_names():
+        if m in models or not load_model(m).staffing_applies:
+            continue
+        c = model_column(m, year, rule)
+        out["others"][m] = {"unit_codes": c["unit_codes"], "seats": {v: c["variants"][v]["seats"] for v in VARIANTS}}
     if evenness:
         from helpers.models import evenness as evenness_module
 
@@ -353,11 +388,11 @@ FINDINGS = {
               "18+1 {a}. Where the erva areas split a maakunta its associations are shared by population (an estimate). ({rule})",
     },
     "counterparts": {
-        "fi": "Julkisia vastinpareja (hyvinvointialueita) on työntekijää kohden enintään {a} mallissa 18+1 ({a_unit}: {a_n} aluetta, "
-              "{a_w} htv), {b} mallissa 5+1 (erva 2020) ja {vb} mallissa {best}. ({rule})",
-        "sv": "Offentliga motparter (välfärdsområden) per arbetstagare är högst {a} i 18+1 ({a_unit}: {a_n} områden, {a_w} årsverken), "
+        "fi": "Julkisia vastinpareja (hyvinvointialueita) on työntekijää kohden enintään {a} mallissa 18+1 ({a_unit}: {a_n} "
+              "hyvinvointialuetta ml. Helsinki, {a_w} htv), {b} mallissa 5+1 (erva 2020) ja {vb} mallissa {best}. ({rule})",
+        "sv": "Offentliga motparter (välfärdsområden) per arbetstagare är högst {a} i 18+1 ({a_unit}: {a_n} välfärdsområden inkl. Helsingfors, {a_w} {a_w_word}), "
               "{b} i 5+1 (specialupptagningsområden 2020) och {vb} i {best}. ({rule})",
-        "en": "Public counterparts (welfare regions) per worker are at most {a} in 18+1 ({a_unit}: {a_n} regions, {a_w} person-years), {b} in "
+        "en": "Public counterparts (welfare regions) per worker are at most {a} in 18+1 ({a_unit}: {a_n} welfare regions incl. Helsinki, {a_w} {a_w_word}), {b} in "
               "5+1 (2020 erva areas) and {vb} in {best}. ({rule})",
     },
     "split": {
@@ -376,7 +411,7 @@ FINDINGS = {
     },
     "infeasible": {
         "fi": "Ilman lattiaa 18 htv:tä ei riitä kaikille: 18+1:ssä ilman työntekijää jäisi {n_a} maakuntaa ({units}). "
-              "Hyvinvointialueittain (22 yksikköä) jokainen ei saa työntekijää kummallakaan säännöllä. ({rule})",
+              "Hyvinvointialueittain (22 yksikköä) työntekijää ei riitä kaikille kummallakaan säännöllä. ({rule})",
         "sv": "Utan golv räcker 18 årsverken inte till alla: i 18+1 skulle {n_a} landskap bli utan arbetstagare ({units}). Per "
               "välfärdsområde (22 enheter) kan inte alla få en arbetstagare med någondera regeln. ({rule})",
         "en": "With no floor 18 person-years do not reach everyone: in 18+1, {n_a} maakunnat would have no worker ({units}). Per welfare "
@@ -388,7 +423,7 @@ FINDINGS = {
         "sv": "I enkäten 2020 stödde {yes_a} % en landskapsbaserad och {yes_b} % en specialupptagningsområdesbaserad struktur, men "
               "enkäten gjordes av 18+1-modellens förespråkare, de svarande valde själva att svara och samarbetsområdena ingick inte. ({rule})",
         "en": "In the 2020 survey {yes_a} % supported a maakunta-based and {yes_b} % an erva-based structure, but the survey was run by "
-              "the proponents of 18+1, respondents chose themselves, and the collaboration areas were not asked about. ({rule})",
+              "the proponents of 18+1, respondents were self-selected, and the collaboration areas were not asked about. ({rule})",
     },
 }
 
@@ -403,8 +438,8 @@ def findings(data: dict, lang: str = "fi") -> list[str]:
         c = cols.get(model_id)
         return None if c is None else c["variants"][variant]["criteria"].get(criterion)
 
-    def best_of(criterion, variant=head):
-        known = {k: val(k, criterion, variant) for k in cols}
+    def best_of(criterion, variant=head):  # among the models proposed or built, not the computed reference
+        known = {k: val(k, criterion, variant) for k in cols if not k.startswith("optimi_")}
         known = {k: v for k, v in known.items() if v is not None}
         return (min(known, key=known.get), known[min(known, key=known.get)]) if known else (None, None)
 
@@ -433,7 +468,8 @@ def findings(data: dict, lang: str = "fi") -> list[str]:
         i = int(np.argmax(per))
         out.append(FINDINGS["counterparts"][lang].format(best=labels[best], vb=f(vb, 2), a=f(val(a18, "counterparts_max"), 2),
                                                          b=f(val(a51, "counterparts_max"), 2), rule=rule, a_unit=c["unit_names"][lang][i],
-                                                         a_n=c["welfare_regions"][i], a_w=seats[i]))
+                                                         a_n=c["welfare_regions"][i], a_w=seats[i],
+                                                         a_w_word=YEAR_WORD[lang][seats[i] == 1]))
     if a51 in cols and cols[a51]["split_regions"]:
         regions = ", ".join(data.get("region_names", {}).get(lang, {}).get(code, code) for code in cols[a51]["split_regions"])
         out.append(FINDINGS["split"][lang].format(n=len(cols[a51]["split_regions"]), regions=regions, rule=RULE_TAG["none"][lang]))
@@ -456,19 +492,21 @@ ASSOCIATION_TEXT = {
     "fi": "Sote-yhdistykset ovat PRH:n yhdistysrekisterin tarkoitusluokka 3 ({as_of}): manner-Suomessa {c3} yhdistystä. SOSTEn oma "
           "luku on {soste} sote-järjestöä ({soste_as_of}; mukana myös säätiöt ja Punaisen Ristin osastot). PRH luokittelee yhdistyksen "
           "vain rekisteröinnin tai sääntömuutoksen yhteydessä: luokittelemattomia on maakunnittain {u_min} % ({u_min_name}) – "
-          "{u_max} % ({u_max_name}) kaikista yhdistyksistä. Jos puuttuvat {gap} jaetaan väestön mukaan, mallien järjestys "
+          "{u_max} % ({u_max_name}) kaikista yhdistyksistä. Jos ero SOSTEn lukuun ({gap}; eri rajaus ja vuosi) jaetaan väestön mukaan, mallien järjestys "
           "yhdistyksiä työntekijää kohden (suurin/pienin) on {order_alt}; rekisterin luvuilla {order}.",
     "sv": "Social- och hälsovårdsföreningarna är PRH:s föreningsregisters syfteklass 3 ({as_of}): {c3} föreningar på fastlandet. "
           "SOSTEs egen siffra är {soste} social- och hälsovårdsorganisationer ({soste_as_of}; även stiftelser och Röda Korsets "
           "avdelningar). PRH klassificerar en förening bara vid registrering eller stadgeändring: oklassificerade är per landskap "
-          "{u_min} % ({u_min_name}) – {u_max} % ({u_max_name}) av alla föreningar. Om de {gap} som saknas fördelas efter befolkning "
+          "{u_min} % ({u_min_name}) – {u_max} % ({u_max_name}) av alla föreningar. Om skillnaden mot SOSTEs siffra ({gap}; annan avgränsning och annat år) fördelas efter befolkning "
           "är modellernas ordning i föreningar per arbetstagare (störst/minst) {order_alt}; med registrets siffror {order}.",
     "en": "Social and health associations are purpose class 3 of PRH's association register ({as_of}): {c3} on the mainland. SOSTE's "
           "own count is {soste} social and health organisations ({soste_as_of}; foundations and Red Cross branches included). PRH "
           "classifies an association only when it is registered or changes its rules: the unclassified share is {u_min} % "
-          "({u_min_name}) to {u_max} % ({u_max_name}) of all associations by maakunta. If the missing {gap} are shared out by "
-          "population, the models' order by associations per worker (largest/smallest) is {order_alt}; with the register's counts {order}.",
+          "({u_min_name}) to {u_max} % ({u_max_name}) of all associations by maakunta. If the difference from SOSTE's count ({gap}; "
+          "another scope and year) is shared out by population, the models' order by associations per worker (largest/smallest) is {order_alt}; with the register's counts {order}.",
 }
+YEAR_WORD = {"fi": {True: "htv", False: "htv"}, "sv": {True: "årsverke", False: "årsverken"},
+             "en": {True: "person-year", False: "person-years"}}
 START_OF = {"fi": "vuoden {year} alussa", "sv": "i början av {year}", "en": "at the start of {year}"}
 SAME_ORDER = {"fi": " (järjestys ei muutu)", "sv": " (ordningen ändras inte)", "en": " (the order does not change)"}
 
@@ -484,7 +522,7 @@ def association_context(data: dict, year: int = 2025) -> dict[str, str]:
     prh = associations.prh_table()
     latest = prh[(prh["as_of"] == associations.LATEST) & (prh["maakunta_code"] != "21")]
     c3 = int(latest["c3"].sum())
-    share = (latest["unclassified"] / latest["total"] * 100).round(0)
+    share = latest["unclassified"] / latest["total"] * 100  # extremes found before rounding for the page
     i_min, i_max = share.idxmin(), share.idxmax()
     with open(config.DATA_DIR / "jarjestomaarat.csv", encoding="utf-8") as fh:
         whole = next(r for r in csv.DictReader(fh) if r["area_level"] == "koko_maa")
@@ -528,17 +566,27 @@ EVENNESS_TEXT = {
           "Tasaisimmassa suurin/pienin on {opt}, ja yhtä tasaisia jakoja on {n_opt}; {w5} jakoa on enintään 5 % ja {w15} enintään "
           "15 % sitä epätasaisempia. {model}: {ratio} ({times} × tasaisin); {share} % kaikista jaoista on vähintään yhtä tasaisia. "
           "Tasaisin jako tasaa vain väestön (yksi työntekijä yksikköä kohden): etäisyyttä ja olemassa olevaa yhteistyötä se ei "
-          "huomioi, ja sen pisin etäisyys yksikön sisällä on {dist} km ({model} {mdist} km).",
+          "huomioi, ja sen pisin etäisyys yksikön sisällä on {dist} km (yhtä tasaiset jaot; {model} {mdist} km).",
     "sv": "{k} enheter: fastlandets 22 områden kan delas in i {k} sammanhängande enheter (grannar: gemensam gräns) på {count} sätt. "
           "I den jämnaste är störst/minst {opt}, och {n_opt} indelningar är lika jämna; {w5} indelningar är högst 5 % och {w15} högst "
           "15 % ojämnare. {model}: {ratio} ({times} × den jämnaste); {share} % av alla indelningar är minst lika jämna. Den "
           "jämnaste indelningen jämnar bara ut befolkningen (en arbetstagare per enhet): den tar inte hänsyn till avstånd eller "
-          "befintligt samarbete, och dess längsta avstånd inom en enhet är {dist} km ({model} {mdist} km).",
+          "befintligt samarbete, och dess längsta avstånd inom en enhet är {dist} km (de lika jämna indelningarna; {model} {mdist} km).",
     "en": "{k} units: the 22 mainland areas can be grouped into {k} connected units (neighbours: a shared border) in {count} ways. "
           "In the most even the largest/smallest is {opt}, and {n_opt} groupings tie; {w5} groupings are at most 5 % and {w15} "
           "at most 15 % less even. {model}: {ratio} ({times} × the most even); {share} % of all groupings are at least as even. The "
           "most even grouping balances population only (one worker per unit): it ignores distance and existing cooperation, and "
-          "its longest distance inside a unit is {dist} km ({model} {mdist} km).",
+          "its longest distance inside a unit is {dist} km (the tied groupings; {model} {mdist} km).",
+}
+
+
+EVENNESS_SCOPE = {
+    "fi": "Mukana ovat mallit, jotka koostuvat kokonaisista hyvinvointialueista ja joissa on viisi tai kuusi yksikköä: 18+1 "
+          "(18 maakuntaa) ja 5+1 erva-alueilla (jakaa kolme hyvinvointialuetta) eivät ole tällaisia ryhmittelyjä.",
+    "sv": "Med är modeller av hela välfärdsområden med fem eller sex enheter: 18+1 (18 landskap) och 5+1 på "
+          "specialupptagningsområdena (delar tre välfärdsområden) är inte sådana indelningar.",
+    "en": "Included are models made of whole welfare regions with five or six units: 18+1 (18 maakunnat) and 5+1 on the erva "
+          "areas (it splits three welfare regions) are not such groupings.",
 }
 
 
@@ -553,13 +601,15 @@ def evenness_text(data: dict, lang: str) -> list[dict]:
         if off is None:
             continue
         model = SHORT_LABELS.get(off["model"], {}).get(lang) or load_model(off["model"]).label(lang)
-        dist = min(d["longest_distance_km"] for d in s["optimum_distances"]) if s["optimum_distances"] else math.nan
+        dists = sorted(d["longest_distance_km"] for d in s["optimum_distances"])
         mdist = cols[off["model"]]["longest_distance_km"] if off["model"] in cols else math.nan
         text = EVENNESS_TEXT[lang].format(
             k=k, count=fmt_number(s["count"], 0, lang), opt=fmt_number(s["optimum"]["ratio"], 3, lang), n_opt=len(s["optima"]),
             w5=fmt_number(s["within"][0]["count"], 0, lang), w15=fmt_number(s["within"][1]["count"], 0, lang), model=model,
             ratio=fmt_number(off["ratio"], 2, lang), times=fmt_number(off["times_optimum"], 1, lang),
-            share=fmt_number(off["share"] * 100, 1, lang), dist=fmt_number(dist, 0, lang), mdist=fmt_number(mdist, 0, lang))
+            share=fmt_number(off["share"] * 100, 1, lang),
+            dist="–".join(dict.fromkeys(fmt_number(d, 0, lang) for d in (dists[0], dists[-1]))) if dists else "–",
+            mdist=fmt_number(mdist, 0, lang))
         out.append({"k": int(k), "text": text, "bins": s["bins"],
                     "marks": [{"ratio": s["optimum"]["ratio"], "label": {"fi": "tasaisin", "sv": "jämnast", "en": "most even"}[lang]},
                               {"ratio": off["ratio"], "label": model}]})

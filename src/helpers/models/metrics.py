@@ -53,7 +53,12 @@ POPULATION_YEAR = 2024
 
 
 def model_citation(model: Model) -> str:
-    """The model's source document (data/lahteet.csv) in a short form; a computed model names how it was computed."""
+    """The model's source document (data/lahteet.csv) in a short form; a computed model names how it was computed;
+    an own model says so."""
+    if model.own:
+        from helpers.models.model_files import OWN_MODEL
+
+        return OWN_MODEL["fi"]
     if model.source.ref:
         from helpers.sources.citations import short_cite
 

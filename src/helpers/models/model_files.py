@@ -4,7 +4,10 @@ A model says what its units are built from (``basis``): a regional level of the 
 erva2020, yhteistyoalue, hyvinvointialue), the whole country (``koko_maa``), or explicit ``groups`` of welfare
 regions, maakunnat or municipalities. ``resolve(model, year)`` turns that into a municipality -> unit table for the
 year's division, checked so that every mainland municipality is in exactly one unit (Åland as the model says).
-A researcher adds a model by adding a file; a malformed file is rejected with a message naming the problem.
+A researcher adds a model by adding a file: every valid file joins the scorecard and the model view (no runs.yaml
+edit), and the refresh checks every file before any kernel starts (:func:`file_problems`), naming a missing, unknown
+or doubled area by its code and name. ``source`` is optional: a researcher's own model is shown as "own model, not
+from a source" (:data:`OWN_MODEL`, :func:`source_text`).
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError as PydanticError, model_validator
 
 from helpers.base import config
-from helpers.base.errors import ValidationError, invalid
+from helpers.base.errors import SoteError, ValidationError, invalid
 from helpers.geo.municipality_key import key_inputs, municipality_key, units_for
 
 MODELS_DIR = config.DATA_DIR / "mallit"
@@ -36,12 +39,29 @@ class Names(BaseModel):
         return getattr(self, lang, None) or self.fi
 
 
+# What a page shows as the source of a model whose file names none (a researcher's own model).
+OWN_MODEL = {"fi": "oma malli, ei lähteestä", "sv": "egen modell, inte från en källa", "en": "own model, not from a source"}
+
+
 class SourceRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    seed: str
+    seed: str | None = None  # the seed document the figures were read from (models of the 2020 debate)
     date: str
     citation: str
     ref: str | None = None  # key of the cited document in data/lahteet.csv (pages cite it, never the seed file)
+    _own: bool = PrivateAttr(default=False)  # set only for a file without 'source' (a researcher's own model)
+
+    @property
+    def own(self) -> bool:
+        return self._own
+
+
+def own_source() -> SourceRef:
+    """The source of a model file without one: the citation in all three languages (pages that cite by one string
+    show them all; :func:`source_text` gives one language), no date, no document."""
+    ref = SourceRef(date="", citation=" / ".join(OWN_MODEL.values()))
+    ref._own = True
+    return ref
 
 
 class Unit(BaseModel):
@@ -56,7 +76,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[0-9a-z_]+$")
     name: Names
-    source: SourceRef
+    source: SourceRef = Field(default_factory=own_source)  # optional: own models have none
     basis: Literal["maakunta", "erva2020", "yhteistyoalue", "hyvinvointialue", "koko_maa", "groups"]
     member_level: Literal["hyvinvointialue", "maakunta", "kunta"] | None = None
     aland: Literal["excluded", "own_unit"] = "excluded"
@@ -79,10 +99,7 @@ class Model(BaseModel):
             dup = sorted({c for c in codes if codes.count(c) > 1})
             if dup:
                 raise ValueError(f"unit codes used twice: {dup}")
-            members = [m for u in self.units for m in u.members]
-            twice = sorted({m for m in members if members.count(m) > 1})
-            if twice:
-                raise ValueError(f"members in more than one unit: {twice}")
+            # a member in two units is named (code, name and units) by resolve(), which knows the year's names
         elif self.units:
             raise ValueError(f"basis {self.basis!r} derives its units; 'units' is only for basis 'groups'")
         return self
@@ -91,8 +108,26 @@ class Model(BaseModel):
         return self.name.get(lang)
 
     @property
+    def own(self) -> bool:
+        """A researcher's own model: the file names no source."""
+        return self.source.own
+
+    @property
     def htv_known(self) -> bool:
         return self.regional_htv_per_unit is not None and self.coordination_htv is not None
+
+
+def source_text(model: str | Model, lang: str = "fi") -> str:
+    """A model's source in one language: the cited document (data/lahteet.csv), its citation and date, or for an
+    own model "own model, not from a source"."""
+    m = load_model(model)
+    if m.own:
+        return OWN_MODEL.get(lang, OWN_MODEL["fi"])
+    if m.source.ref:
+        from helpers.sources.citations import cite
+
+        return cite(m.source.ref, url=False)
+    return f"{m.source.citation}, {m.source.date}" if m.source.date else m.source.citation
 
 
 def model_names() -> list[str]:
@@ -114,9 +149,10 @@ def parse_model(text: str, where: str) -> Model:
 
 @lru_cache(maxsize=64)
 def _load(path: Path, mtime: float) -> Model:
-    model = parse_model(path.read_text(encoding="utf-8"), str(path.relative_to(config.PROJECT_ROOT)) if path.is_relative_to(config.PROJECT_ROOT) else str(path))
+    where = str(path.relative_to(config.PROJECT_ROOT)) if path.is_relative_to(config.PROJECT_ROOT) else str(path)
+    model = parse_model(path.read_text(encoding="utf-8"), where)
     if model.id != path.stem:
-        raise ValidationError(f"{path.name}: id {model.id!r} differs from the file name")
+        raise ValidationError(f"{where}: id {model.id!r} differs from the file name; allowed: id: {path.stem}")
     return model
 
 
@@ -171,18 +207,57 @@ def _resolve(model: Model, year: int) -> pd.DataFrame:
         for lang, text in (("fi", "Manner-Suomi"), ("sv", "Fastlandsfinland"), ("en", "Mainland Finland")):
             out[f"unit_name_{lang}"] = text
     else:
-        out = _resolve_groups(model, key)
+        out = _resolve_groups(model, key, year)
     _check_coverage(model, out, key, year)
     return out.sort_values("kunta_code", ignore_index=True)
 
 
-def _resolve_groups(model: Model, key: pd.DataFrame) -> pd.DataFrame:
+# member level -> (one, many) in messages
+LEVEL_WORDS = {"hyvinvointialue": ("welfare region", "welfare regions"), "maakunta": ("maakunta", "maakunnat"),
+               "kunta": ("municipality", "municipalities")}
+
+
+def _names(key: pd.DataFrame, level: str) -> dict[str, str]:
+    """code -> Finnish name of the level's areas in the year's key."""
+    return dict(zip(key[f"{level}_code"], key[f"{level}_name_fi"]))
+
+
+def _shown(codes, names: dict[str, str], limit: int = 12) -> str:
+    items = [f"{c} {names[c]}" if c in names else repr(c) for c in codes]
+    return ", ".join(items[:limit]) + (f", … ({len(items)} in all)" if len(items) > limit else "")
+
+
+def _resolve_groups(model: Model, key: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Every member code known for the year, none in two units, every area of the level in a unit; one message
+    naming each unknown code and each doubled or missing area by its code and name."""
     level = model.member_level
-    col = "kunta_code" if level == "kunta" else f"{level}_code"
-    known = set(key[col])
-    unknown = sorted({m for u in model.units for m in u.members} - known)
+    one, many = LEVEL_WORDS[level]
+    names = _names(key, level)
+    problems = []
+    listed = [m for u in model.units for m in u.members]
+    unknown = sorted(set(listed) - set(names))
     if unknown:
-        raise ValidationError(f"model {model.id}: unknown {level} codes {unknown} (known: {', '.join(sorted(known))})")
+        problems.append(f"model {model.id}: unknown {level} codes {unknown} (no {one} of {year} has "
+                        f"{'this code' if len(unknown) == 1 else 'these codes'})")
+    units_of: dict[str, list[str]] = {}
+    for u in model.units:
+        for m in u.members:
+            units_of.setdefault(m, []).append(u.code)
+    twice = sorted(m for m, us in units_of.items() if len(us) > 1)
+    if twice:
+        problems.append(f"model {model.id} ({year}): members in more than one unit: {twice} ("
+                        + "; ".join(f"{m} {names.get(m, '?')} in units {', '.join(dict.fromkeys(units_of[m]))}" for m in twice) + ")")
+    missing = sorted(set(names) - set(units_of))
+    if missing:
+        count = int(key[f"{level}_code"].isin(missing).sum())
+        what = (_shown(missing, names) if level == "kunta" else
+                f"the {count} municipalities of {one if len(missing) == 1 else many} {_shown(missing, names)}")
+        problems.append(f"model {model.id} ({year}): municipalities in no unit: {what}")
+    if problems:
+        allowed = (f"each {one} of {year} in exactly one unit, codes {', '.join(sorted(names))}" if level != "kunta" else
+                   f"each of the {len(names)} municipalities of {year} in exactly one unit, by three-digit code")
+        raise ValidationError("; ".join(problems) + f"; allowed: {allowed}")
+    col = f"{level}_code"
     member_to_unit = {m: u for u in model.units for m in u.members}
     unit_of = key[col].map(lambda c: member_to_unit[c].code if c in member_to_unit else None)
     out = pd.DataFrame({"kunta_code": key["kunta_code"], "unit_code": unit_of})
@@ -192,15 +267,34 @@ def _resolve_groups(model: Model, key: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_coverage(model: Model, out: pd.DataFrame, key: pd.DataFrame, year: int) -> None:
+    names = _names(key, "kunta")
     none = out.loc[out["unit_code"].isna(), "kunta_code"].tolist()
     if none:
-        names = key.set_index("kunta_code").loc[none, "kunta_name_fi"].tolist()
-        raise ValidationError(f"model {model.id} ({year}): municipalities in no unit: {list(zip(none, names))[:15]}{'…' if len(none) > 15 else ''}")
+        raise ValidationError(f"model {model.id} ({year}): municipalities in no unit: {_shown(none, names, 15)}")
     if out["kunta_code"].duplicated().any():
-        raise ValidationError(f"model {model.id} ({year}): municipalities in two units: {out.loc[out['kunta_code'].duplicated(), 'kunta_code'].tolist()}")
+        raise ValidationError(f"model {model.id} ({year}): municipalities in two units: "
+                              f"{_shown(out.loc[out['kunta_code'].duplicated(), 'kunta_code'].tolist(), names)}")
     expected = set(key["kunta_code"])
     if set(out["kunta_code"]) != expected:
-        raise ValidationError(f"model {model.id} ({year}): coverage differs from the municipality key")
+        raise ValidationError(f"model {model.id} ({year}): coverage differs from the municipality key "
+                              f"(missing: {_shown(sorted(expected - set(out['kunta_code'])), names)})")
+
+
+def file_problems(path: Path, years) -> list[str]:
+    """What is wrong with one model file (syntax with its line, schema, id, and for each year: codes, every
+    municipality in exactly one unit), each message naming the file; [] for a good file. The refresh calls this
+    for every file in data/mallit/ before any kernel starts."""
+    rel = path.relative_to(config.PROJECT_ROOT) if path.is_relative_to(config.PROJECT_ROOT) else path
+    try:
+        text = path.read_text(encoding="utf-8")
+        parse_model(text, str(rel))
+        model = _load(path, path.stat().st_mtime)
+        for year in sorted(years):
+            resolve(model, year)
+    except (SoteError, OSError, UnicodeDecodeError, ValueError) as exc:
+        msg = str(exc) if not isinstance(exc, OSError) else f"cannot read it ({exc.strerror or exc})"
+        return [msg if msg.startswith(str(rel)) else f"{rel}: {msg}"]
+    return []
 
 
 def mapping(model: str | Model, year: int) -> pd.Series:

@@ -36,6 +36,10 @@ DEFAULT_BUDGET = int(REFERENCE["regional_htv_total"] + REFERENCE["coordination_h
 ALLOCATION_WEIGHTS = ("population", "associations")
 WEIGHT_LABELS = {"population": {"fi": "väestön mukaan", "sv": "efter befolkning", "en": "by population"},
                  "associations": {"fi": "sote-yhdistysten mukaan", "sv": "efter social- och hälsovårdsföreningar", "en": "by social and health associations"}}
+FLOOR_WORDS = {1: {"fi": "jokaiselle yksikölle vähintään 1", "sv": "minst 1 per enhet", "en": "at least 1 per unit"},
+               0: {"fi": "ei lattiaa (yksiköitä enemmän kuin htv:tä)", "sv": "inget golv (fler enheter än årsverken)",
+                   "en": "no floor (more units than person-years)"}}
+NO_WORKER_WORDS = {"fi": "ilman työntekijää", "sv": "utan arbetstagare", "en": "no worker"}
 SHORT_METHOD = {"webster": "Sainte-Laguë", "huntington_hill": "Huntington–Hill"}
 UNIT_WORD = {"htv": {"fi": "htv", "sv": "årsverken", "en": "person-years"},
              "henkilöä": {"fi": "henkilöä", "sv": "personer", "en": "persons"}}
@@ -164,10 +168,16 @@ def _unit_table(model_id: str, year: int, staffing: str, allocation: Allocation 
         if allocation.weight == "associations" and weights.isna().any():
             weights = units["sote_associations_estimate"]
             note = "painot: " + associations.METHOD_LABELS["population_share"]["fi"]
-        units["regional_htv"] = [float(x) for x in apportionment.apportion(weights.tolist(), allocation.budget, allocation.method)]
+        # The apportionment's default floor (one each when the budget covers every unit, else none) is said in the
+        # label, and so are the units it leaves with no worker.
+        floor = 1 if allocation.budget >= len(units) else 0
+        units["regional_htv"] = [float(x) for x in apportionment.apportion(weights.tolist(), allocation.budget, allocation.method, floor=floor)]
         info["coordination"] = 0.0
+        empty = units["regional_htv"] == 0
+        left = {lang: units.loc[empty, f"unit_name_{lang}"].fillna(units.loc[empty, "unit_name_fi"]).tolist() for lang in LANGS}
         labels = {lang: f"{allocation.budget} {UNIT_WORD['htv'][lang]} {WEIGHT_LABELS[allocation.weight][lang]}, "
-                        f"{apportionment.METHOD_LABELS[allocation.method][lang]}" for lang in LANGS}
+                        f"{apportionment.METHOD_LABELS[allocation.method][lang]}, {FLOOR_WORDS[floor][lang]}"
+                        + (f" ({NO_WORKER_WORDS[lang]}: {', '.join(left[lang])})" if left[lang] else "") for lang in LANGS}
         info["staffing_labels"] = labels
         info["allocation_note"] = note
     elif uses_headcounts(model, staffing):

@@ -8,8 +8,10 @@
 * the mirror folder (in mirror mode): every service folder has a readable ``INDEX.json``, and each run's years
   are ones the mirror can serve (boundary layers per typeName and year, PxWeb years in the indexed query bodies,
   Sotkanet indicator/year requests, population layers);
-* the model files in ``data/mallit/`` the runs use: YAML syntax (with the line), schema, codes, and every
-  municipality in exactly one unit for each year a run asks for (``helpers.models.model_files``' own functions);
+* every model file in ``data/mallit/``, in every refresh and ``--list`` whatever ``--tag`` or ``--only`` selects
+  (with the data tables, :func:`check_data_tables`; every file joins the scorecard and the model view): YAML syntax
+  (with the line), schema, codes, and every municipality in exactly one unit for each year a run asks for, a missing,
+  unknown or doubled area named by code and name (``helpers.models.model_files.file_problems``);
 * no model twice in one comparison;
 * each run's expected outputs (from the page modules' ``page_path`` functions, no data loaded) lie inside the
   outputs folder and no two runs write the same file.
@@ -498,35 +500,86 @@ def data_problems() -> list[str]:
 
 
 def check_data_tables(runs: list[Run]) -> None:
-    """Raise ConfigError naming every bad data table when a selected run reads them (a project notebook's run)."""
+    """Raise ConfigError naming every bad data table and every bad model file in data/mallit/ when a selected run is
+    a project notebook's, whatever --tag or --only selected: every model file joins the scorecard and the model view
+    written at the end of any refresh, so each is checked (codes, every municipality in exactly one unit) for the
+    selected runs' years (the first model year when they ask for none)."""
     from helpers.pipeline.runs import VALUE_CHECKS
 
     if not any(run.notebook.name in VALUE_CHECKS for run in runs):
         return
     problems = data_problems()
-    if len(problems) == 1:
-        raise ConfigError(f"{clip(problems[0])}; nothing was executed")
+    # the coverage check reads the municipality key, which is built from the tables above: only when they passed
+    models = model_problems(set() if problems else run_model_years(runs), key_first=True)
+    if len(problems) + len(models) == 1:
+        raise ConfigError(f"{clip((problems + models)[0])}; nothing was executed")
+    if models:
+        raise ConfigError(f"{len(problems) + len(models)} problems in data/ (tables and model files in data/mallit/); "
+                          "nothing was executed:" + problem_list(problems + models))
     if problems:
         raise ConfigError(f"{len(problems)} data tables have problems; nothing was executed:" + problem_list(problems))
+
+
+def run_model_years(runs: list[Run]) -> set[int]:
+    """The model years (``model_files.MODEL_YEARS``) the selected runs ask for, else the first model year; a year the
+    mirror holds no boundary layers for is left out (the mirror check names it)."""
+    from helpers.models.model_files import MODEL_YEARS
+
+    years: set[int] = set()
+    for run in runs:
+        try:
+            p = full_parameters(run)
+        except (SoteError, OSError, ValueError):
+            continue  # the parameter check names it
+        years.update(y for y in _key_years(run, p) if y in MODEL_YEARS)
+    years = years or {MODEL_YEARS[0]}
+    mirror = config.mirror_dir()
+    if mirror is not None:
+        try:
+            geo = _geo_typenames(Path(mirror))
+        except (ConfigError, OSError):
+            return set()  # the mirror check names it
+        from helpers.geo.layers import layer_name
+
+        years = {y for y in years if all(f"tilastointialueet:{layer_name(level, y)}" in geo for level in BOUNDARY_LEVELS)}
+    return years
+
+
+def _geo_typenames(root: Path) -> set[str]:
+    index = _read_index(root / "geo" / "INDEX.json")
+    names: set[str] = set()
+    for entry in index["entries"]:
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            names.update(parse_qs(urlsplit(entry["url"]).query).get("typeName", []))
+            if isinstance(entry.get("typeName"), str):
+                names.add(entry["typeName"])
+    return names
 
 
 # --------------------------------------------------------------------------- model files
 
 
-def model_problems(years: set[int]) -> list[str]:
-    """Every model file: syntax, schema, id, and coverage for each year (helpers.models.model_files' own checks)."""
+def model_problems(years: set[int], *, key_first: bool = False) -> list[str]:
+    """Every model file in data/mallit/: syntax (with the line), schema, id, and for each year its codes and every
+    municipality in exactly one unit, missing, unknown or doubled areas named by code and name
+    (``helpers.models.model_files.file_problems``). ``key_first``: build each year's municipality key first, so
+    that a key that cannot be built (a source unreachable) is one problem, not one per model file."""
     from helpers.models import model_files as models
 
     out = []
+    years = set(years)
+    if key_first:
+        from helpers.geo.municipality_key import municipality_key
+
+        for year in sorted(years):
+            try:
+                municipality_key(year)
+            except (SoteError, OSError, ValueError) as exc:
+                years.discard(year)
+                out.append(f"data/mallit/*.yaml: the model files' coverage for {year} cannot be checked: the municipality key "
+                           f"could not be built ({clip(exc, 160)})")
     for path in sorted(models.MODELS_DIR.glob("*.yaml")):
-        rel = path.relative_to(config.PROJECT_ROOT) if path.is_relative_to(config.PROJECT_ROOT) else path
-        try:
-            models.parse_model(path.read_text(encoding="utf-8"), str(rel))
-            models.load_model(path.stem)
-            for year in sorted(years):
-                models.resolve(path.stem, year)
-        except (SoteError, OSError, UnicodeDecodeError, ValueError) as exc:
-            out.append(f"model file {rel}: {exc}" if str(rel) not in str(exc) else str(exc))
+        out += models.file_problems(path, years)
     return out
 
 

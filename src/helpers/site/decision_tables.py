@@ -70,9 +70,16 @@ def decision_table(data: dict, lang: str, *, page: Path, variant: str | None = N
     rule = data["rule"]["text"][variant][lang]
     caption = t["caption"].format(tag=RULE_TAG[variant][lang])
     df = decision_frame(data, lang, variant)
-    definitions = {t["meta_rule"]: rule, t["meta_floor"]: t["floor_yes"] if variant == "floor" else t["floor_no"],
-                   t["meta_measure"]: t["measure"], t["meta_method"]: data["rule"]["method_citation"]}
-    definitions.update({labels[c["id"]]: f"{labels[c['id']]} — {rule}" for c in data["columns"]})
+    # The CSV holds the numbers as the page shows them (each criterion has its own decimals, so per row).
+    for i, crit in enumerate(data["criteria"]):
+        for c in data["columns"]:
+            v = df.at[i, labels[c["id"]]]
+            df.at[i, labels[c["id"]]] = round(v, crit["decimals"]) if v == v else v
+    # The rule, the floor, the measure and the method travel with the numbers (the metadata's column definitions).
+    about = (f"{t['meta_rule']}: {rule} {t['meta_floor']}: {t['floor_yes'] if variant == 'floor' else t['floor_no']}. "
+             f"{t['meta_measure']}: {t['measure']}. {t['meta_method']}: {data['rule']['method_citation']}")
+    definitions = {t["criterion"]: about}
+    definitions.update({labels[c["id"]]: f"{labels[c['id']]}: {about}" for c in data["columns"]})
     downloads = table_files(df, page=page, name=f"paatostaulu-{variant.replace('_', '-')}", title=caption, sources=sources,
                             licence=LICENCE, definitions=definitions, lang=lang)
     rows = []

@@ -14,6 +14,14 @@ CSV format, chosen for the spreadsheet a reader here opens it with:
   return gets a leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula
   (OWASP's advice for CSV files). Numeric columns are never changed: a negative number stays a number. Markup in the
   data is written as it is: a CSV is not HTML, and the page's own escaping is Jinja2's.
+* Exactly one byte order mark: ``csv_text`` starts with it, so its text is written as plain UTF-8 (``write_csv``,
+  ``table_files``); a column name that still carries the mark of a CSV read back without ``utf-8-sig`` (pandas'
+  default ``utf-8`` keeps it as the first name's first character) loses it, so such a table written again does not
+  start with two marks.
+
+The same table as an Excel workbook (``write_xlsx``): numbers stored as numbers, rounded as in the CSV, with an Excel
+number format of the same decimals (Excel shows the decimal comma of the reader's regional settings: in the file a
+format is always written with a point), text as text (never a formula), the column names as headers.
 """
 
 from __future__ import annotations
@@ -96,13 +104,22 @@ def _numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
+BOM = "\ufeff"
+
+
+def column_name(col) -> str:
+    """A column name as a header: text, without the byte order mark a CSV read as plain ``utf-8`` leaves on it."""
+    return str(col).lstrip(BOM)
+
+
 def csv_text(df: pd.DataFrame, *, lang: str = "fi", decimals: Mapping[str, int] | None = None) -> str:
-    """The table as CSV text (the byte order mark included), in ``lang``'s format."""
+    """The table as CSV text in ``lang``'s format, beginning with the one byte order mark: write it as plain UTF-8
+    (``encoding="utf-8"``; ``utf-8-sig`` would add a second mark), or use ``write_csv``."""
     delimiter, decimal = CSV_FORMAT[check_lang(lang)]
     decimals = dict(decimals or {})
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow([guard_text(str(c)) for c in df.columns])
+    writer.writerow([guard_text(column_name(c)) for c in df.columns])
     columns = []
     for i, col in enumerate(df.columns):
         series = df.iloc[:, i]
@@ -113,7 +130,103 @@ def csv_text(df: pd.DataFrame, *, lang: str = "fi", decimals: Mapping[str, int] 
             columns.append(["" if _is_missing(v) else guard_text(str(v)) for v in series.tolist()])
     for row in zip(*columns):
         writer.writerow(row)
-    return "\ufeff" + out.getvalue()
+    return BOM + out.getvalue()
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, lang: str = "fi", decimals: Mapping[str, int] | None = None) -> Path:
+    """Write the table as the site's CSV (``csv_text``: one byte order mark, ``lang``'s delimiter and decimal
+    separator, ``decimals`` as the page rounds) atomically, and return its path."""
+    from helpers.base.files import atomic_write_text
+
+    path = Path(path)
+    atomic_write_text(path, csv_text(df, lang=lang, decimals=decimals))
+    return path
+
+
+SHEET_NAMES = {"fi": "Taulukko", "sv": "Tabell", "en": "Table"}
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def number_format(decimals: int | None, integer: bool = False) -> str:
+    """Excel's number format for a column shown with ``decimals`` decimals (None: as stored, "General"); the same
+    digits as the CSV and the page, no thousands separator (as in the CSV). Excel shows the decimal separator of the
+    reader's regional settings (a comma in fi/sv), whatever the file says."""
+    if decimals is None:
+        return "0" if integer else "General"
+    return "0" if decimals <= 0 else "0." + "0" * int(decimals)
+
+
+def _cell_number(value, decimals: int | None):
+    """A number for a workbook cell: rounded as the CSV rounds it (``format_number``), a rounded zero unsigned."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    x = float(value)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"  # no infinity in a workbook: as the CSV writes it
+    if decimals is not None:
+        x = float(f"{x:.{decimals}f}")
+    return x + 0.0  # -0.0 -> 0.0
+
+
+def write_xlsx(df: pd.DataFrame, path: str | Path, *, lang: str = "fi", decimals: Mapping[str, int] | None = None,
+               labels: Mapping[str, str] | None = None, sheet: str | None = None) -> Path:
+    """Write the table as an Excel workbook (.xlsx, one sheet) atomically and return its path.
+
+    Headers are the column names, or ``labels[name]`` (e.g. ``helpers.notebook.COLUMN_LABELS["fi"]`` for a tidy
+    table's Finnish headers); ``decimals`` (by column name or label) sets a numeric column's rounding and number
+    format, as in the CSV (``number_format``); other numeric columns are stored unrounded ("General", whole numbers
+    "0"). Numbers stay numbers, missing values are empty cells, text is stored as text (a cell beginning with ``=``
+    is not a formula). The header row is bold and frozen. The sheet is named ``sheet`` (default "Taulukko" /
+    "Tabell" / "Table" by ``lang``).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    from helpers.base.files import atomic_write
+
+    lang = check_lang(lang)
+    labels, decimals = dict(labels or {}), dict(decimals or {})
+    title = _SHEET_FORBIDDEN.sub(" ", sheet or SHEET_NAMES[lang]).strip()[:31] or SHEET_NAMES[lang]
+    book = Workbook()
+    ws = book.active
+    ws.title = title
+
+    def text_cell(row: int, col: int, text: str):
+        cell = ws.cell(row=row, column=col)
+        cell.value = text
+        cell.data_type = "s"  # openpyxl would store "=..." as a formula
+        return cell
+
+    widths = []
+    for j, col in enumerate(df.columns, start=1):
+        name = column_name(col)
+        header = column_name(labels.get(str(col), labels.get(name, name)))
+        text_cell(1, j, header).font = Font(bold=True)
+        series = df.iloc[:, j - 1]
+        width = len(header)
+        if _numeric(series):
+            d = decimals.get(str(col), decimals.get(name, decimals.get(header)))
+            fmt = number_format(d, pd.api.types.is_integer_dtype(series))
+            for i, v in enumerate(series.tolist(), start=2):
+                if _is_missing(v):
+                    continue
+                cell = ws.cell(row=i, column=j, value=_cell_number(v, d))
+                cell.number_format = fmt
+                width = max(width, len(format_number(v, decimals=d)))
+        else:
+            for i, v in enumerate(series.tolist(), start=2):
+                if not _is_missing(v):
+                    width = max(width, len(text_cell(i, j, str(v)).value))
+        widths.append(width)
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    path = Path(path)
+    atomic_write(path, lambda tmp: book.save(tmp))
+    return path
 
 
 def _flag_meanings(df: pd.DataFrame, lang: str, given: Mapping[str, str] | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from helpers.models.decision import EVENNESS_SCOPE
 from helpers.site.decision_tables import decision_table, sources_view_table
 from helpers.site.model_view import DEFAULT_PAIR, PAGE as MODEL_PAGE, model_map, scorecard_sources
 from helpers.models.model_files import model_names
@@ -143,6 +144,7 @@ def write_front_page(manifest: dict | None, site: Path, data: dict | None, year:
             "survey_caveat": dec["survey_caveat"][lang] if dec else "",
             "associations_note": dec.get("associations_note", {}).get(lang, "") if dec else "",
             "evenness": _evenness(dec, lang) if dec else [],
+            "evenness_scope": EVENNESS_SCOPE[lang],
             "compare_href": _href(page_in(site, MODEL_PAGE, lang), page) + "#" + ",".join(DEFAULT_PAIR),
             "refresh": refresh_summary(manifest, lang), "source_lines": sources,
         }

@@ -14,7 +14,7 @@ from helpers.geo.layers import attribution as boundary_attribution
 from helpers.tables.indicators import catalogue, indicator_table
 from helpers.figures.maps import add_source_note
 from helpers.models.metrics import check_staffing, compare, unit_metrics
-from helpers.models.model_files import check_year, load_model, mapping, model_names, unit_layer
+from helpers.models.model_files import check_year, load_model, mapping, model_names, source_text, unit_layer
 from helpers.geo.municipality_key import erva_yta_differences, municipality_key
 from helpers.base.numbers import fmt_number, fmt_value, plotly_separators
 from helpers.figures.flag_marks import flag_marks, flag_meanings
@@ -38,14 +38,9 @@ def check_models(models) -> list[str]:
 MODEL_WORD = {"fi": "Malli", "sv": "Modell", "en": "Model"}
 
 
-def model_citation(model) -> str:
-    """The document behind a model, cited from data/lahteet.csv (publisher, title, date; never a file name)."""
-    m = load_model(model)
-    return cite(m.source.ref, url=False) if m.source.ref else f"{m.source.citation}, {m.source.date}"
-
-
 def model_source_lines(model, lang: str = "fi") -> list[str]:
-    return [f"{MODEL_WORD[lang]}: {model_citation(model)}"]
+    """The document behind a model, cited from data/lahteet.csv (never a file name), or "own model"."""
+    return [f"{MODEL_WORD[lang]}: {source_text(model, lang)}"]
 
 
 def model_source(model, lang: str = "fi") -> str:
@@ -84,7 +79,7 @@ def metrics_table(models: list[str], year: int, staffing: str) -> pd.DataFrame:
         "Kyselyn kannatus 2020 (kyllä/ei/eos %)": [
             f"{r.survey_yes_pct:.0f}/{r.survey_no_pct:.0f}/{r.survey_dont_know_pct:.0f} ({'maakuntapohjainen' if r.survey_question == 'maakunta' else 'erva-pohjainen'})"
             if r.survey_question else "ei kysytty" for r in df.itertuples()],
-        "Henkilöstö": df["staffing"], "Lähde": [model_citation(m) for m in models],
+        "Henkilöstö": df["staffing"], "Lähde": [source_text(m, "fi") for m in models],
     })
     return out
 

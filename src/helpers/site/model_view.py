@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.sources.citations import cite
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.models.metrics import STAFFING_LABELS
-from helpers.models.model_files import load_model, model_names, resolve, unit_layer
+from helpers.models.model_files import load_model, model_names, resolve, source_text, unit_layer
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import MISSING_LABEL, fmt_number
 from helpers.site.pages import LANGS, cell, num, page_in, table, write_page
@@ -205,12 +204,7 @@ def model_map(model: str, year: int, lang: str, *, map_id: str | None = None) ->
     layer = _layer(model, year)
     return unit_map_data(layer, frame(year), map_id=map_id or model, lang=lang,
                          title=TEXT[lang]["map_title"].format(model=m.label(lang), n=len(layer)),
-                         source=[f"{TEXT[lang]['model_source']}: {model_citation(model)}", boundary_attribution(year, lang)])
-
-
-def model_citation(model: str) -> str:
-    m = load_model(model)
-    return cite(m.source.ref, url=False) if m.source.ref else f"{m.source.citation}, {m.source.date}"
+                         source=[f"{TEXT[lang]['model_source']}: {source_text(model, lang)}", boundary_attribution(year, lang)])
 
 
 @lru_cache(maxsize=16)
@@ -244,6 +238,10 @@ def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Pa
     if col is not None:
         allocated = col["variants"][dec["rule"]["headline"]]["seats"]
         seats = dict(zip(col["unit_codes"], allocated)) if allocated else {}
+    elif model in dec.get("others", {}):
+        other = dec["others"][model]
+        allocated = other["seats"][dec["rule"]["headline"]]
+        seats = dict(zip(other["unit_codes"], allocated)) if allocated else {}
     names = names if names is not None else region_names(year, lang)
     regions = unit_regions(model, year)
     recs, rows = [], []
@@ -262,7 +260,7 @@ def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Pa
     df = pd.DataFrame(recs)
     caption = t["unit_caption"].format(model=load_model(model).label(lang))
     downloads = table_files(df, page=page, name=f"yksikot-{model.replace('_', '-')}", title=caption,
-                            sources=[POPULATION_SOURCE[lang], model_citation(model)], licence=LICENCE,
+                            sources=[POPULATION_SOURCE[lang], source_text(model, lang)], licence=LICENCE,
                             decimals={t["population"]: 0, t["htv"]: 0, t["per_htv"]: 0}, lang=lang)
     return table(rows, caption=caption, header=list(df.columns), downloads=downloads)
 

@@ -123,7 +123,7 @@ CONTEXT = {
         "asked": "{pct} % kyllä", "asked_note": "Erva-kysymys koski vuoden 2020 erityisvastuualueita; vuoden 2023 yhteistyöalueita ei ollut "
                                                  "vielä olemassa, joten kysely ei ole kannanotto niihin.",
         "named_head": "Kysely 2021: mikä alue mainittiin missäkin kysymyksessä", "region": "Hyvinvointialue",
-        "strong": "vahvin", "weak": "heikoin",
+        "strong": "mainittu vahvana", "weak": "mainittu: työtä tehtävänä",
     },
     "sv": {
         "context_head": "Vem frågade och vem svarade",
@@ -137,7 +137,7 @@ CONTEXT = {
         "asked": "{pct} % ja", "asked_note": "Frågan om specialupptagningsområden gällde 2020 års områden; 2023 års samarbetsområden fanns "
                                               "inte ännu, så enkäten tar inte ställning till dem.",
         "named_head": "Enkäten 2021: vilket område nämndes i vilken fråga", "region": "Välfärdsområde",
-        "strong": "starkast", "weak": "svagast",
+        "strong": "nämnt som stark", "weak": "nämnt: arbete att göra",
     },
     "en": {
         "context_head": "Who asked whom",
@@ -152,7 +152,7 @@ CONTEXT = {
         "asked": "{pct} % yes", "asked_note": "The erva question was about the 2020 special responsibility areas; the 2023 "
                                                "collaboration areas did not exist yet, so the survey is no verdict on them.",
         "named_head": "2021 survey: which region was named in which question", "region": "Welfare region",
-        "strong": "strongest", "weak": "weakest",
+        "strong": "named as strong", "weak": "named: work to do",
     },
 }
 # Which 2020 question asked about which model's basis (the survey asked about two bases; nothing else was asked).

@@ -8,12 +8,17 @@ Answers in JSON-stat2 and the older ``json`` format are parsed into one long tab
 the metadata (the service orders categories that way, whatever the request order). The markers the answer puts on
 values become the ``flags`` column (Finnish words, see ``helpers.sources.flags``): JSON-stat2 ``status`` symbols and
 dataset/dimension/category ``note`` texts; in the ``json`` format the symbol in place of a value, value
-``comments``, observation and column comments.
+``comments``, observation and column comments. A note or comment marks only the values it names: one tied to a value
+(a value comment, a category note) marks that value's rows; a legend line ("* ennakkotieto") on a variable or the
+table explains a mark and marks only the rows whose value code or label carries it ("2024*"), never every row (the
+``json`` answer of table 13mp carries "* ennakkotieto" on its time column and names the two preliminary quarters in
+value comments).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -285,9 +290,16 @@ def parse_json(data: dict, where: str = "answer") -> pd.DataFrame:
     df["value"] = numeric.astype("float64")
     time_col = next((c["code"] for c in columns if c.get("type") == "t"), None)
     years = df[time_col] if time_col else None
+
+    def any_key_carries(mark):  # the answer has no value labels: a mark can only be on a value code
+        return np.logical_or.reduce([_carries(df[k], mark) for k in keys]) if keys else np.zeros(len(df), dtype=bool)
+
     for c in columns:  # column comments: a contents column's comment is about its values, others about all rows
-        mask = (df["__contents"] == c["code"]).to_numpy() if c.get("type") == "c" else None
-        marks.note(c.get("comment"), mask, years, table_wide=c.get("type") != "c")
+        if c.get("type") == "c":
+            mask, marked = (df["__contents"] == c["code"]).to_numpy(), any_key_carries
+        else:  # a legend on a variable ("* ennakkotieto" on Vuosineljännes) marks only its values carrying the mark
+            mask, marked = None, (lambda mark, col=c["code"]: _carries(df[col], mark))
+        marks.note(c.get("comment"), mask, years, table_wide=c.get("type") != "c", marked=marked)
     for comment in data.get("comments") or []:  # value comments: every row with that value code
         var, code = comment.get("variable"), comment.get("value")
         if var in keys:
@@ -296,7 +308,7 @@ def parse_json(data: dict, where: str = "answer") -> pd.DataFrame:
             mask = (df["__contents"] == var).to_numpy()
         else:
             mask = None  # not tied to a column we know: it is still the answer's word on its values
-        marks.note(comment.get("comment"), mask, years)
+        marks.note(comment.get("comment"), mask, years, marked=any_key_carries if var not in keys else None)
     for i, row in enumerate(rows):  # observation comments
         if row.get("comment"):
             marks.note(row["comment"], (df["__row"] == i).to_numpy(), None)
@@ -307,6 +319,31 @@ def parse_json(data: dict, where: str = "answer") -> pd.DataFrame:
     df.attrs["label"] = meta.get("label")
     df.attrs["source"] = meta.get("source")
     return df
+
+
+# A legend line of a note: a mark (``*``, ``**``, ``†``, ``#``…, optionally closed by ``)``) and what it means,
+# e.g. "* ennakkotieto" or "*) ennakkotieto". Dots are not marks here: they are cell symbols (see flags.STATUS_WORDS).
+_MARK_CHARS = "*†‡#¤§"
+_LEGEND = re.compile(rf"^\s*([{re.escape(_MARK_CHARS)}]+)\)?\s*[=:–-]?\s*(\S.*?)\s*$")
+
+
+def _legends(text) -> tuple[list[tuple[str, str]], str]:
+    """A note -> its legend lines as (mark, meaning) and the rest of its text."""
+    legends, rest = [], []
+    for line in str(text or "").splitlines():
+        m = _LEGEND.match(line)
+        if m:
+            legends.append((m.group(1), m.group(2)))
+        else:
+            rest.append(line)
+    return legends, "\n".join(rest)
+
+
+def _carries(texts: pd.Series, mark: str) -> np.ndarray:
+    """Which value codes or labels carry the mark ("2024*" carries "*", not "**"; "2024**" carries "**")."""
+    chars = re.escape(_MARK_CHARS)
+    pattern = rf"(?<![{chars}]){re.escape(mark)}(?![{chars}])"
+    return texts.astype(str).str.contains(pattern, regex=True).to_numpy()
 
 
 class _Marks:
@@ -322,9 +359,24 @@ class _Marks:
         m = np.ones(self.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         self.masks[word] = self.masks.get(word, np.zeros(self.n, dtype=bool)) | m
 
-    def note(self, text, mask: np.ndarray | None, years: pd.Series | None, *, table_wide: bool = False):
+    def note(self, text, mask: np.ndarray | None, years: pd.Series | None, *, table_wide: bool = False, marked=None):
         """A free-text note on the rows in ``mask`` (all when None); a note naming years of the table's time
-        variable flags only those years' rows ("Vuoden 2025 tiedot ovat ennakkotietoja")."""
+        variable flags only those years' rows ("Vuoden 2025 tiedot ovat ennakkotietoja").
+
+        A legend line ("* ennakkotieto") explains a mark. On a note about a variable or the table, ``marked(mark)``
+        gives the rows whose value code or label carries the mark, and only those (within ``mask``) are flagged: a
+        legend whose mark no value carries flags nothing. On a note tied to one value (``marked`` None) the legend
+        is that value's mark and flags the rows in ``mask``."""
+        legends, rest = _legends(text)
+        for mark, meaning in legends:
+            if marked is None:
+                self._words(meaning, mask, None, table_wide=table_wide)
+            else:
+                rows = np.asarray(marked(mark), dtype=bool)
+                self._words(meaning, rows if mask is None else np.asarray(mask, dtype=bool) & rows, None)
+        self._words(rest, mask, years, table_wide=table_wide)
+
+    def _words(self, text, mask: np.ndarray | None, years: pd.Series | None, *, table_wide: bool = False):
         words = value_flags.note_words(text, table_wide=table_wide)
         if not words:
             return
@@ -366,12 +418,22 @@ def _jsonstat2_flags(data: dict, df: pd.DataFrame, ids: list[str], total: int, w
     time_ids = (data.get("role") or {}).get("time") or []
     time_dim = next((d for d in ids if d in time_ids), None)
     years = df[time_dim] if time_dim else None
+
+    def dim_carries(dim_id: str, mark: str) -> np.ndarray:  # categories whose code or label carries the mark
+        labels = (data["dimension"][dim_id].get("category") or {}).get("label") or {}
+        codes = pd.Series(df[dim_id].unique(), dtype="object")
+        texts = codes.map(lambda code: f"{code} {labels.get(code, '')}")
+        return df[dim_id].isin(set(codes[_carries(texts, mark)])).to_numpy()
+
+    def any_dim_carries(mark: str) -> np.ndarray:
+        return np.logical_or.reduce([dim_carries(d, mark) for d in ids])
+
     for text in data.get("note") or []:
-        marks.note(text, None, years, table_wide=True)
+        marks.note(text, None, years, table_wide=True, marked=any_dim_carries)
     for dim_id in ids:
         dim = data["dimension"][dim_id]
         for text in dim.get("note") or []:
-            marks.note(text, None, years, table_wide=True)
+            marks.note(text, None, years, table_wide=True, marked=lambda mark, d=dim_id: dim_carries(d, mark))
         category = dim.get("category") or {}
         for code, texts in (category.get("note") or {}).items():
             mask = (df[dim_id] == code).to_numpy()
