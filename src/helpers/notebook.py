@@ -21,6 +21,7 @@ import html
 import json
 import math
 import sys
+from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
@@ -161,6 +162,19 @@ def setup(lang: str = "fi") -> None:
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.float_format", _display_float)
+
+
+def written(*paths) -> None:
+    """Say which files a cell wrote, relative to the outputs folder: a refresh runs the notebook in a staging folder
+    that is gone once the run is published, so an absolute path would point nowhere."""
+    outputs = config.outputs_dir().resolve()
+    for path in paths:
+        path = Path(path).resolve()
+        try:
+            shown = path.relative_to(outputs).as_posix()
+        except ValueError:
+            shown = path.name
+        print(shown)
 
 
 def model_sources(models) -> list[str]:
