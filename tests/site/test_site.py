@@ -91,6 +91,9 @@ def test_front_page_is_the_answer(refreshed):
     en = text(site / "en" / "index.html")
     assert "<h2>The answer in brief</h2>" in en and "(rule: 18 person-years by population, Sainte-Laguë, at least one per unit)" in en
     assert "vähintään" not in en and "ei kysytty" not in en
+    # the sources in the reader's language, no layer names
+    assert "Apportionment methods: " in en and "Boundaries: Statistics Finland" in en
+    assert not any(word in en for word in ("Aluerajat:", "Mallit:", "Jakomenetelmät:", "Kysely 2020:", "vaestoalue:kunta_vaki"))
 
 
 def test_model_view_is_written_again_only_when_its_inputs_or_files_changed(refreshed, tmp_path):

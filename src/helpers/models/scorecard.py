@@ -302,7 +302,31 @@ def scorecard(models: list[str] | None = None, year: int = 2025, staffings: list
         "Kysely 2020: " + short_cite("sotunet_kysely_2020"),
         "Jakomenetelmät: " + apportionment.CITATION,
     ]
+    out.attrs["sources_by_lang"] = {lang: source_lines(lang) for lang in LANGS}
     return out
+
+
+SOURCE_LABELS = {
+    "associations": {"fi": associations.SOURCE + ", tilanne {date}",
+                     "sv": "Källa: Patent- och registerstyrelsen (PRH), föreningsregistret: antal föreningar efter syfteklass och "
+                           "landskap, läge {date}",
+                     "en": "Source: Finnish Patent and Registration Office (PRH), association register: associations by purpose "
+                           "class and maakunta, as of {date}"},
+    "boundaries": {"fi": "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4 500 000 (pohja-aineisto Maanmittauslaitos)",
+                   "sv": "Områdesgränser: Statistikcentralen, generaliserade gränser 1:4 500 000 (grunddata Lantmäteriverket)",
+                   "en": "Boundaries: Statistics Finland, generalised boundaries 1:4,500,000 (base data National Land Survey of Finland)"},
+    "models": {"fi": "Mallit: ", "sv": "Modeller: ", "en": "Models: "},
+    "survey": {"fi": "Kysely 2020: ", "sv": "Enkäten 2020: ", "en": "2020 survey: "},
+    "methods": {"fi": "Jakomenetelmät: ", "sv": "Fördelningsmetoder: ", "en": "Apportionment methods: "},
+}
+
+
+def source_lines(lang: str = "fi") -> list[str]:
+    """The scorecard's sources in the page's language (the population line is the page's own)."""
+    s = SOURCE_LABELS
+    return [s["associations"][lang].format(date=format_date(str(associations.LATEST))), s["boundaries"][lang],
+            s["models"][lang] + "; ".join(short_cite(k) for k in MODEL_SOURCE_KEYS),
+            s["survey"][lang] + short_cite("sotunet_kysely_2020"), s["methods"][lang] + apportionment.CITATION]
 
 
 # The documents the seven models come from (data/lahteet.csv).

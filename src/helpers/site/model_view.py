@@ -182,7 +182,9 @@ def scorecard_table(data: dict, scenarios: list[str], lang: str, *, page: Path, 
 
 def scorecard_sources(data: dict | None, lang: str) -> list[str]:
     lines = [POPULATION_SOURCE[lang]]
-    lines += [str(s) for s in (data or {}).get("sources", []) if isinstance(s, str)]
+    by_lang = (data or {}).get("sources_by_lang")
+    found = by_lang.get(lang) if isinstance(by_lang, dict) else None
+    lines += [str(s) for s in (found if isinstance(found, list) else (data or {}).get("sources", [])) if isinstance(s, str)]
     return list(dict.fromkeys(lines))
 
 
