@@ -24,7 +24,7 @@ import pandas as pd
 from helpers.base.numbers import fmt_number
 from helpers.models import apportionment
 from helpers.models.metrics import REFERENCE
-from helpers.models.model_files import load_model
+from helpers.models.model_files import load_model, model_names
 from helpers.models.scorecard import unit_base
 from helpers.tables.surveys import support_for, surveys
 
@@ -245,9 +245,8 @@ def verdict(columns: list[dict], criterion: str, variant: str, lang: str, labels
         parts = [t["support"].format(model=labels[c["id"]], yes=_fmt(c["support_pct"], 0, lang), no=_fmt(c["support_no_pct"], 0, lang))
                  for c in columns if c["support_pct"] is not None]
         return "; ".join(parts) + t["support_rest"] + t["survey"]
-    suffix = " %" if criterion == "support_pct" else ""
     if len(set(known.values())) == 1:
-        return t["equal"].format(v=_fmt(next(iter(known.values())), decimals, lang) + suffix)
+        return t["equal"].format(v=_fmt(next(iter(known.values())), decimals, lang))
     pick = min if better == "lower" else max
     # The best of the models someone proposed or built; a computed reference is named apart, never as the answer.
     proposed = {k: v for k, v in known.items() if not k.startswith("optimi_")} or known
@@ -256,13 +255,13 @@ def verdict(columns: list[dict], criterion: str, variant: str, lang: str, labels
     a, b = vals.get("malli_18_1"), vals.get("malli_5_1_erva2020")
     if a is not None and b is not None:
         if a == b:
-            text += t["pair_equal"].format(v=_fmt(a, decimals, lang) + suffix)
+            text += t["pair_equal"].format(v=_fmt(a, decimals, lang))
         else:
             (w, vw), (l, vl) = sorted((("malli_18_1", a), ("malli_5_1_erva2020", b)), key=lambda kv: kv[1], reverse=better == "higher")
-            text += t["pair"].format(winner=labels[w], loser=labels[l], vw=_fmt(vw, decimals, lang) + suffix, vl=_fmt(vl, decimals, lang) + suffix)
+            text += t["pair"].format(winner=labels[w], loser=labels[l], vw=_fmt(vw, decimals, lang), vl=_fmt(vl, decimals, lang))
     refs = [k for k in known if k.startswith("optimi_") and k not in proposed]
     if refs and criterion in STAFFING_CRITERIA:
-        text += t["reference"].format(ref=labels[refs[0]], v=_fmt(known[refs[0]], decimals, lang) + suffix)
+        text += t["reference"].format(ref=labels[refs[0]], v=_fmt(known[refs[0]], decimals, lang))
     return text
 
 
@@ -309,8 +308,6 @@ def decision(models=DECISION_MODELS, references: list | None = None, year: int =
     out["associations_note"] = association_context(out, year)
     # Every other model with regional workers (own models in data/mallit/ too) under the same rule, for its units'
     # table on the model view (the headline table keeps the models the debate was about).
-    from helpers.models.model_files import model_names
-
     out["others"] = {}
     for m in model_names():
         if m in models or not load_model(m).staffing_applies:
@@ -592,8 +589,6 @@ EVENNESS_SCOPE = {
 
 def evenness_text(data: dict, lang: str) -> list[dict]:
     """Per k: the census's counts in words and the histogram's marks (optimum, the official model of that k)."""
-    from helpers.models.model_files import load_model
-
     out = []
     cols = {c["id"]: c for c in data["columns"]}
     for k, s in sorted((data.get("evenness") or {}).items(), key=lambda kv: int(kv[0])):
