@@ -37,7 +37,7 @@ _state = {"lang": "fi", "tables": 0}
 # (name_fi, name_sv, name_en) are shown once, in the reader's language, under the name of the bare column.
 COLUMN_LABELS = {
     "fi": {"area_level": "Aluetaso", "area_code": "Koodi", "area_name": "Alue", "year": "Vuosi", "value": "Arvo",
-           "unit": "Yksikkö", "indicator_id": "Tunnus", "source": "Lähde", "flags": "Huomautukset",
+           "unit": "Yksikkö", "indicator_id": "Tunnus", "source": "Lähde", "value_flags": "Huomautukset",
            "numerator": "Osoittaja", "denominator": "Nimittäjä", "members": "Kuntia", "missing_members": "Puuttuvia kuntia",
            "code": "Koodi", "name": "Nimi", "indicator_name": "Tunnusluku", "level": "Aluetaso", "municipalities": "Kuntia", "region": "Alue",
            "country": "Koko maa", "region_flags": "Huomautukset (alue)", "country_flags": "Huomautukset (koko maa)", "model": "Malli", "unit_code": "Koodi", "unit_name": "Mallin alue",
@@ -52,7 +52,7 @@ COLUMN_LABELS = {
            "population_2024": "Väestö 2024", "question": "Kysymys", "answer": "Vastaus", "pct": "Osuus %", "id": "Tunnus",
            "text": "Väittämä", "mean": "Keskiarvo", "strongest": "Vahvimmat alueet", "weakest": "Heikoimmat alueet"},
     "sv": {"area_level": "Områdesnivå", "area_code": "Kod", "area_name": "Område", "year": "År", "value": "Värde",
-           "unit": "Enhet", "indicator_id": "Beteckning", "source": "Källa", "flags": "Anmärkningar",
+           "unit": "Enhet", "indicator_id": "Beteckning", "source": "Källa", "value_flags": "Anmärkningar",
            "numerator": "Täljare", "denominator": "Nämnare", "members": "Kommuner", "missing_members": "Saknade kommuner",
            "code": "Kod", "name": "Namn", "indicator_name": "Nyckeltal", "level": "Områdesnivå", "municipalities": "Kommuner", "region": "Område",
            "country": "Hela landet", "region_flags": "Anmärkningar (område)", "country_flags": "Anmärkningar (hela landet)", "model": "Modell", "unit_code": "Kod", "unit_name": "Modellens område",
@@ -68,7 +68,7 @@ COLUMN_LABELS = {
            "answer": "Svar", "pct": "Andel %", "id": "Beteckning", "text": "Påstående", "mean": "Medelvärde",
            "strongest": "Starkaste områden", "weakest": "Svagaste områden"},
     "en": {"area_level": "Level", "area_code": "Code", "area_name": "Area", "year": "Year", "value": "Value",
-           "unit": "Unit", "indicator_id": "Indicator", "source": "Source", "flags": "Notes",
+           "unit": "Unit", "indicator_id": "Indicator", "source": "Source", "value_flags": "Notes",
            "numerator": "Numerator", "denominator": "Denominator", "members": "Municipalities", "missing_members": "Missing municipalities",
            "code": "Code", "name": "Name", "indicator_name": "Indicator", "level": "Level", "municipalities": "Municipalities", "region": "Area",
            "country": "Whole country", "region_flags": "Notes (area)", "country_flags": "Notes (whole country)", "model": "Model", "unit_code": "Code", "unit_name": "Model area",

@@ -130,7 +130,7 @@ def test_figure_travels_as_json_with_the_same_traces_layout_and_config():
 
 def test_value_table_marks_flagged_values_and_explains_them():
     table = pd.DataFrame({"area_code": ["a", "b", "c", "d"], "area_name_fi": ["A", "B", "C", "D"], "value": [2.5, np.nan, 10.0, 4.0],
-                          "flags": ["ennakkotieto", "salattu", "", "ennakkotieto"], "source": "Tilastokeskus (StatFin)"})
+                          "value_flags": ["ennakkotieto", "salattu", "", "ennakkotieto"], "source": "Tilastokeskus (StatFin)"})
     table.attrs["flag_meanings"] = {"salattu": {"fi": "tietoa ei julkaista", "sv": "sekretessbelagd", "en": "not published"}}
     html = value_table_html(table, unit="%", year=2024)
     assert f"<td class='num'>10,0{NBSP}%</td>" in html  # no flag, no mark
@@ -140,7 +140,7 @@ def test_value_table_marks_flagged_values_and_explains_them():
     assert "<p class='huomautus'>** salattu (Tilastokeskus (StatFin)): tietoa ei julkaista</p>" in html
     bars = ranked_bars(table, title="T", unit="%", year=2024, attribution="L")
     assert list(bars.data[0].text) == ["ei tietoa **", f"2,5{NBSP}% *", f"4,0{NBSP}% *", f"10,0{NBSP}%"]  # the same marks
-    plain = value_table_html(table.drop(columns="flags"), unit="%", year=2024)
+    plain = value_table_html(table.drop(columns="value_flags"), unit="%", year=2024)
     assert "*" not in plain and "huomautus" not in plain
 
 
@@ -153,7 +153,7 @@ def test_profile_marks_a_flagged_value(monkeypatch, tmp_path):
     def flagged(ind, years, **kw):
         t = real(ind, years, **kw)
         if ind == "vaesto" and kw.get("level") == "hyvinvointialue":
-            t = t.assign(flags=t["flags"].mask((t["area_code"] == "90") & (t["year"] == 2024), "ennakkotieto"))
+            t = t.assign(value_flags=t["value_flags"].mask((t["area_code"] == "90") & (t["year"] == 2024), "ennakkotieto"))
             t.attrs["flag_meanings"] = {"ennakkotieto": {"fi": "ennakkotieto, voi vielä muuttua"}}
         return t
 

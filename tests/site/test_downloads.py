@@ -26,7 +26,7 @@ def regions() -> pd.DataFrame:
         "alue": ["Länsi-Uusimaa", "Ahvenanmaa – Åland", "Pohjois-Savo", "Keski-Pohjanmaa"],
         "osuus_65": [18.2549, 21.05, 26.349999, -0.04],
         "asukkaat": pd.array([487_000, 30_541, None, 68_000], dtype="Int64"),
-        "flags": ["", "ennakkotieto", "", "ennakkotieto, salattu"],
+        "value_flags": ["", "ennakkotieto", "", "ennakkotieto, salattu"],
     })
     df.attrs["provenance"] = PROVENANCE
     return df
@@ -58,13 +58,13 @@ def test_bom_and_nordic_letters_round_trip(tmp_path):
     assert not raw[3:].startswith(b"\xef\xbb\xbf")
     back = downloads.read_csv(page.parent / links["csv"], "fi")
     assert back["alue"].tolist() == ["Länsi-Uusimaa", "Ahvenanmaa – Åland", "Pohjois-Savo", "Keski-Pohjanmaa"]
-    assert list(back.columns) == ["alue", "osuus_65", "asukkaat", "flags"]
+    assert list(back.columns) == ["alue", "osuus_65", "asukkaat", "value_flags"]
 
 
 def test_finnish_format_semicolons_and_decimal_comma(tmp_path):
     page, links = write(tmp_path)
     lines = (page.parent / links["csv"]).read_bytes().decode("utf-8-sig").split("\r\n")
-    assert lines[0] == "alue;osuus_65;asukkaat;flags"
+    assert lines[0] == "alue;osuus_65;asukkaat;value_flags"
     assert lines[1] == "Länsi-Uusimaa;18,3;487000;"
     assert lines[3] == "Pohjois-Savo;26,3;;"          # 26.349999 rounds to 26,3 as on the page; missing is empty
     assert lines[4] == "Keski-Pohjanmaa;0,0;68000;ennakkotieto, salattu"  # -0.04 -> 0,0 (no sign, as fmt_number)

@@ -126,7 +126,7 @@ TOP5 = "11re_POST_KU091_top5_json-stat2.json"  # Helsinki 2021–2025
 
 def test_recorded_answers_carry_no_flags():
     df = pxweb.parse_jsonstat2(_recorded(TOP5))
-    assert df["flags"].tolist() == [""] * 5  # its notes explain the table, they mark no value
+    assert df["value_flags"].tolist() == [""] * 5  # its notes explain the table, they mark no value
 
 
 def test_jsonstat2_status_symbols_become_finnish_flags():
@@ -135,10 +135,10 @@ def test_jsonstat2_status_symbols_become_finnish_flags():
     data["value"][4] = None
     data["status"] = {"1": "p", "2": "..", "3": ".", "4": "…"}
     df = pxweb.parse_jsonstat2(data)
-    assert df["flags"].tolist() == ["", "ennakkotieto", "salattu", "ei sovellu", "salattu"]
+    assert df["value_flags"].tolist() == ["", "ennakkotieto", "salattu", "ei sovellu", "salattu"]
     assert df["value"].isna().tolist() == [False, False, True, False, True]  # suppressed stays missing
     data["status"] = [None, None, None, None, "x"]  # an undocumented symbol stays visible
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "merkintä x"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "", "merkintä x"]
     data["status"] = [None, "p"]
     with pytest.raises(ValidationError, match=r"2 status entries for 5 cells"):
         pxweb.parse_jsonstat2(data, "POST 11re")
@@ -147,17 +147,17 @@ def test_jsonstat2_status_symbols_become_finnish_flags():
 def test_jsonstat2_notes_flag_the_cells_they_are_about():
     data = _recorded(TOP5)
     data["dimension"]["timeperiod_y"]["category"]["note"] = {"2025": ["Ennakkotieto."]}
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "", "ennakkotieto"]
     data = _recorded(TOP5)
     data["note"].append("Vuosien 2024 ja 2025 tiedot ovat ennakollisia.")  # table-wide, names its years
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "ennakkotieto", "ennakkotieto"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "ennakkotieto", "ennakkotieto"]
     data = _recorded(TOP5)
     data["note"].append("Salassa pidettävät tiedot on merkitty kahdella pisteellä.")  # explains a symbol: no cell
     data["dimension"]["contentscode"]["category"]["note"]["vaerak-vaesto"].append("Ennakkoväkiluku")
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["ennakkotieto"] * 5
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["ennakkotieto"] * 5
     data = _recorded(TOP5)
     data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025 (ennakko)"
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "", "ennakkotieto"]
 
 
 def test_legacy_json_symbols_comments_and_obs_comments():
@@ -167,7 +167,7 @@ def test_legacy_json_symbols_comments_and_obs_comments():
     at[("KU092", "2021")]["comment"] = "Luku on luottamuksellinen."
     data["comments"] = [{"variable": "Vuosi", "value": "2023", "comment": "Ennakkotieto"}]
     df = pxweb.parse_json(data)
-    flagged = df[df["flags"] != ""].set_index(["Alue", "Vuosi"])["flags"]
+    flagged = df[df["value_flags"] != ""].set_index(["Alue", "Vuosi"])["value_flags"]
     assert flagged.loc[("KU091", "2022")] == "salattu" and pd.isna(df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2022")]["value"].item())
     assert flagged.loc[("KU092", "2021")] == "salattu"
     assert (flagged.xs("2023", level="Vuosi") == "ennakkotieto").all() and len(flagged.xs("2023", level="Vuosi")) == 310
@@ -175,7 +175,7 @@ def test_legacy_json_symbols_comments_and_obs_comments():
     assert df[(df["Alue"] == "KU091") & (df["Vuosi"] == "2023")]["value"].item() == 674500  # values untouched
     data["columns"][-1]["comment"] = "Vuoden 2021 luvut ovat ennakollisia."  # contents-column comment, one year
     df = pxweb.parse_json(data)
-    assert df.loc[df["Vuosi"] == "2021", "flags"].value_counts().to_dict() == {"ennakkotieto": 309, "ennakkotieto, salattu": 1}
+    assert df.loc[df["Vuosi"] == "2021", "value_flags"].value_counts().to_dict() == {"ennakkotieto": 309, "ennakkotieto, salattu": 1}
 
 
 # --------------------------------------------------------------------------- a legend marks only the values carrying it
@@ -211,10 +211,10 @@ def test_a_time_column_legend_marks_only_the_rows_the_answer_marks_13mp_shape():
     marked = years[-2:]  # the last two periods, as 2024Q1 and 2024Q2 are the last two of the 13mp answer
     df = pxweb.parse_json(_with_13mp_legend(data, marked))
     assert len(df) == 18
-    flagged = df.loc[df["flags"] != "", "Vuosi"].tolist()
+    flagged = df.loc[df["value_flags"] != "", "Vuosi"].tolist()
     assert flagged == ["2022", "2023"] == marked
-    assert (df.loc[~df["Vuosi"].isin(marked), "flags"] == "").sum() == 16
-    assert df.loc[df["Vuosi"].isin(marked), "flags"].tolist() == ["ennakkotieto"] * 2
+    assert (df.loc[~df["Vuosi"].isin(marked), "value_flags"] == "").sum() == 16
+    assert df.loc[df["Vuosi"].isin(marked), "value_flags"].tolist() == ["ennakkotieto"] * 2
     raw = {r["key"][3]: float(r["values"][0]) for r in data["data"]}
     assert df.set_index("Vuosi")["value"].to_dict() == raw  # values untouched
 
@@ -225,44 +225,44 @@ def test_a_time_column_legend_in_the_whole_recorded_answer():
     marked = years[-2:]
     expected = {(r["key"][0], r["key"][3]) for r in data["data"] if r["key"][3] in marked}
     df = pxweb.parse_json(_with_13mp_legend(data, marked))
-    flagged = set(map(tuple, df.loc[df["flags"] != "", ["Alue", "Vuosi"]].values.tolist()))
+    flagged = set(map(tuple, df.loc[df["value_flags"] != "", ["Alue", "Vuosi"]].values.tolist()))
     assert flagged == expected and len(expected) == 310 * 2
-    assert (df["flags"] == "").sum() == len(data["data"]) - len(expected) == 310 * 50
+    assert (df["value_flags"] == "").sum() == len(data["data"]) - len(expected) == 310 * 50
     # Without the value comments the legend explains a mark no value carries: nothing is preliminary.
     data["comments"] = []
-    assert (pxweb.parse_json(data)["flags"] == "").all()
+    assert (pxweb.parse_json(data)["value_flags"] == "").all()
     # A value code carrying the mark ("2023*", as older px files write a preliminary year) is marked by the legend.
     for r in data["data"]:
         if r["key"][3] == "2023":
             r["key"][3] = "2023*"
     df = pxweb.parse_json(data)
-    assert set(df.loc[df["flags"] != "", "Vuosi"]) == {"2023*"} and (df["flags"] != "").sum() == 310
+    assert set(df.loc[df["value_flags"] != "", "Vuosi"]) == {"2023*"} and (df["value_flags"] != "").sum() == 310
 
 
 def test_legacy_json_notes_without_a_legend_keep_their_scope():
     data = json.loads(PX_JSON.read_text(encoding="utf-8"))
     data["columns"][3]["comment"] = "Tiedot ovat ennakollisia.\r\n"  # a plain note on the time column: every row
-    assert (pxweb.parse_json(data)["flags"] == "ennakkotieto").all()
+    assert (pxweb.parse_json(data)["value_flags"] == "ennakkotieto").all()
     data["columns"][3]["comment"] = "Vuoden 2023 tiedot ovat ennakollisia.\r\n* ennakkotieto\r\n"  # text + legend
     df = pxweb.parse_json(data)
-    assert set(df.loc[df["flags"] != "", "Vuosi"]) == {"2023"} and (df["flags"] != "").sum() == 310
+    assert set(df.loc[df["value_flags"] != "", "Vuosi"]) == {"2023"} and (df["value_flags"] != "").sum() == 310
 
 
 def test_jsonstat2_legend_marks_only_the_labels_carrying_its_mark():
     data = _recorded(TOP5)  # Helsinki 2021–2025
     data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025*"
     data["dimension"]["timeperiod_y"]["note"] = ["* ennakkotieto"]  # the legend on the time dimension
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "", "ennakkotieto"]
     data = _recorded(TOP5)
     data["dimension"]["timeperiod_y"]["category"]["label"]["2024"] = "2024*"
     data["dimension"]["timeperiod_y"]["category"]["label"]["2025"] = "2025**"
     data["note"].append("* ennakkotieto\r\n** korjattu, salattu")  # table-wide legends, one mark each
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "ennakkotieto", "salattu"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "ennakkotieto", "salattu"]
     data = _recorded(TOP5)
     data["dimension"]["timeperiod_y"]["note"] = ["* ennakkotieto"]  # a mark no label carries: nothing
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == [""] * 5
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == [""] * 5
     data["dimension"]["timeperiod_y"]["category"]["note"] = {"2025": ["* ennakkotieto"]}  # tied to one value
-    assert pxweb.parse_jsonstat2(data)["flags"].tolist() == ["", "", "", "", "ennakkotieto"]
+    assert pxweb.parse_jsonstat2(data)["value_flags"].tolist() == ["", "", "", "", "ennakkotieto"]
 
 
 # --------------------------------------------------------------------------- values checked against their meaning

@@ -126,20 +126,20 @@ def test_suppressed_value_stays_missing_and_is_flagged(mirror_copy):
 
     _edit(mirror_copy, JSON_2023, suppress)
     rows = sotkanet.data_by_level(683, [2023], "hyvinvointialue").set_index("code")
-    assert pd.isna(rows.loc["90", "value"]) and rows.loc["90", "flags"] == "salattu"
-    assert (rows.drop(index="90")["flags"] == "").all() and rows.drop(index="90")["value"].notna().all()
+    assert pd.isna(rows.loc["90", "value"]) and rows.loc["90", "value_flags"] == "salattu"
+    assert (rows.drop(index="90")["value_flags"] == "").all() and rows.drop(index="90")["value"].notna().all()
     assert rows.drop(index="90")["abs_value"].sum() == 359956 - 28167  # the other 22 exactly as recorded
     yta = indicator_table("sotkanet_683", [2023], level="yhteistyoalue").set_index("area_code")
     hki_yta = municipality_key(2025).set_index("kunta_code").loc["091", "yhteistyoalue_code"]
     assert pd.isna(yta.loc[hki_yta, "value"]) and yta.loc[hki_yta, "missing_members"] == 1
-    assert yta.loc[hki_yta, "flags"] == "salattu"
-    assert (yta.drop(index=hki_yta)["flags"] == "").all() and yta.drop(index=hki_yta)["value"].notna().all()
+    assert yta.loc[hki_yta, "value_flags"] == "salattu"
+    assert (yta.drop(index=hki_yta)["value_flags"] == "").all() and yta.drop(index=hki_yta)["value"].notna().all()
     assert yta.attrs["flag_meanings"]["salattu"]["fi"].startswith("tietoa ei julkaista")
 
 
 def test_recorded_answers_carry_no_flags():
     rows = sotkanet.data(683, [2021, 2022, 2023])
-    assert (rows["flags"] == "").all() and rows["value"].notna().all()
+    assert (rows["value_flags"] == "").all() and rows["value"].notna().all()
 
 
 # --------------------------------------------------------------------------- values checked against their meaning

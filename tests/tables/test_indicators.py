@@ -45,8 +45,8 @@ def test_country_total_equals_sum_over_municipalities_and_welfare_regions(year):
 
 def test_tidy_table_shape_citation_and_provenance():
     df = indicator_table("vaesto", [2023, 2024], level="yhteistyoalue")
-    assert list(df.columns[:11]) == indicators.TIDY_COLUMNS and indicators.TIDY_COLUMNS[-1] == "flags"
-    assert (df["flags"] == "").all() and df.attrs["flag_meanings"] == {}  # the recorded answers mark nothing
+    assert list(df.columns[:11]) == indicators.TIDY_COLUMNS and indicators.TIDY_COLUMNS[-1] == "value_flags"
+    assert (df["value_flags"] == "").all() and df.attrs["flag_meanings"] == {}  # the recorded answers mark nothing
     assert df["source"].iloc[0] == "Tilastokeskus (StatFin), taulukko 11re (aluejako 2026), päivitetty 2026-04-01; CC BY 4.0"
     assert {p["method"] for p in df.attrs["provenance"]} == {"GET", "POST"}
     assert df.groupby("year")["value"].sum().to_dict() == {2023: FINLAND[2023], 2024: FINLAND[2024]}
@@ -178,47 +178,47 @@ def _helsinki_2024_preliminary(data):
 def test_one_preliminary_municipality_flags_its_welfare_region_only(mirror_copy):
     _edit(mirror_copy, PX_2023_2024, _helsinki_2024_preliminary)
     kunta = indicator_table("vaesto", [2023, 2024], level="kunta")
-    assert kunta.loc[kunta["flags"] != "", ["year", "area_code", "flags"]].values.tolist() == [[2024, "091", "ennakkotieto"]]
+    assert kunta.loc[kunta["value_flags"] != "", ["year", "area_code", "value_flags"]].values.tolist() == [[2024, "091", "ennakkotieto"]]
     hva = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue")
-    assert hva.loc[hva["flags"] != "", ["year", "area_code", "flags"]].values.tolist() == [[2024, "90", "ennakkotieto"]]
+    assert hva.loc[hva["value_flags"] != "", ["year", "area_code", "value_flags"]].values.tolist() == [[2024, "90", "ennakkotieto"]]
     assert hva.groupby("year")["value"].sum().to_dict() == FINLAND  # the note changes no number
     assert hva.attrs["flag_meanings"] == {"ennakkotieto": {"fi": "ennakkotieto, voi vielä muuttua", "sv": "preliminär uppgift",
                                                            "en": "preliminary figure, may still change"}}
-    country = indicator_table("vaesto", [2023, 2024], level="koko_maa").set_index("year")["flags"]
+    country = indicator_table("vaesto", [2023, 2024], level="koko_maa").set_index("year")["value_flags"]
     assert country.to_dict() == {2023: "", 2024: "ennakkotieto"}
 
 
 def test_derived_change_carries_the_flags_of_its_years(mirror_copy):
     _edit(mirror_copy, PX_2023_2024, _helsinki_2024_preliminary)
     change = indicator_table("vaesto_muutos", [2023, 2024], level="hyvinvointialue").set_index("area_code")
-    assert change.loc["90", "flags"] == "ennakkotieto" and (change.drop(index="90")["flags"] == "").all()
+    assert change.loc["90", "value_flags"] == "ennakkotieto" and (change.drop(index="90")["value_flags"] == "").all()
     assert change.loc["90", "value"] == pytest.approx((HELSINKI[2024] - HELSINKI[2023]) / HELSINKI[2023] * 100)
 
 
 def test_merged_municipality_passes_its_flag_to_the_successor(mirror_copy):
     _edit(mirror_copy, PX_HISTORY, lambda d: d.__setitem__("comments", [{"variable": "Alue", "value": "KU588", "comment": "Ennakkotieto"}]))
     new = indicator_table("vaesto_historia", [2023], level="kunta", division_year=2025)
-    assert new.loc[new["flags"] != "", ["area_code", "flags"]].values.tolist() == [["507", "ennakkotieto"]]  # Pertunmaa -> Mäntyharju
+    assert new.loc[new["value_flags"] != "", ["area_code", "value_flags"]].values.tolist() == [["507", "ennakkotieto"]]  # Pertunmaa -> Mäntyharju
     assert new.set_index("area_code").loc["507", "value"] == 5522 + 1577
 
 
 def test_aggregated_flags_are_the_sorted_union_of_members():
     base = pd.DataFrame({"area_code": ["a", "b", "c", "d"], "year": 2024, "value": [1.0, None, 3.0, 4.0],
-                         "flags": ["ennakkotieto", "salattu", "", "salattu, ennakkotieto"]})
+                         "value_flags": ["ennakkotieto", "salattu", "", "salattu, ennakkotieto"]})
     out = aggregate(base, pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Z"}), rule="sum").set_index("area_code")
-    assert out["flags"].to_dict() == {"X": "ennakkotieto, salattu", "Y": "", "Z": "ennakkotieto, salattu"}
+    assert out["value_flags"].to_dict() == {"X": "ennakkotieto, salattu", "Y": "", "Z": "ennakkotieto, salattu"}
     assert pd.isna(out.loc["X", "value"]) and out.loc["Z", "value"] == 4
-    assert (aggregate(base.drop(columns="flags"), pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Z"}), rule="sum")["flags"] == "").all()
+    assert (aggregate(base.drop(columns="value_flags"), pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Z"}), rule="sum")["value_flags"] == "").all()
 
 
 def test_schema_rejects_unsorted_or_unknown_flags():
     good = indicator_table("vaesto", [2023, 2024], level="koko_maa")
-    with pytest.raises(pa.errors.SchemaError, match="flags"):
-        indicators.TIDY_SCHEMA.validate(good.assign(flags="salattu, ennakkotieto"))
-    with pytest.raises(pa.errors.SchemaError, match="flags"):
-        indicators.TIDY_SCHEMA.validate(good.assign(flags="preliminary"))
-    with pytest.raises(pa.errors.SchemaError, match="flags"):
-        indicators.TIDY_SCHEMA.validate(good.assign(flags=None))
+    with pytest.raises(pa.errors.SchemaError, match="value_flags"):
+        indicators.TIDY_SCHEMA.validate(good.assign(value_flags="salattu, ennakkotieto"))
+    with pytest.raises(pa.errors.SchemaError, match="value_flags"):
+        indicators.TIDY_SCHEMA.validate(good.assign(value_flags="preliminary"))
+    with pytest.raises(pa.errors.SchemaError, match="value_flags"):
+        indicators.TIDY_SCHEMA.validate(good.assign(value_flags=None))
 
 
 def test_an_edited_catalogue_or_survey_file_is_read_again_in_the_same_session(tmp_path, monkeypatch):
@@ -242,3 +242,12 @@ def test_an_edited_catalogue_or_survey_file_is_read_again_in_the_same_session(tm
         os.utime(path, ns=(1, 1))  # a different modification time even within one clock tick
     assert indicators.catalogue().set_index("indicator_id").loc["osuus_65", "name_fi"] == name + " (muokattu)"
     assert surveys.surveys()["kysely_2020"]["title"]["fi"] == title + " (muokattu)"
+
+
+def test_a_table_with_the_former_flag_column_name_is_refused_by_name():
+    """``flags`` collided with pandas' ``DataFrame.flags``; old code that still builds it gets told the new name."""
+    base = pd.DataFrame({"area_code": ["a", "b"], "year": 2024, "value": [1.0, 2.0], "flags": ["", "salattu"]})
+    with pytest.raises(ValidationError, match="'flags' is now called 'value_flags'"):
+        aggregate(base, pd.Series({"a": "X", "b": "X"}), rule="sum")
+    df = pd.DataFrame({"value_flags": ["", "salattu", "salattu"]})
+    assert df.value_flags.value_counts().to_dict() == {"salattu": 2, "": 1}  # attribute access works with the new name

@@ -15,7 +15,7 @@ def ranked_bars(table: pd.DataFrame, *, value_col: str = "value", name_col: str 
                 code_col: str = "area_code", reference: float | None = None, reference_label: str = "") -> go.Figure:
     """Horizontal bars, largest on top; missing values listed at the bottom with an 'ei tietoa' label, no bar."""
     df = table.sort_values(value_col, ascending=True, na_position="first")
-    marks, _ = flag_marks(df["flags"] if "flags" in df.columns else None)
+    marks, _ = flag_marks(df["value_flags"] if "value_flags" in df.columns else None)
     text = [fmt_value(v, unit, decimals, lang) + (f" {m}" if m else "") for v, m in zip(df[value_col], marks or [""] * len(df))]
     colours = ["#0072B2" if code != highlight else "#D55E00" for code in df[code_col]]
     fig = go.Figure(go.Bar(

@@ -61,15 +61,15 @@ def _profile_indicators(year: int) -> pd.DataFrame:
         nat = indicator_table(ind, years, level="koko_maa", division_year=year)
         meta = catalogue().set_index("indicator_id").loc[ind]
         whole = nat[nat["year"] == shown]
-        flagged = "flags" in reg.columns or "flags" in nat.columns
+        flagged = "value_flags" in reg.columns or "value_flags" in nat.columns
         for region in regions:
             own = reg[(reg["year"] == shown) & (reg["area_code"] == region)]
             row = {"region_code": region, "indicator_id": ind, "name_fi": meta["name_fi"], "unit": meta["unit"], "year": shown,
                    "region": own["value"].item() if len(own) else float("nan"), "country": whole["value"].item(),
                    "source": reg["source"].iloc[0]}
             if flagged:  # the source's markers (ennakkotieto, salattu, ...)
-                row["region_flags"] = own["flags"].item() if "flags" in own.columns and len(own) else ""
-                row["country_flags"] = whole["flags"].item() if "flags" in whole.columns else ""
+                row["region_flags"] = own["value_flags"].item() if "value_flags" in own.columns and len(own) else ""
+                row["country_flags"] = whole["value_flags"].item() if "value_flags" in whole.columns else ""
             rows.append(row)
         meanings |= {**(reg.attrs.get("flag_meanings") or {}), **(nat.attrs.get("flag_meanings") or {})}
     out = pd.DataFrame(rows)

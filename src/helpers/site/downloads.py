@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.base.errors import ValidationError
+from helpers.tables.aggregate import refuse_former_flag_column
 from helpers.sources.flags import MEANINGS, SEPARATOR
 from helpers.base.languages import LANGS, check_lang
 
@@ -230,12 +231,13 @@ def write_xlsx(df: pd.DataFrame, path: str | Path, *, lang: str = "fi", decimals
 
 
 def _flag_meanings(df: pd.DataFrame, lang: str, given: Mapping[str, str] | None) -> dict[str, str]:
-    """Flag word -> meaning for the flags the table carries (its ``flags`` column, its ``attrs['flag_meanings']``),
+    """Flag word -> meaning for the flags the table carries (its ``value_flags`` column, its ``attrs['flag_meanings']``),
     plus any the caller names."""
+    refuse_former_flag_column(df)
     found: dict[str, str] = {}
     attrs = getattr(df, "attrs", {}).get("flag_meanings") or {}
-    if "flags" in df.columns:
-        for value in df["flags"].dropna().astype(str):
+    if "value_flags" in df.columns:
+        for value in df["value_flags"].dropna().astype(str):
             for word in filter(None, (w.strip() for w in value.split(SEPARATOR))):
                 m = attrs.get(word)
                 if isinstance(m, Mapping):

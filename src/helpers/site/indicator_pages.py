@@ -133,8 +133,8 @@ def _write_indicator_page(table, indicator_id: str, year: int, *, level: str, di
     dec = decimals_for(row["unit"])
     frame = pd.DataFrame({head[0]: pd.array([int(r) if r else None for r in ranks], dtype="Int64"), head[1]: shown[f"area_name_{lang}"].astype(str),
                           head[2]: shown["value"].round(dec), "unit": row["unit"], "year": year, "area_code": shown["area_code"].astype(str)})
-    if "flags" in shown.columns:
-        frame["flags"] = shown["flags"]
+    if "value_flags" in shown.columns:
+        frame["value_flags"] = shown["value_flags"]
     frame.attrs = dict(table.attrs)
     values["downloads"] = table_files(frame, page=path, name="arvot", title=title, sources=source_lines(table, division_year, lang),
                                       licence=LICENCE, decimals={head[2]: dec}, units={head[2]: row["unit"]}, lang=lang)

@@ -139,7 +139,7 @@ def write_comparison_page(models: list[str], year: int, staffing: str, indicator
     latest = ind["year"].max()
     shown = ind[ind["year"] == latest].reset_index(drop=True)
     source = str(ind["source"].iloc[0])
-    marks, flag_notes = flag_marks(shown["flags"] if "flags" in shown.columns else None, source=source, meanings=flag_meanings(ind))
+    marks, flag_notes = flag_marks(shown["value_flags"] if "value_flags" in shown.columns else None, source=source, meanings=flag_meanings(ind))
     ind_rows = [[str(r.model), str(r.area_name_fi), cell(fmt_value(r.value, row["unit"], 1), mark=marks[i] if marks else "")]
                 for i, r in enumerate(shown.itertuples())]
     diff = erva_yta_table(year)

@@ -8,18 +8,20 @@ import plotly.graph_objects as go
 
 from helpers.base.numbers import fmt_value
 from helpers.figures.flag_marks import flag_marks, flag_meanings
+from helpers.tables.aggregate import refuse_former_flag_column
 from helpers.site.pages import figure, num, render
 from helpers.site.pages import table as table_data
 
 
 def value_table(table: pd.DataFrame, *, value_col: str = "value", name_col: str = "area_name_fi", unit: str,
                 year, lang: str = "fi", decimals: int = 1, caption: str = "", code_col: str = "area_code") -> dict:
-    """The same numbers as table data for the ``table`` macro, ranked; missing values say so. A row whose ``flags``
+    """The same numbers as table data for the ``table`` macro, ranked; missing values say so. A row whose ``value_flags``
     (when the table has that column) is not empty gets a mark after its value and a footnote below the table."""
+    refuse_former_flag_column(table)
     head = {"fi": ("Sija", "Alue", "Arvo"), "sv": ("Plats", "Område", "Värde"), "en": ("Rank", "Area", "Value")}[lang]
     df = table.sort_values(value_col, ascending=False, na_position="last").reset_index(drop=True)
     source = str(df["source"].iloc[0]) if "source" in df.columns and len(df) and df["source"].nunique() == 1 else ""
-    marks, notes = flag_marks(df["flags"] if "flags" in df.columns else None, source=source, meanings=flag_meanings(table, lang))
+    marks, notes = flag_marks(df["value_flags"] if "value_flags" in df.columns else None, source=source, meanings=flag_meanings(table, lang))
     rows = []
     for i, r in df.iterrows():
         rank = "" if pd.isna(r[value_col]) else str(i + 1)

@@ -6,7 +6,7 @@ identified by role: the area variable carries ``map``, the time variable ``time:
 one named Tiedot/Uppgifter/Information (or coded ``contentscode``); others (age, sex) by their text.
 Answers in JSON-stat2 and the older ``json`` format are parsed into one long table whose category order follows
 the metadata (the service orders categories that way, whatever the request order). The markers the answer puts on
-values become the ``flags`` column (Finnish words, see ``helpers.sources.flags``): JSON-stat2 ``status`` symbols and
+values become the ``value_flags`` column (Finnish words, see ``helpers.sources.flags``): JSON-stat2 ``status`` symbols and
 dataset/dimension/category ``note`` texts; in the ``json`` format the symbol in place of a value, value
 ``comments``, observation and column comments. A note or comment marks only the values it names: one tied to a value
 (a value comment, a category note) marks that value's rows; a legend line ("* ennakkotieto") on a variable or the
@@ -214,7 +214,7 @@ def query_table(meta: TableMeta, selections: dict[str, Selection], fmt: str = "j
     df = pd.concat(frames, ignore_index=True)
     # One value per cell: a category listed twice, a row repeated in the 'json' format or chunks that overlap would
     # give a cell twice (and a sum over the areas would count it twice).
-    dims = tuple(c for c in df.columns if c not in ("value", "flags"))
+    dims = tuple(c for c in df.columns if c not in ("value", "value_flags"))
     area = meta.roles["area"].code
     time_code = meta.roles["time"].code
     check_values(df, Rules(keys=dims), what=f"Tilastokeskus PxWeb table {meta.url.rsplit('/', 1)[-1]}",
@@ -257,7 +257,7 @@ def parse_jsonstat2(data: dict, where: str = "answer") -> pd.DataFrame:
     index = pd.MultiIndex.from_product(codes_per_dim, names=ids)
     df = index.to_frame(index=False)
     df["value"] = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("float64")
-    df["flags"] = _jsonstat2_flags(data, df, ids, total, where)
+    df["value_flags"] = _jsonstat2_flags(data, df, ids, total, where)
     df.attrs["updated"] = data.get("updated")
     df.attrs["label"] = data.get("label")
     df.attrs["source"] = data.get("source")
@@ -312,7 +312,7 @@ def parse_json(data: dict, where: str = "answer") -> pd.DataFrame:
     for i, row in enumerate(rows):  # observation comments
         if row.get("comment"):
             marks.note(row["comment"], (df["__row"] == i).to_numpy(), None)
-    df["flags"] = marks.column()
+    df["value_flags"] = marks.column()
     df = df.drop(columns="__row")
     meta = (data.get("metadata") or [{}])[0]
     df.attrs["updated"] = meta.get("updated")

@@ -6,7 +6,7 @@ HYVINVOINTIALUE with 2-character codes 01–21, 90 (Helsinki) and 91 (Åland); m
 An answer with no rows for the asked level in some asked year is an error (``EmptyLevel``), never an empty table;
 so is a region given twice for a year (``helpers.sources.checks``: the indicator's own rules, e.g. a share within
 0–100, are checked where its tidy table is built).
-Rows carry ``flags`` (see ``helpers.sources.flags``): a row whose ``value`` is absent or null is a suppressed cell
+Rows carry ``value_flags`` (see ``helpers.sources.flags``): a row whose ``value`` is absent or null is a suppressed cell
 ("salattu"); the API documents no other per-value marker.
 """
 
@@ -101,7 +101,7 @@ def data(indicator: int, years: list[int], gender: str = "total") -> pd.DataFram
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype("float64")
     df["abs_value"] = pd.to_numeric(df["abs_value"], errors="coerce").astype("float64")
     # The row is there but its value is not: Sotkanet's way of suppressing a cell.
-    df["flags"] = df["value"].isna().map({True: value_flags.SUPPRESSED, False: ""}).astype(str)
+    df["value_flags"] = df["value"].isna().map({True: value_flags.SUPPRESSED, False: ""}).astype(str)
     df.attrs["provenance"] = answer.provenance
     return df
 

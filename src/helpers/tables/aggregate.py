@@ -16,11 +16,20 @@ from helpers.base.errors import ValidationError, invalid
 RULES = ("sum", "ratio")
 
 
+def refuse_former_flag_column(df: pd.DataFrame) -> None:
+    """The column was ``flags`` until it collided with pandas' own ``DataFrame.flags`` (``df.flags.value_counts()``
+    failed): a table built by older code says so instead of silently counting as unflagged."""
+    if "flags" in df.columns and "value_flags" not in df.columns:
+        raise ValidationError("column 'flags' is now called 'value_flags' (pandas' DataFrame.flags is another thing); "
+                              "rename it: df.rename(columns={'flags': 'value_flags'})")
+
+
 def aggregate(base: pd.DataFrame, mapping: pd.Series, *, rule: str, value_col: str = "value",
               numerator: str = "numerator", denominator: str = "denominator", scale: float = 100.0) -> pd.DataFrame:
     """``base``: rows area_code, year and the value columns. ``mapping``: index base code -> unit code.
-    Returns unit rows: area_code, year, value, numerator, denominator, members, missing_members, flags
-    (``base`` without a ``flags`` column counts as unflagged)."""
+    Returns unit rows: area_code, year, value, numerator, denominator, members, missing_members, value_flags
+    (``base`` without a ``value_flags`` column counts as unflagged)."""
+    refuse_former_flag_column(base)
     if rule not in RULES:
         raise invalid("aggregation", rule, RULES)
     mapping = mapping.astype(str)
@@ -39,10 +48,10 @@ def aggregate(base: pd.DataFrame, mapping: pd.Series, *, rule: str, value_col: s
         missing = grouped[cols].apply(lambda g: int(g.isna().any(axis=1).sum()))
         summed = summed.mask(missing > 0)
         frame = pd.DataFrame({"area_code": summed.index, "year": year, "members": grouped.size().values, "missing_members": missing.values})
-        if "flags" in work.columns:
-            frame["flags"] = grouped["flags"].agg(lambda f: value_flags.join(f.fillna(""))).reindex(summed.index).values
+        if "value_flags" in work.columns:
+            frame["value_flags"] = grouped["value_flags"].agg(lambda f: value_flags.join(f.fillna(""))).reindex(summed.index).values
         else:
-            frame["flags"] = ""
+            frame["value_flags"] = ""
         if rule == "sum":
             frame["value"] = summed[value_col].values
             frame["numerator"] = frame["value"]

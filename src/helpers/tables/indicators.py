@@ -4,7 +4,7 @@
 download, builds the base table (municipalities, or welfare regions for Sotkanet welfare-region data), puts it on
 the chosen municipal division, aggregates to the level by the catalogue's rule and validates the result.
 
-``flags`` (str, "" when none): the source's markers on the value in Finnish (``helpers.sources.flags``), e.g.
+``value_flags`` (str, "" when none): the source's markers on the value in Finnish (``helpers.sources.flags``), e.g.
 "ennakkotieto" or "ennakkotieto, salattu". An aggregated unit carries the union of its members' flags, a derived
 value (population change, shares) the flags of the values it came from; ``attrs['flag_meanings']`` explains each
 word present in the table (fi/sv/en) for a page's footnote.
@@ -37,7 +37,7 @@ from helpers.sources.population import WFS_POPULATION_YEARS, municipal_populatio
 
 LEVELS = (*KEY_LEVELS, "koko_maa", "custom")
 COUNTRY = {"code": "SSS", "name_fi": "Koko maa", "name_sv": "Hela landet", "name_en": "Whole country"}
-TIDY_COLUMNS = ["area_level", "area_code", "area_name_fi", "area_name_sv", "area_name_en", "year", "indicator_id", "value", "unit", "source", "flags"]
+TIDY_COLUMNS = ["area_level", "area_code", "area_name_fi", "area_name_sv", "area_name_en", "year", "indicator_id", "value", "unit", "source", "value_flags"]
 
 TIDY_SCHEMA = pa.DataFrameSchema(
     {
@@ -52,7 +52,7 @@ TIDY_SCHEMA = pa.DataFrameSchema(
         "unit": pa.Column(str),
         "source": pa.Column(str, pa.Check.str_length(min_value=5)),
         # "" or known Finnish words, sorted and joined by ", " (an unknown source symbol shows as "merkintä X")
-        "flags": pa.Column(str, pa.Check(lambda v: v == value_flags.join([v]) and all(
+        "value_flags": pa.Column(str, pa.Check(lambda v: v == value_flags.join([v]) and all(
             w in value_flags.MEANINGS or w.startswith("merkintä ") for w in value_flags.split(v)), element_wise=True), nullable=False),
     },
     unique=["area_level", "area_code", "year", "indicator_id"],
@@ -223,9 +223,9 @@ def _pxweb_population(indicator_id: str, table: str, years: list[int], division_
     for y in years:
         if y in country.index and y in sums.index and country[y] != sums[y]:
             raise ValidationError(f"{meta.url} {y}: municipalities sum to {sums[y]:.0f}, the table's whole-country total is {country[y]:.0f}")
-    df = muni[["kunta_code", "year", "value", "flags"]].rename(columns={"value": "vaesto"})
+    df = muni[["kunta_code", "year", "value", "value_flags"]].rename(columns={"value": "vaesto"})
     if table_division < division_year:
-        moved = to_division(df.drop(columns="flags"), from_division=table_division, to_division=division_year, value_cols=["vaesto"], key_cols=["year"])
+        moved = to_division(df.drop(columns="value_flags"), from_division=table_division, to_division=division_year, value_cols=["vaesto"], key_cols=["year"])
         df = moved.merge(_flags_to_division(df, table_division, division_year), on=["year", "kunta_code"], how="left", validate="one_to_one")
     elif table_division > division_year and merger_map(division_year, table_division):
         raise ValidationError(f"{meta.url} uses the {table_division} division; figures cannot be split back to {division_year} (mergers in between)")
@@ -237,7 +237,7 @@ def _pxweb_population(indicator_id: str, table: str, years: list[int], division_
 def _flags_to_division(df: pd.DataFrame, from_division: int, to_division: int) -> pd.DataFrame:
     """Flags of merged municipalities united into their successor (rows kunta_code, year, flags)."""
     moved = df.assign(kunta_code=df["kunta_code"].replace(merger_map(from_division, to_division)))
-    return moved.groupby(["year", "kunta_code"], sort=True)["flags"].agg(value_flags.join).reset_index()
+    return moved.groupby(["year", "kunta_code"], sort=True)["value_flags"].agg(value_flags.join).reset_index()
 
 
 def _wfs_age_groups(year: int, division_year: int) -> tuple[pd.DataFrame, str, list]:
@@ -248,7 +248,7 @@ def _wfs_age_groups(year: int, division_year: int) -> tuple[pd.DataFrame, str, l
             raise ValidationError(f"vaestoalue:kunta_vaki{year} uses the {layer_division} division; it cannot be split back to {division_year}")
         value_cols = [c for c in pop.columns if c.startswith("population_")]
         pop = to_division(pop, from_division=layer_division, to_division=division_year, value_cols=value_cols) if layer_division < division_year else pop
-    pop = pop.assign(year=year, flags="")  # the WFS layer marks no values
+    pop = pop.assign(year=year, value_flags="")  # the WFS layer marks no values
     return pop, f"vaestoalue:kunta_vaki{year} (väestö 31.12.{year})", [pop.attrs.get("provenance")]
 
 
@@ -266,11 +266,11 @@ def _base_kunta(indicator_id: str, years: list[int], division_year: int) -> tupl
         first, last = years[0], years[-1]
         df, detail, prov = _pxweb_population(indicator_id, row["table_or_id"], years, division_year, all_years=False)
         wide = df.pivot(index="kunta_code", columns="year", values="vaesto")
-        marks = df.pivot(index="kunta_code", columns="year", values="flags").reindex(wide.index).fillna("")
+        marks = df.pivot(index="kunta_code", columns="year", values="value_flags").reindex(wide.index).fillna("")
         out = pd.DataFrame({"kunta_code": wide.index, "year": last,
                             "vaesto_muutos_abs": (wide[last] - wide[first]).values, "vaesto_alku": wide[first].values,
                             # the change is only as final as both of its years
-                            "flags": [value_flags.join(pair) for pair in zip(marks[first], marks[last])]})
+                            "value_flags": [value_flags.join(pair) for pair in zip(marks[first], marks[last])]})
         return out, _source_text(row, f"{detail}; muutos {first}–{last}"), prov
     if row["source"].startswith("Tilastokeskus (WFS"):
         frames, provs, detail = [], [], ""
@@ -282,7 +282,7 @@ def _base_kunta(indicator_id: str, years: list[int], division_year: int) -> tupl
     if indicator_id in ("kuntien_lkm", "pinta_ala"):
         kunta = load_layer("kunta", division_year)
         values = 1.0 if indicator_id == "kuntien_lkm" else area_km2(kunta).values
-        df = pd.DataFrame({"kunta_code": kunta["code"], "year": division_year, "value": values, "flags": ""})
+        df = pd.DataFrame({"kunta_code": kunta["code"], "year": division_year, "value": values, "value_flags": ""})
         return df, _source_text(row, f"kunta4500k_{division_year}"), [kunta.attrs.get("provenance")]
     raise ValidationError(f"indicator {indicator_id}: no municipality-level builder")
 
@@ -295,7 +295,7 @@ def _base_sotkanet(indicator_id: str, years: list[int], level: str) -> tuple[pd.
         "abs_value": rows["abs_value"],
         # The share's denominator is not published; absValue × 100 / value recovers it (to rounding of the share).
         "implied_denominator": rows["abs_value"] * 100.0 / rows["value"],
-        "flags": rows["flags"],
+        "value_flags": rows["value_flags"],
     })
     return df, _source_text(row, f"indikaattori {row['table_or_id']}"), rows.attrs.get("provenance", [])
 
@@ -404,7 +404,7 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
     out["source"] = source
     out["year"] = out["year"].astype(int)
     out["value"] = out["value"].astype("float64")
-    out["flags"] = out["flags"].astype(str)
+    out["value_flags"] = out["value_flags"].astype(str)
     out = out[TIDY_COLUMNS + ["numerator", "denominator", "members", "missing_members"]].sort_values(["year", "area_code"], ignore_index=True)
     ratio = rule == "ratio"
     _check(indicator_id, out, replace(rules, counts=(), numerator="numerator" if ratio else None,
@@ -412,7 +412,7 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
     out = TIDY_SCHEMA.validate(out)
     out.attrs["provenance"] = [p for p in provenance if p]
     out.attrs["missing"] = int(out["value"].isna().sum())
-    present = sorted(set().union(*map(value_flags.split, out["flags"])))
+    present = sorted(set().union(*map(value_flags.split, out["value_flags"])))
     out.attrs["flag_meanings"] = {w: dict(zip(("fi", "sv", "en"), value_flags.MEANINGS.get(w, (w, w, w)))) for w in present}
     out.attrs["indicator"] = row.to_dict()
     return out
