@@ -4,7 +4,7 @@ same figures for the previous design's heaviest page (a two-map model comparison
 
 Usage: python benchmarks/first_visit.py --site outputs/site [--model-view mallit/PAGE.html]
        python benchmarks/first_visit.py              (writes a few pages into a temporary site first, from the mirror
-                                                       in SOTE_MIRROR or tests/fixtures/mirror)
+                                                       in SOTE_MIRROR or snapshot/)
 Targets: front page <= 1.5 MB on a first visit, first map <= 2 s under the throttle.
 
 "First map painted": a ``performance.mark("first-map")`` if the site script sets one, else the first frame after a
@@ -166,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="first-visit-"))
-    os.environ.setdefault("SOTE_MIRROR", str(ROOT / "tests" / "fixtures" / "mirror"))
+    os.environ.setdefault("SOTE_MIRROR", str(ROOT / "snapshot"))
     os.environ.setdefault("SOTE_CACHE_DIR", str(work / "cache"))
     os.environ.setdefault("SOTE_GEODATA_DIR", str(work / "geodata"))
     try:

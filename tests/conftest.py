@@ -1,4 +1,4 @@
-"""Test set-up: every source reads the mirror copy in tests/fixtures, caches go to a temporary folder,
+"""Test set-up: every source reads the recorded answers in snapshot/, caches go to a temporary folder,
 and any attempt at real HTTP fails the test."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-FIXTURE_MIRROR = Path(__file__).parent / "fixtures" / "mirror"
+FIXTURE_MIRROR = Path(__file__).resolve().parents[1] / "snapshot"  # the recorded answers the project ships
 ORACLE = FIXTURE_MIRROR / "geo"
 
 

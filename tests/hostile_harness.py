@@ -33,7 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TOY_NOTEBOOKS = REPO / "tests" / "fixtures" / "notebooks"
-FIXTURE_MIRROR = REPO / "tests" / "fixtures" / "mirror"
+FIXTURE_MIRROR = REPO / "snapshot"  # the project's recorded answers: the tests and the offline first run read the same folder
 MARKER_ENV = "SOTE_HOSTILE_CASE"
 SKIP_PARTS = {".venv", ".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "cache", "geodata", "outputs",
               ".mypy_cache", ".ruff_cache"}

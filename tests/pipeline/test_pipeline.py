@@ -26,7 +26,7 @@ from helpers.pipeline.publish import LOCK
 from helpers.pipeline.runs import RUNS_FILE, Run, load_runs, safe_yaml_load, select, template_fields, validate
 
 TOY_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
-MIRROR = Path(__file__).resolve().parents[1] / "fixtures" / "mirror"
+MIRROR = Path(__file__).resolve().parents[2] / "snapshot"
 
 
 def write_runs(path: Path, runs: list[dict]) -> Path:

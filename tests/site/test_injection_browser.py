@@ -34,7 +34,7 @@ from helpers.base import config
 
 pytestmark = pytest.mark.browser
 
-FIXTURE_MIRROR = Path(__file__).resolve().parents[1] / "fixtures" / "mirror"
+FIXTURE_MIRROR = Path(__file__).resolve().parents[2] / "snapshot"
 BOUNDARY_PAYLOAD = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
