@@ -210,7 +210,7 @@ def test_manifest_records_runs_inputs_and_versions(tmp_path, executor):
                                       "matrix": {"message": ["a", "b", "c"]}}], build_index=True, dask=executor)
     manifest = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest) >= {"refreshed_at", "mode", "packages", "kernel", "counts", "runs"}
-    assert manifest["mode"] == "mirror" and manifest["kernel"] == config.KERNEL_NAME
+    assert manifest["mode"] == "snapshot" and manifest["data_origin"]["kind"] == "snapshot" and manifest["kernel"] == config.KERNEL_NAME
     assert manifest["counts"] == {"ok": 3, "skipped": 0, "failed": 0}
     from importlib.metadata import version
 

@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh", help="run the notebooks of runs.yaml and rebuild outputs/")
     refresh.add_argument("--mirror", metavar="DIR", type=mirror_folder,
                          help=f"read every source from this offline mirror folder (same as {config.MIRROR_ENV}=DIR)")
+    refresh.add_argument("--live-only", action="store_true",
+                         help="stop (exit 2) when the services cannot be reached, instead of building from the recorded "
+                              "answers in snapshot/ (for scheduled jobs)")
     refresh.add_argument("--runs", metavar="FILE", type=existing_file, help="runs file (default: runs.yaml)")
     refresh.add_argument("--notebooks", metavar="DIR", type=existing_dir, help="folder of the notebooks the runs file names (default: notebooks/)")
     refresh.add_argument("--only", metavar="NAME", action="append", type=pattern, help="run only runs whose name matches (shell pattern; repeatable)")
@@ -164,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
 def _refresh(args) -> int:
     from helpers.base.errors import ConfigError
 
+    if args.live_only and (args.mirror is not None or os.environ.get(config.MIRROR_ENV) is not None):
+        raise ConfigError(f"--live-only with --mirror or {config.MIRROR_ENV} is contradictory; allowed: one of them")
     if args.mirror is not None:
         config.set_mirror(args.mirror)
     elif os.environ.get(config.MIRROR_ENV) is not None:
@@ -173,6 +178,12 @@ def _refresh(args) -> int:
         if not value.strip():
             raise ConfigError(f"{config.MIRROR_ENV}='' is not allowed; allowed: a mirror folder (unset the variable to read the live services)")
         check_mirror_folder(value)
+    else:
+        from helpers.pipeline.data_origin import choose
+
+        line = choose(live_only=args.live_only)
+        if line:
+            print(line, file=sys.stderr, flush=True)
     from helpers.pipeline.job import refresh as do_refresh
     from helpers.pipeline.job import summary
 

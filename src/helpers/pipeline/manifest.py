@@ -14,6 +14,7 @@ from pathlib import Path
 from helpers.base import config
 from helpers.base.errors import ConfigError, UnsafePath
 from helpers.base.hashing import file_sha
+from helpers.sources import snapshot
 from helpers.pipeline.fingerprints import ShaMemo
 from helpers.pipeline.preflight import check_relative
 from helpers.pipeline.results import RunResult
@@ -139,10 +140,25 @@ def run_entry(r: RunResult, present: dict[str, str], previous_entry: dict | None
     }
     if r.status == "ok":
         entry["last_success"] = {"fingerprint": r.fingerprint, "started_at": r.started_at, "outputs": list(present),
-                                 "sha256": present, "inputs": r.inputs}
+                                 "sha256": present, "inputs": r.inputs, "mode": mode()}
     else:
         entry["last_success"] = (previous_entry or {}).get("last_success")
     return entry
+
+
+def mode() -> str:
+    """'live', 'snapshot' (the project's recorded answers) or 'mirror' (any other offline folder)."""
+    mirror = config.mirror_dir()
+    return "live" if mirror is None else "snapshot" if snapshot.is_snapshot(mirror) else "mirror"
+
+
+def live_refresh(manifest: dict) -> str | None:
+    """When the outputs a manifest describes hold numbers read live: the newest start time of a run whose last
+    success was live (or the refresh time of a live manifest written before runs recorded their mode), else None."""
+    times = [str(e["last_success"].get("started_at") or "") for e in manifest.get("runs", {}).values()
+             if isinstance(e, dict) and isinstance(e.get("last_success"), dict)
+             and e["last_success"].get("mode", manifest.get("mode")) == "live"]
+    return max(times) if times else None
 
 
 def counts(runs: dict) -> dict[str, int]:
@@ -157,7 +173,8 @@ def build_manifest(results: list[RunResult], previous: dict, outputs: Path, shas
         runs[r.run.name] = run_entry(r, _present(outputs, r.outputs, shas), previous.get(r.run.name))
     return {
         "refreshed_at": now,
-        "mode": "mirror" if config.mirror_dir() else "live",
+        "mode": mode(),
+        "data_origin": snapshot.origin(),  # None when live; else what every page says about where its numbers came from
         "packages": package_versions(),
         "kernel": config.KERNEL_NAME,
         "counts": counts(runs),

@@ -32,6 +32,7 @@ from helpers.base import config
 from helpers.base.config import PACKAGE_ASSETS_DIR, PARTIAL_PLOTLY
 from helpers.base.files import atomic_write_text
 from helpers.base.languages import LANGS
+from helpers.sources import snapshot
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 PLOTLY_ASSET = Path("assets") / (PARTIAL_PLOTLY if (PACKAGE_ASSETS_DIR / PARTIAL_PLOTLY).is_file() else "plotly.min.js")
@@ -329,9 +330,17 @@ def write_page(path: Path, *, title: str, template: str = "page.html.j2", contex
     doc = environment().get_template(template).render(
         **context, title=title, lang=lang, description=description, data_year="" if data_year is None else str(data_year),
         prefix=prefix, scripts=scripts, stylesheet=prefix + STYLESHEET.as_posix(), shell=site_shell(path, site, lang, title, crumbs),
-        home_label=HOME_LABEL.get(lang, HOME_LABEL["fi"]), figure_ids=_FigureIds(), method=method_link(path, site, lang))
+        home_label=HOME_LABEL.get(lang, HOME_LABEL["fi"]), figure_ids=_FigureIds(), method=method_link(path, site, lang),
+        data_origin=data_origin_text(lang))
     atomic_write_text(path, doc)
     return path
+
+
+def data_origin_text(lang: str) -> str:
+    """The line every page shows when its numbers were not read live (recorded answers with their dates, or an
+    offline mirror folder); "" when live."""
+    origin = snapshot.origin()
+    return origin["text"].get(lang, origin["text"]["fi"]) if origin else ""
 
 
 RUN_NAME_ENV = config.RUN_NAME_ENV  # set by the refresh for the run whose kernel writes the page

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from helpers.sources import citations, flags, registry as sources
+from helpers.sources import citations, flags, registry as sources, snapshot
 from helpers.geo import layers as geography
 from helpers.base.languages import LANGS, check_lang
 from helpers.site.pages import site_dir, write_page
@@ -40,7 +40,7 @@ TEXT = {
             "Päivitys ajetaan viikoittain; jokaisen haun osoite, aika ja tarkiste tallennetaan, joten luvut voi "
             "tarkistaa ja toistaa. Lähteen merkinnät (esim. ennakkotieto) kulkevat luvun mukana.",
         ],
-        "refreshed": "Päivitetty", "mode": {"live": "suoraan lähteistä", "mirror": "peilikopiosta"},
+        "refreshed": "Päivitetty", "mode": {"live": "suoraan lähteistä", "mirror": "peilikopiosta", "snapshot": "projektin tallennetuista lähdevastauksista"},
         "origins": {"live": "lähde", "cache": "välimuisti", "mirror": "peilikopio"}, "none": "Ei hakuja manifestissa.",
     },
     "sv": {
@@ -63,7 +63,7 @@ TEXT = {
             "Uppdateringen körs varje vecka; varje förfrågans adress, tid och kontrollsumma sparas, så att siffrorna "
             "kan kontrolleras och upprepas. Källans markeringar (t.ex. preliminär uppgift) följer med siffran.",
         ],
-        "refreshed": "Uppdaterad", "mode": {"live": "direkt från källorna", "mirror": "från en spegelkopia"},
+        "refreshed": "Uppdaterad", "mode": {"live": "direkt från källorna", "mirror": "från en spegelkopia", "snapshot": "från projektets sparade källsvar"},
         "origins": {"live": "källan", "cache": "cache", "mirror": "spegelkopia"}, "none": "Inga förfrågningar i manifestet.",
     },
     "en": {
@@ -87,7 +87,7 @@ TEXT = {
             "The refresh runs weekly; each request's address, time and checksum are recorded, so the figures can be "
             "checked and reproduced. A source's flags (e.g. preliminary figure) travel with the figure.",
         ],
-        "refreshed": "Refreshed", "mode": {"live": "from the sources", "mirror": "from a mirror copy"},
+        "refreshed": "Refreshed", "mode": {"live": "from the sources", "mirror": "from a mirror copy", "snapshot": "from the project's recorded answers"},
         "origins": {"live": "source", "cache": "cache", "mirror": "mirror"}, "none": "No requests in the manifest.",
     },
 }
@@ -154,7 +154,8 @@ def context(manifest: Mapping | None, lang: str = "fi") -> dict:
     mode = str((manifest or {}).get("mode") or "")
     return {"t": t, "services": services, "documents": documents, "flag_rows": flag_rows,
             "boundary_note": geography.geometry_is_generalised_note(lang), "boundary_attribution": geo.attribution(lang) if geo else "",
-            "refreshed": _time((manifest or {}).get("refreshed_at")), "mode": t["mode"].get(mode, mode),
+            "refreshed": _time((manifest or {}).get("refreshed_at")),
+            "mode": t["mode"].get(mode, mode) + (f" ({snapshot.dates_text(lang)})" if mode == "snapshot" else ""),
             "any_inputs": bool(inputs)}
 
 
