@@ -50,7 +50,7 @@ def test_first_run_without_network_builds_from_the_snapshot_and_then_keeps_live_
     months = _recorded_months()
     for lang, folder in (("fi", ""), ("sv", "sv/"), ("en", "en/")):
         page = (case.outputs / "site" / f"{folder}{PAGE}").read_text(encoding="utf-8")
-        banner = page.split('<p class="tallenne" role="note">', 1)[1].split("</p>", 1)[0]
+        banner = page.split('<p class="tallenne" role="note"><strong>', 1)[1].split("</p>", 1)[0]
         assert all(f"{a}–{b}" in banner for a, b in months.values()), (lang, banner)
         assert {"fi": "ei suora haku", "sv": "inte direkt hämtning", "en": "not live"}[lang] in banner
 

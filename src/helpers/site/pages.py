@@ -336,11 +336,11 @@ def write_page(path: Path, *, title: str, template: str = "page.html.j2", contex
     return path
 
 
-def data_origin_text(lang: str) -> str:
-    """The line every page shows when its numbers were not read live (recorded answers with their dates, or an
-    offline mirror folder); "" when live."""
+def data_origin_text(lang: str) -> dict | None:
+    """What every page says when its numbers were not read live (``lead`` and ``detail``: recorded answers with
+    their dates, or an offline mirror folder); None when live."""
     origin = snapshot.origin()
-    return origin["text"].get(lang, origin["text"]["fi"]) if origin else ""
+    return {"lead": origin["lead"][lang], "detail": origin["detail"][lang]} if origin else None
 
 
 RUN_NAME_ENV = config.RUN_NAME_ENV  # set by the refresh for the run whose kernel writes the page

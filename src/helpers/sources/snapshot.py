@@ -26,16 +26,14 @@ DATES_FILE = "SNAPSHOT.json"
 SERVICE_ROOTS = ("https://geo.stat.fi/geoserver/", "https://pxdata.stat.fi/PxWeb/api/v1/", "https://sotkanet.fi/rest/1.1/")
 PROBE_TIMEOUT_S = 6.0
 
+# (lead, detail) per language: the lead in bold on every page, then where the numbers came from.
 _TEXT = {
-    "fi": ("Tallennetut lähdevastaukset, ei suora haku: luvut on laskettu aiemmin tallennetuista virallisten "
-           "palvelujen vastauksista ({dates}). Tuoreet luvut saa päivittämällä verkkoyhteyden kanssa.",
-           "Offline-kopio, ei suora haku: luvut on luettu kansion {folder} tallennetuista palveluvastauksista."),
-    "sv": ("Sparade källsvar, inte direkt hämtning: siffrorna bygger på tidigare sparade svar från de officiella "
-           "tjänsterna ({dates}). Färska siffror fås genom att uppdatera med nätförbindelse.",
-           "Offlinekopia, inte direkt hämtning: siffrorna är lästa ur sparade tjänstesvar i mappen {folder}."),
-    "en": ("Recorded answers, not live: the numbers come from earlier recorded answers of the official services "
-           "({dates}). Current numbers come with a refresh over a network connection.",
-           "Offline copy, not live: the numbers were read from recorded service answers in the folder {folder}."),
+    "fi": (("Tallennetut lähdevastaukset, ei suora haku", "luvut on laskettu aiemmin tallennetuista virallisten palvelujen vastauksista ({dates})."),
+           ("Offline-kopio, ei suora haku", "luvut on luettu kansion {folder} tallennetuista palveluvastauksista.")),
+    "sv": (("Sparade källsvar, inte direkt hämtning", "siffrorna bygger på tidigare sparade svar från de officiella tjänsterna ({dates})."),
+           ("Offlinekopia, inte direkt hämtning", "siffrorna är lästa ur sparade tjänstesvar i mappen {folder}.")),
+    "en": (("Recorded answers, not live", "the numbers come from earlier recorded answers of the official services ({dates})."),
+           ("Offline copy, not live", "the numbers were read from recorded service answers in the folder {folder}.")),
 }
 
 
@@ -77,16 +75,22 @@ def dates_text(lang: str = "fi") -> str:
 
 def origin(mirror: Path | None = None) -> dict | None:
     """Where the current setting reads the sources: None for the live services, else ``kind`` ("snapshot" or
-    "mirror"), ``folder``, the per-service ``dates`` (snapshot only) and the reader's ``text`` in fi/sv/en."""
+    "mirror"), ``folder``, the per-service ``dates`` (snapshot only), and per language the page's ``lead`` and
+    ``detail`` and the whole ``text``."""
     mirror = config.mirror_dir() if mirror is None else mirror
     if mirror is None:
         return None
     if is_snapshot(mirror):
-        return {"kind": "snapshot", "folder": "snapshot", "assembled": _dates(str(snapshot_dir()))["assembled"],
-                "dates": {lang: dates_text(lang) for lang in LANGS},
-                "text": {lang: _TEXT[lang][0].format(dates=dates_text(lang)) for lang in LANGS}}
-    return {"kind": "mirror", "folder": Path(mirror).name,
-            "text": {lang: _TEXT[lang][1].format(folder=Path(mirror).name) for lang in LANGS}}
+        dates = {lang: dates_text(lang) for lang in LANGS}
+        out = {"kind": "snapshot", "folder": "snapshot", "assembled": _dates(str(snapshot_dir()))["assembled"], "dates": dates}
+        parts = {lang: (_TEXT[lang][0][0], _TEXT[lang][0][1].format(dates=dates[lang])) for lang in LANGS}
+    else:
+        out = {"kind": "mirror", "folder": Path(mirror).name}
+        parts = {lang: (_TEXT[lang][1][0], _TEXT[lang][1][1].format(folder=Path(mirror).name)) for lang in LANGS}
+    out["lead"] = {lang: lead for lang, (lead, _) in parts.items()}
+    out["detail"] = {lang: detail for lang, (_, detail) in parts.items()}
+    out["text"] = {lang: f"{lead}: {detail}" for lang, (lead, detail) in parts.items()}
+    return out
 
 
 def _answers(url: str) -> bool:
