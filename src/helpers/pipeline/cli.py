@@ -6,6 +6,10 @@ before any run (options, runs file, parameters, mirror, model files, duplicate o
 outputs folder, lock); 130 / 143 stopped by SIGINT / SIGTERM (workers and kernels stopped, staging removed, manifest
 written). Every fault of the command line or found before any run ends in one line starting ``refresh stopped:``;
 ``--debug`` adds the traceback.
+
+``indicators --search WORD [--mirror DIR]`` (``./run indicators``) lists the Sotkanet indicators whose name holds the
+word, one ``sotkanet:ID<TAB>name_fi<TAB>unit<TAB>years`` line each, usable as ids (``sotkanet:ID``); exit 0 (also when
+none matches, said on stderr), 1 the search failed (e.g. Sotkanet unreachable), 2 bad arguments or mirror.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.print_usage(sys.stderr)
-        print(f"refresh stopped: {_one_line(message, 500)}", file=sys.stderr)
+        what = "search" if self.prog.endswith(" indicators") else "refresh"  # the indicators subcommand's own errors
+        print(f"{what} stopped: {_one_line(message, 500)}", file=sys.stderr)
         raise SystemExit(2)
 
 
@@ -134,7 +139,50 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run on this Dask scheduler (e.g. tcp://127.0.0.1:8786; same as SOTE_DASK_SCHEDULER=ADDRESS); default: local worker processes")
     refresh.add_argument("--list", action="store_true", help="list the selected runs and their parameters after all checks, run nothing")
     refresh.add_argument("--debug", action="store_true", help="show the traceback of an error as well as its one-line message")
+    search = sub.add_parser("indicators", help="find Sotkanet indicators by a word of their name or their id (usable as sotkanet:ID)")
+    search.add_argument("--search", metavar="WORD", required=True, type=search_word,
+                        help="a word of the indicator's name (fi, sv or en; case ignored) or its id, e.g. kuolleisuus or 186")
+    search.add_argument("--mirror", metavar="DIR", type=mirror_folder,
+                        help=f"search this offline mirror folder (same as {config.MIRROR_ENV}=DIR): only the indicators it holds")
+    search.add_argument("--debug", action="store_true", help="show the traceback of an error as well as its one-line message")
     return parser
+
+
+def search_word(text: str) -> str:
+    if not text.strip() or len(text) > 200:
+        raise argparse.ArgumentTypeError(f"{_shown(text)} is not allowed; allowed: a word of 1–200 characters, e.g. kuolleisuus or 186")
+    return text.strip()
+
+
+def _indicators(args) -> int:
+    """``./run indicators --search WORD``: one line per hit, ``sotkanet:ID<TAB>name_fi<TAB>unit<TAB>years``; notes
+    (nothing found, a search of a mirror's few indicators only) on stderr. 0 searched, 1 the search failed, 2 bad
+    arguments or mirror."""
+    from helpers.base.errors import ConfigError, SoteError
+
+    try:
+        if args.mirror is not None:
+            config.set_mirror(args.mirror)
+        elif os.environ.get(config.MIRROR_ENV) is not None:
+            from helpers.pipeline.preflight import check_mirror_folder
+
+            check_mirror_folder(os.environ[config.MIRROR_ENV])
+        from helpers.tables.indicators import search_sotkanet
+
+        hits = search_sotkanet(args.search)
+    except (ConfigError, SoteError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        offline = "" if config.mirror_dir() else "; without a network, --mirror snapshot searches the recorded answers"
+        print(f"search stopped: {_one_line(exc, 500)}{offline}", file=sys.stderr)
+        return 2 if isinstance(exc, (ConfigError, ValueError)) else 1
+    for hit in hits.itertuples():
+        print("\t".join(" ".join(str(v).split()) for v in (hit.indicator_id, hit.name_fi, hit.unit, hit.years)))
+    if hits.empty:
+        print(f"no Sotkanet indicator matches {args.search!r}", file=sys.stderr)
+    if not hits.attrs.get("complete"):
+        print(f"searched {hits.attrs.get('coverage')}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refresh stopped: bad command line ({exc.__class__.__name__}: {_one_line(exc, 200)})", file=sys.stderr)
         return 2
     try:
-        return _refresh(args)
+        return _indicators(args) if args.command == "indicators" else _refresh(args)
     except KeyboardInterrupt:
         print("refresh stopped: interrupted (SIGINT) before any run", file=sys.stderr)
         return 128 + signal.SIGINT

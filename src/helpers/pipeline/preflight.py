@@ -193,8 +193,12 @@ def mirror_problems(run: Run, p: dict, cat: MirrorCatalogue) -> list[str]:
     rows = cat.indicator_rows()
     for ind, years in _indicator_requests(run, p):
         if ind not in rows.index:
-            continue  # the parameter check names unknown indicators
-        row = rows.loc[ind]
+            number = re.fullmatch(r"sotkanet:(\d{1,9})", ind) if isinstance(ind, str) else None
+            if number is None:
+                continue  # the parameter check names unknown indicators
+            row = {"table_or_id": str(int(number.group(1))), "source": "THL, Sotkanet"}  # any Sotkanet id: its data requests
+        else:
+            row = rows.loc[ind]
         years = sorted({int(y) for y in years if str(y).isdigit()})
         table = str(row["table_or_id"])
         if table == "11re":

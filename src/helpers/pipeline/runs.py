@@ -187,7 +187,7 @@ def _generated(spec: dict, where: str) -> list:
 def _name_part(value) -> str:
     if isinstance(value, (list, tuple)):
         return "-".join(_name_part(v) for v in value)
-    return str(value)
+    return str(value).replace(":", "-")  # sotkanet:186 -> sotkanet-186: run names are file names
 
 
 def _read_runs_file(path: Path):
@@ -400,7 +400,7 @@ def _check_request(indicator, years, level, division_year) -> None:
     from helpers.tables.indicators import check_request
 
     if not isinstance(indicator, str):  # a list or a mapping would reach pandas' comparisons and fail there
-        raise invalid("indicator", indicator, "an indicator id (text) of data/indikaattorit.csv, e.g. 'osuus_65'")
+        raise invalid("indicator", indicator, "an indicator id (text) of data/indikaattorit.csv, e.g. 'osuus_65', or a Sotkanet id, e.g. 'sotkanet:186'")
 
     try:
         key = json.dumps([indicator, years, level, division_year], sort_keys=True, default=repr)
@@ -428,7 +428,7 @@ def _indicators(p):
 
     if not p["indicators"]:
         raise invalid("indicators", p["indicators"], "one or more indicator ids")
-    _texts(p, "indicators", "an indicator id", "indicator ids (text) of data/indikaattorit.csv, e.g. ['osuus_65']")
+    _texts(p, "indicators", "an indicator id", "indicator ids (text) of data/indikaattorit.csv or Sotkanet ids, e.g. ['osuus_65', 'sotkanet:186']")
     for ind in p["indicators"]:
         _check_request(ind, p["years"], p["level"], p["division_year"])
     if p["scheme"] not in SCHEMES:

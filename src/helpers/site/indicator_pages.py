@@ -10,7 +10,7 @@ from helpers.figures.charts import ranked_bars
 from helpers.site.value_tables import value_table
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.groupings import grouping_layer
-from helpers.tables.indicators import catalogue, indicator_table
+from helpers.tables.indicators import catalogue_row, indicator_table
 from helpers.figures.maps import choropleth
 from helpers.site.pages import figure, render, site_dir, write_page
 
@@ -43,7 +43,7 @@ def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year
     from helpers.figures.classify import check_scheme
 
     bins = check_scheme(scheme, bins)
-    row = catalogue().set_index("indicator_id").loc[table["indicator_id"].iloc[0]]
+    row = catalogue_row(table["indicator_id"].iloc[0])
     one = table[table["year"] == year]
     if one.empty:
         from helpers.base.errors import invalid
@@ -74,8 +74,13 @@ def fig_map_codes(fig) -> list[str]:
     return [code for trace in fig.data for code in trace.locations]
 
 
+def file_stem(indicator_id: str) -> str:
+    """``sotkanet:186`` -> ``sotkanet-186``: a colon in a relative link would read as a URL scheme."""
+    return str(indicator_id).replace(":", "-")
+
+
 def page_path(indicator_id: str, level: str, year: int) -> Path:
-    return site_dir() / "indikaattorit" / f"{indicator_id}_{level}_{year}.html"
+    return site_dir() / "indikaattorit" / f"{file_stem(indicator_id)}_{level}_{year}.html"
 
 
 FIGURE_CAPTIONS = {
@@ -113,7 +118,7 @@ def _write_indicator_page(table, indicator_id: str, year: int, *, level: str, di
 
     fig_map, bars, values = indicator_parts(table, year, level=level, division_year=division_year, lang=lang, scheme=scheme,
                                             show_aland=show_aland, bins=bins)
-    row = catalogue().set_index("indicator_id").loc[indicator_id]
+    row = catalogue_row(indicator_id)
     missing = int(table.loc[table["year"] == year, "value"].isna().sum())
     from helpers.site.boundary_pages import LEVEL_TITLES
 
@@ -123,7 +128,7 @@ def _write_indicator_page(table, indicator_id: str, year: int, *, level: str, di
     fig_map.update_layout(title_text=FIGURE_CAPTIONS[lang]["map"].format(level=level_label))
     bars.update_layout(title_text=FIGURE_CAPTIONS[lang]["bars"])
     notes = row["notes"] if isinstance(row["notes"], str) else ""
-    path = lang_root(site_dir(), lang) / "indikaattorit" / f"{indicator_id}_{level}_{year}.html"
+    path = lang_root(site_dir(), lang) / "indikaattorit" / f"{file_stem(indicator_id)}_{level}_{year}.html"
     # The numbers of the map, the bars and the table as a CSV (the table's columns, its rounding) and metadata.
     shown = table[table["year"] == year].sort_values("value", ascending=False, na_position="last").reset_index(drop=True)
     if not show_aland:

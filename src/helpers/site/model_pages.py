@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from helpers.sources.citations import cite
 from helpers.base.errors import invalid
 from helpers.geo.layers import attribution as boundary_attribution
-from helpers.tables.indicators import catalogue, indicator_table
+from helpers.tables.indicators import catalogue_row, indicator_table
 from helpers.figures.maps import add_source_note
 from helpers.models.metrics import check_staffing, compare, unit_metrics
 from helpers.models.model_files import check_year, load_model, mapping, model_names, source_text, unit_layer
@@ -78,7 +78,7 @@ def metrics_table(models: list[str], year: int, staffing: str) -> pd.DataFrame:
         "Pisin etäisyys km": df["max_distance_km"].map(lambda v: fmt_number(v, 0)),
         "Kyselyn kannatus 2020 (kyllä/ei/eos %)": [
             f"{r.survey_yes_pct:.0f}/{r.survey_no_pct:.0f}/{r.survey_dont_know_pct:.0f} ({'maakuntapohjainen' if r.survey_question == 'maakunta' else 'erva-pohjainen'})"
-            if r.survey_question else "ei kysytty" for r in df.itertuples()],
+            if isinstance(r.survey_question, str) else "ei kysytty" for r in df.itertuples()],  # none asked: NaN in the frame
         "Henkilöstö": df["staffing"], "Lähde": [source_text(m, "fi") for m in models],
     })
     return out
@@ -132,10 +132,8 @@ def write_comparison_page(models: list[str], year: int, staffing: str, indicator
     models = check_models(models)
     check_year(year)
     check_staffing(staffing)
-    if indicator not in set(catalogue()["indicator_id"]):
-        raise invalid("indicator", indicator, catalogue()["indicator_id"].tolist())
     ind = indicator_by_unit(models, year, indicator, indicator_years)
-    row = catalogue().set_index("indicator_id").loc[indicator]
+    row = catalogue_row(indicator)
     latest = ind["year"].max()
     shown = ind[ind["year"] == latest].reset_index(drop=True)
     source = str(ind["source"].iloc[0])

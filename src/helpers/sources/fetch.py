@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import warnings
@@ -201,6 +202,90 @@ def _load_index(index_path: Path, mtime_ns: int, size: int) -> dict[str, list[di
     return table
 
 
+# A miss names the request in short (a PxWeb body or a WFS URL can run to 600 characters) and what the mirror holds
+# nearby: the same request with other years, levels or layers.
+MISS_URL_CHARS = 160
+MISS_BODY_CHARS = 120
+MISS_VALUES_SHOWN = 12
+
+
+def _clip(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _request_parts(key: str) -> tuple[str, str, dict[str, str]]:
+    """(method and address without query, the address's parent folder, parameters: name -> value text) of a
+    ``canonical_request`` key; a PxWeb body's query variables count as parameters (their selected values)."""
+    method, _, rest = key.partition(" ")
+    url, _, body_text = rest.partition(" ")
+    parts = urlsplit(url)
+    where = f"{method} {parts.scheme}://{parts.netloc}{parts.path}"
+    params: dict[str, list[str]] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        params.setdefault(name, []).append(value)
+    try:
+        body = json.loads(body_text) if body_text else None
+    except ValueError:
+        body = body_text
+    if isinstance(body, dict) and isinstance(body.get("query"), list):
+        for var in body["query"]:
+            if isinstance(var, dict):
+                params[str(var.get("code"))] = [str(v) for v in ((var.get("selection") or {}).get("values") or [])]
+        if isinstance(body.get("response"), dict):
+            params["response format"] = [str(body["response"].get("format"))]
+    elif body is not None:
+        params["body"] = [json.dumps(body, sort_keys=True, ensure_ascii=False)]
+    texts = {name: "+".join(sorted(values, key=_natural)) for name, values in params.items()}
+    return where, where.rsplit("/", 1)[0], texts
+
+
+def _natural(text: str):
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def _is_years(text: str) -> bool:
+    return bool(text) and all(re.fullmatch(r"(19|20)\d\d", t) for t in text.split("+"))
+
+
+def _listing(values, most: int = MISS_VALUES_SHOWN) -> str:
+    """Values as a short list; names ending in a year are grouped by the rest ('kunta4500k_YYYY: 2024, 2025')."""
+    values = sorted(set(values), key=lambda v: [_natural(p) for p in re.split(r"([+])", v)])
+    groups: dict[str, list[str]] = {}
+    for v in values:
+        m = re.fullmatch(r"([^+]*[^+\d])((?:19|20)\d\d)", v)
+        groups.setdefault(f"{m.group(1)}YYYY" if m else v, []).append(m.group(2) if m else "")
+    items = [name if years == [""] else f"{name} ({', '.join(years)})" for name, years in groups.items()]
+    if all(years == [""] for years in groups.values()):
+        items = values
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def mirror_holds(key: str, table: dict) -> str:
+    """What the mirror holds that is most like the request ``key`` (a ``canonical_request``): the same address with
+    the parameters that differ (e.g. 'for indicator=683, genders=total it holds years 2021, 2022, 2023; asked years
+    2019'), else the addresses in the same folder, else that it holds nothing there."""
+    where, parent, asked = _request_parts(key)
+    held = [_request_parts(k) for k in table]
+    same = [p for w, _, p in held if w == where]
+    if not same:
+        near = [w.rsplit("/", 1)[-1] for w, folder, _ in held if folder == parent]
+        if near:
+            return f"in {parent.split(' ', 1)[-1]}/ it holds {_listing(near)}"
+        return f"it holds nothing for {where.split(' ', 1)[-1]}"
+    # Years are what a miss is usually about: the entries alike in everything else are the ones to name.
+    score = [sum(p.get(n) == v for n, v in asked.items() if not _is_years(v)) for p in same]
+    best = [p for p, sc in zip(same, score) if sc == max(score)]
+    common = [n for n, v in asked.items() if not _is_years(v) and all(p.get(n) == v for p in best)]
+    differ = [n for n in dict.fromkeys([*asked, *(n for p in best for n in p)]) if n not in common]
+    if not differ:
+        return "it holds this address with the same parameters in another form"
+    context = f"for {', '.join(f'{n}={_clip(asked[n], 40)}' for n in common)} " if common else ""
+    holds = "; ".join(f"{n} {_listing(p.get(n, '(none)') for p in best)}" for n in differ)
+    wanted = "; ".join(f"{n} {_clip(asked.get(n, '(none)'), 60)}" for n in differ)
+    return f"{context}it holds {holds}; asked {wanted}"
+
+
 class MirrorAdapter(BaseAdapter):
     """Answers requests from ``<mirror>/<service>/INDEX.json``; never opens a socket."""
 
@@ -221,10 +306,11 @@ class MirrorAdapter(BaseAdapter):
         table = _load_index(self.index_path, stat.st_mtime_ns, stat.st_size)
         entries = table.get(key)
         if not entries:
+            body_text = json.dumps(body, ensure_ascii=False, separators=(",", ":")) if body is not None else ""
             raise MirrorMiss(
-                f"the mirror does not hold {request.method} {request.url}"
-                + (f" with body {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}" if body is not None else "")
-                + f" (index: {self.index_path}; {len(table)} requests listed)"
+                f"the mirror does not hold {request.method} {_clip(request.url, MISS_URL_CHARS)}"
+                + (f" with body {_clip(body_text, MISS_BODY_CHARS)}" if body is not None else "")
+                + f"; {mirror_holds(key, table)} (index: {self.index_path})"
             )
         entry = entries[0]
         resolved = mirror_file(self.index_path, entry, "response")  # again: a file may have become a link since

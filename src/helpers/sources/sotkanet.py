@@ -8,16 +8,25 @@ so is a region given twice for a year (``helpers.sources.checks``: the indicator
 0–100, are checked where its tidy table is built).
 Rows carry ``value_flags`` (see ``helpers.sources.flags``): a row whose ``value`` is absent or null is a suppressed cell
 ("salattu"); the API documents no other per-value marker.
+
+``search_indicators(word)`` finds indicators by a word of their title (fi/sv/en) or by their id in ``/indicators``, the
+list of every indicator. A mirror holds no such list (``snapshot/sotkanet/API_FORMAT.md``): there the search covers
+only the indicators whose ``/indicators/{id}`` answer the mirror holds, and says so (``attrs["complete"]``).
 """
 
 from __future__ import annotations
 
+import json
+import re
+
 import pandas as pd
 
+from helpers.base import config
 from helpers.sources import flags as value_flags
-from helpers.base.errors import ValidationError, invalid
+from helpers.base.errors import MirrorMiss, ValidationError, invalid
 from helpers.sources.checks import Rules, check_values, requests_text
 from helpers.sources.fetch import fetch
+from helpers.sources.registry import get_source
 
 BASE_URL = "https://sotkanet.fi/rest/1.1"
 GENDERS = ("total", "male", "female")
@@ -52,8 +61,113 @@ def indicator_metadata(indicator: int) -> dict:
         "range": data.get("range"),
         "data_updated": data.get("data-updated"),
         "licence": {lang: LICENCE[lang].format(org=org.get(lang, "")) for lang in ("fi", "sv", "en")},
+        # what an aggregation rule can be derived from (helpers.tables.indicators)
+        "value_type": str((data.get("primaryValueType") or {}).get("code") or ""),
+        "classifications": sorted((data.get("classifications") or {}).keys()),
+        "sexes": list(((data.get("classifications") or {}).get("sex") or {}).get("values") or []),
+        # how the value is made (a sample survey, a standardisation) is told only in these texts
+        **{key: {lang: str((data.get(key) or {}).get(lang) or "") for lang in ("fi", "sv", "en")}
+           for key in ("description", "limits", "interpretation")},
+        "source_texts": [" ".join(str(((s or {}).get(k) or {}).get(lang) or "") for k in ("title", "description"))
+                         for s in data.get("sources") or [] if isinstance(s, dict) for lang in ("fi", "en")],
         "provenance": answer.provenance,
     }
+
+
+def unit_text(value_type: str, title_fi: str = "") -> str:
+    """A short unit for tables ('%', '/100 000') from Sotkanet's primary value type; else its Finnish title."""
+    if value_type == "PROS":
+        return "%"
+    per = re.fullmatch(r"PER(\d+)", value_type or "")
+    if per:
+        return "/" + f"{int(per.group(1)):,}".replace(",", " ")
+    return title_fi
+
+
+def years_text(range_: dict | None) -> str:
+    """'1990-2024' from a ``range`` object; '' when it is missing or not two years."""
+    try:
+        start, end = int(range_["start"]), int(range_["end"])
+    except (TypeError, KeyError, ValueError):
+        return ""
+    return f"{start}-{end}" if end != start else str(start)
+
+
+SEARCH_DETAILS_MAX = 25  # hits whose missing unit and years are read from /indicators/{id}
+SEARCH_COLUMNS = ["id", "title_fi", "title_sv", "title_en", "unit", "years", "organization_fi"]
+
+
+def mirror_indicator_ids() -> list[int]:
+    """Ids whose ``/indicators/{id}`` answer the mirror (``SOTE_MIRROR``) holds, from its INDEX.json; [] without one."""
+    mirror = config.mirror_dir()
+    if not mirror:
+        return []
+    index = mirror / get_source("sotkanet").mirror_subdir / "INDEX.json"
+    try:
+        entries = json.loads(index.read_text(encoding="utf-8")).get("entries", [])
+    except (OSError, ValueError, AttributeError):
+        return []  # an unreadable index is named by the first fetch that needs it
+    pattern = re.compile(re.escape(BASE_URL) + r"/indicators/(\d+)/?")
+    return sorted({int(m.group(1)) for e in entries if isinstance(e, dict)
+                   and (m := pattern.fullmatch(str(e.get("url", ""))))})
+
+
+def matches(word: str, ident: int, titles: dict) -> bool:
+    """Whether a search word is this id ('186', 'sotkanet:186') or part of one of its titles (case ignored)."""
+    w = word.strip().casefold()
+    if w.removeprefix("sotkanet:").isdigit():
+        return int(w.removeprefix("sotkanet:")) == ident
+    return any(w in str(titles.get(lang) or "").casefold() for lang in ("fi", "sv", "en"))
+
+
+def search_indicators(word: str) -> pd.DataFrame:
+    """Indicators whose title (fi, sv or en) contains ``word`` (case ignored), or whose id it is ('186', 'sotkanet:186').
+
+    Columns ``SEARCH_COLUMNS``, sorted by id. Live: the whole ``/indicators`` list (``attrs["complete"]`` True). On a
+    mirror without that list: only the ``/indicators/{id}`` answers the mirror holds (``attrs["complete"]`` False,
+    ``attrs["covered"]`` the ids searched)."""
+    if not isinstance(word, str) or not word.strip():
+        raise invalid("word", word, "a word of an indicator's name, or its id (e.g. 'kuolleisuus', '186')")
+    try:
+        answer = fetch("sotkanet", f"{BASE_URL}/indicators")
+        items, complete, covered = answer.json(), True, None
+        if not isinstance(items, list):
+            raise ValidationError("Sotkanet /indicators: expected a JSON array")
+    except MirrorMiss:
+        if not config.mirror_dir():
+            raise
+        covered = mirror_indicator_ids()
+        items, complete = None, False
+    rows = []
+    if complete:
+        for item in items:
+            if not isinstance(item, dict) or not str(item.get("id", "")).isdigit():
+                continue
+            titles = item.get("title") or {}
+            if not matches(word, int(item["id"]), titles):
+                continue
+            value_type = item.get("primaryValueType") or {}
+            rows.append({"id": int(item["id"]), **{f"title_{lang}": str(titles.get(lang) or "").strip() for lang in ("fi", "sv", "en")},
+                         "unit": unit_text(str(value_type.get("code") or ""), (value_type.get("title") or {}).get("fi", "")),
+                         "years": years_text(item.get("range")),
+                         "organization_fi": ((item.get("organization") or {}).get("title") or {}).get("fi", "")})
+    else:
+        for ident in covered:
+            meta = indicator_metadata(ident)
+            if matches(word, ident, meta["title"]):
+                rows.append({"id": ident, **{f"title_{lang}": meta["title"][lang] for lang in ("fi", "sv", "en")},
+                             "unit": unit_text(meta["value_type"], meta["unit"]["fi"]), "years": years_text(meta["range"]),
+                             "organization_fi": meta["organization"]["fi"]})
+    if complete and len(rows) <= SEARCH_DETAILS_MAX:
+        for row in rows:  # the list may leave out unit and years: a few hits are worth one request each
+            if not row["unit"] or not row["years"]:
+                meta = indicator_metadata(row["id"])
+                row["unit"] = row["unit"] or unit_text(meta["value_type"], meta["unit"]["fi"])
+                row["years"] = row["years"] or years_text(meta["range"])
+    out = pd.DataFrame(rows, columns=SEARCH_COLUMNS).sort_values("id", ignore_index=True)
+    out.attrs["complete"] = complete
+    out.attrs["covered"] = covered
+    return out
 
 
 def regions() -> pd.DataFrame:

@@ -14,11 +14,20 @@ indicator (``kind``: count, amount, share, rate, ratio or index; ``min``/``max``
 fit; ``counts``: the columns of its source rows that count persons): the source's rows as read, the base table and
 the tidy table. A broken rule is a :class:`~helpers.base.errors.ValidationError` naming the indicator, its source and
 request, the rule and the rows (area code, year, value); nothing is aggregated from such rows.
+
+Any Sotkanet indicator is usable by its id, ``sotkanet:ID`` (e.g. ``sotkanet:186``), wherever an indicator id is
+accepted. Its catalogue row is derived from Sotkanet's ``/indicators/{ID}`` metadata (``sotkanet_row``): names,
+unit, years, producer, and the aggregation rule from the primary value type: a share (``PROS``) or a rate per N
+(``PER1000``, ``PER100000`` …) adds up the counts (``absValue``) and the denominators the published value implies
+(``absValue × N / value``). A value the metadata gives no such rule for (an index, an age-standardised rate, another
+type) is refused with :class:`RuleNotDerivable` saying why. A row of ``data/indikaattorit.csv`` for the same Sotkanet
+id always wins over the derived one. ``search_sotkanet(word)`` finds ids by a word of their name.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from functools import lru_cache
 
@@ -60,6 +69,13 @@ TIDY_SCHEMA = pa.DataFrameSchema(
     coerce=False,
 )
 _CODE_WIDTH = {"kunta": 3, "maakunta": 2, "hyvinvointialue": 2, "yhteistyoalue": 1, "erva2020": 1}
+SOTKANET_ID = re.compile(r"sotkanet:(\d{1,9})")
+SOTKANET_ID_TEXT = "sotkanet:ID (any Sotkanet indicator by its number, e.g. sotkanet:186)"
+
+
+class RuleNotDerivable(InvalidParameter):
+    """A ``sotkanet:ID`` whose metadata gives no aggregation rule (an index, an age-standardised rate, an unknown
+    value type, no total over the sexes): the message says why; a row in data/indikaattorit.csv can declare one."""
 
 
 def _catalogue() -> pd.DataFrame:
@@ -122,7 +138,8 @@ def value_rules(indicator_id: str, *, keys: tuple[str, ...] = ("area_code", "yea
     ratio = row["aggregation"] == "ratio"
     return checks.Rules(keys=keys, kind=row["kind"], lo=_bound(row["min"]), hi=_bound(row["max"]),
                         counts=tuple(row["counts"].split()),
-                        numerator=row["numerator"] if ratio else None, denominator=row["denominator"] if ratio else None)
+                        numerator=row["numerator"] if ratio else None, denominator=row["denominator"] if ratio else None,
+                        scale=_scale(row))
 
 
 def _check(indicator_id: str, frame: pd.DataFrame, rules: checks.Rules, provenance, *, area: str = "area_code") -> None:
@@ -131,9 +148,17 @@ def _check(indicator_id: str, frame: pd.DataFrame, rules: checks.Rules, provenan
     checks.check_values(frame, rules, what=indicator_id, request=f"{source}; {checks.requests_text(provenance)}", area=area)
 
 
-def catalogue() -> pd.DataFrame:
-    """One row per indicator (see data/indikaattorit.csv)."""
-    return _catalogue().copy()
+def catalogue(ids=None) -> pd.DataFrame:
+    """One row per indicator (see data/indikaattorit.csv); with ``ids``, the rows of those ids in that order, a
+    ``sotkanet:ID`` row derived from its metadata unless the file has one for that Sotkanet id."""
+    if ids is None:
+        return _catalogue().copy()
+    return pd.DataFrame([_row(i) for i in ids]).reset_index(drop=True)
+
+
+def catalogue_row(indicator_id: str) -> pd.Series:
+    """The catalogue row of one id (a ``sotkanet:ID`` too); an unknown id is an error naming the allowed ones."""
+    return _row(indicator_id)
 
 
 def indicator_years(indicator_id: str) -> list[int]:
@@ -142,12 +167,134 @@ def indicator_years(indicator_id: str) -> list[int]:
     return list(range(int(start), int(end or start) + 1))
 
 
-def _row(indicator_id: str) -> pd.Series:
+def _row(indicator_id: str, *, fresh: bool = False) -> pd.Series:
+    """The catalogue row of an id: the file's row, else for ``sotkanet:ID`` the file's row of that Sotkanet id (it
+    wins) or the row derived from the metadata (``fresh``: fetched again rather than remembered)."""
     cat = _catalogue()
-    match = cat[cat["indicator_id"] == indicator_id]
-    if match.empty:
-        raise invalid("indicator", indicator_id, cat["indicator_id"].tolist())
-    return match.iloc[0]
+    match = cat[cat["indicator_id"] == indicator_id] if isinstance(indicator_id, str) else cat.iloc[:0]
+    if not match.empty:
+        return match.iloc[0]
+    found = SOTKANET_ID.fullmatch(indicator_id) if isinstance(indicator_id, str) else None
+    if found is None:
+        raise InvalidParameter(f"{invalid('indicator', indicator_id, cat['indicator_id'].tolist())}, or {SOTKANET_ID_TEXT}")
+    number = str(int(found.group(1)))
+    own = cat[cat["source"].str.startswith("THL") & (cat["table_or_id"] == number)]
+    if not own.empty:
+        row = own.iloc[0].copy()
+        row["indicator_id"] = indicator_id  # the tables name the id they were asked for
+        return row
+    return pd.Series(sotkanet_row(int(number), fresh=fresh))
+
+
+# A derived row per (id, mirror, cache): its metadata is read once a process (every check asks for the row).
+_DERIVED: dict = {}
+
+
+def sotkanet_row(indicator: int, *, fresh: bool = False) -> dict:
+    """The catalogue row of Sotkanet indicator ``indicator`` derived from its ``/indicators/{id}`` metadata: the
+    columns of data/indikaattorit.csv plus ``scale`` (N of a rate per N, 100 for a share), ``decimals`` and
+    ``producer_fi/sv/en``. Raises :class:`RuleNotDerivable` naming why when no aggregation rule follows."""
+    key = (int(indicator), str(config.mirror_dir()), str(config.cache_dir()))
+    if not fresh and key in _DERIVED:
+        return dict(_DERIVED[key])
+    meta = sotkanet.indicator_metadata(indicator)
+    rule = _derived_rule(meta)
+    org = meta["organization"]
+    title_fi = meta["title"]["fi"]
+    row = {
+        "indicator_id": f"sotkanet:{meta['id']}",
+        "name_fi": title_fi, "name_sv": meta["title"]["sv"] or title_fi, "name_en": meta["title"]["en"] or title_fi,
+        "unit": sotkanet.unit_text(meta["value_type"], meta["unit"]["fi"]),
+        "source": f"THL, Sotkanet (tiedontuottaja {org['fi']})" if org["fi"] else "THL, Sotkanet",
+        "table_or_id": str(meta["id"]), "base_level": "hyvinvointialue",
+        **{k: rule[k] for k in ("aggregation", "numerator", "denominator", "kind", "min", "max", "counts")},
+        "years": sotkanet.years_text(meta["range"]),
+        "notes": (f"Johdettu Sotkanetin metatiedoista (/indicators/{meta['id']}, päivitetty {meta['data_updated'] or '?'}). "
+                  f"Yhdistely: osoittaja absValue, nimittäjä absValue × {rule['scale']} / arvo"),
+        "scale": rule["scale"], "decimals": "" if meta["decimals"] is None else str(meta["decimals"]),
+        **{f"producer_{lang}": org[lang] for lang in ("fi", "sv", "en")},
+    }
+    _DERIVED[key] = row
+    return dict(row)
+
+
+# Words by which Sotkanet's texts tell that a value is a weighted sample-survey estimate (e.g. /indicators/5527).
+SURVEY_MARKERS = r"\w*otostutkimus\w*|\w*kyselytutkimus\w*|painokertoim\w*|survey sampling|weighting coefficients"
+
+
+def _derived_rule(meta: dict) -> dict:
+    """Aggregation rule and value checks from Sotkanet metadata; RuleNotDerivable saying why when there is none."""
+    ident, code = meta["id"], meta["value_type"]
+    unit = meta["unit"]["fi"] or meta["unit"]["en"]
+
+    def refuse(why: str) -> RuleNotDerivable:
+        return RuleNotDerivable(f"indicator='sotkanet:{ident}' ({meta['title']['fi']}): {why}; its aggregation rule cannot be "
+                                f"derived from the metadata (/indicators/{ident}). Add a row for Sotkanet id {ident} to "
+                                "data/indikaattorit.csv to declare one (see README, the indicator catalogue)")
+
+    if not sotkanet.years_text(meta["range"]):
+        raise refuse(f"the metadata gives no years (range {meta['range']!r})")
+    if meta["sexes"] and "total" not in meta["sexes"]:
+        raise refuse(f"its sex classification {meta['sexes']} has no 'total', which the tables use")
+    titles = " ".join(meta["title"].values()).casefold()
+    if "vakioitu" in titles or "standardi" in titles:
+        raise refuse("it is standardised: its value is not absValue × N / population, so areas cannot be added up")
+    if "indeksi" in titles or "index" in titles:
+        raise refuse("it is an index: its value is not a count per population, so areas cannot be added up")
+    texts = " ".join([*(meta[k][lang] for k in ("description", "limits", "interpretation") for lang in ("fi", "en")),
+                      *meta["source_texts"]])
+    survey = next((m.group(0) for m in [re.search(SURVEY_MARKERS, texts, re.IGNORECASE)] if m), None)
+    if survey:
+        raise refuse(f"it is estimated from a sample survey (its metadata says {survey!r}): a weighted estimate has no "
+                     "count and population that add up across areas")
+    if code == "PROS":
+        return {"aggregation": "ratio", "numerator": "abs_value", "denominator": "implied_denominator", "kind": "share",
+                "min": "", "max": "", "counts": "abs_value", "scale": 100}
+    per = re.fullmatch(r"PER(\d+)", code)
+    if per and int(per.group(1)) > 0:
+        return {"aggregation": "ratio", "numerator": "abs_value", "denominator": "implied_denominator", "kind": "rate",
+                "min": "0", "max": "", "counts": "abs_value", "scale": int(per.group(1))}
+    raise refuse(f"its value type {code or 'none'!r} ({unit or 'no title'}) is neither a share (PROS) nor a rate per N "
+                 "(PER1000, PER100000 …), the two whose areas add up through absValue")
+
+
+def _scale(row: pd.Series) -> float:
+    """N of a ratio's ``numerator / denominator × N``: a derived Sotkanet row's own, else 100 (every file row)."""
+    value = row.get("scale")
+    return 100.0 if value is None or value == "" or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def search_sotkanet(word: str) -> pd.DataFrame:
+    """Sotkanet indicators whose name contains ``word`` or whose id it is: columns indicator_id (``sotkanet:ID``),
+    name_fi, name_sv, name_en, unit, years, producer, in_catalogue (the id of its row in data/indikaattorit.csv, "").
+
+    Live: Sotkanet's whole indicator list. On a mirror, which holds no list: the ``/indicators/{id}`` answers it holds
+    plus the catalogue's own Sotkanet rows; ``attrs["complete"]`` is then False and ``attrs["coverage"]`` says what was
+    searched."""
+    found = sotkanet.search_indicators(word)
+    cat = _catalogue()
+    own = cat[cat["source"].str.startswith("THL") & cat["table_or_id"].str.isdigit()]
+    own_by_id = dict(zip(own["table_or_id"].astype(int), own["indicator_id"]))
+    rows = [{"indicator_id": f"sotkanet:{r.id}", "name_fi": r.title_fi, "name_sv": r.title_sv, "name_en": r.title_en,
+             "unit": r.unit, "years": r.years, "producer": r.organization_fi, "in_catalogue": own_by_id.get(int(r.id), "")}
+            for r in found.itertuples()]
+    if not found.attrs.get("complete"):
+        # the mirror holds no list: the catalogue's own Sotkanet rows are searched by their names as well
+        seen = set(found["id"].astype(int))
+        for r in own.itertuples():
+            if int(r.table_or_id) not in seen and sotkanet.matches(word, int(r.table_or_id), {"fi": r.name_fi, "sv": r.name_sv, "en": r.name_en}):
+                rows.append({"indicator_id": f"sotkanet:{int(r.table_or_id)}", "name_fi": r.name_fi, "name_sv": r.name_sv,
+                             "name_en": r.name_en, "unit": r.unit, "years": r.years, "producer": r.source, "in_catalogue": r.indicator_id})
+    out = pd.DataFrame(rows, columns=["indicator_id", "name_fi", "name_sv", "name_en", "unit", "years", "producer", "in_catalogue"])
+    out = out.assign(_n=out["indicator_id"].str.split(":").str[1].astype(int)).sort_values("_n", ignore_index=True).drop(columns="_n")
+    out.attrs["complete"] = bool(found.attrs.get("complete"))
+    if out.attrs["complete"]:
+        out.attrs["coverage"] = "Sotkanet's whole indicator list (/indicators)"
+    else:
+        ids = ", ".join(map(str, found.attrs.get("covered") or [])) or "none"
+        out.attrs["coverage"] = (f"only the indicators the mirror holds metadata for ({ids}) and the catalogue's own Sotkanet rows "
+                                 f"({', '.join(sorted(own['table_or_id'])) or 'none'}): the mirror holds no list of all indicators")
+    return out
 
 
 def check_request(indicator_id: str, years, level: str, division_year: int, mapping: pd.Series | None) -> list[int]:
@@ -293,8 +440,9 @@ def _base_sotkanet(indicator_id: str, years: list[int], level: str) -> tuple[pd.
     df = pd.DataFrame({
         "area_code": rows["code"], "year": rows["year"].astype(int), "value": rows["value"],
         "abs_value": rows["abs_value"],
-        # The share's denominator is not published; absValue × 100 / value recovers it (to rounding of the share).
-        "implied_denominator": rows["abs_value"] * 100.0 / rows["value"],
+        # The denominator is not published; absValue × N / value recovers it (to rounding of the value), N = 100 for
+        # a share, 100 000 for a rate per 100 000.
+        "implied_denominator": rows["abs_value"] * _scale(row) / rows["value"],
         "value_flags": rows["value_flags"],
     })
     return df, _source_text(row, f"indikaattori {row['table_or_id']}"), rows.attrs.get("provenance", [])
@@ -361,7 +509,7 @@ def indicator_table(indicator_id: str, years, *, level: str = "hyvinvointialue",
 
 
 def _build_table(indicator_id: str, year_list: list[int], level: str, division_year: int, mapping: pd.Series | None) -> pd.DataFrame:
-    row = _row(indicator_id)
+    row = _row(indicator_id, fresh=True)  # a derived row's metadata is then an input of the table, as its data are
     base_level = row["base_level"]
     if base_level == "hyvinvointialue":
         fetch_level = "kunta" if level == "kunta" else "hyvinvointialue"
@@ -388,8 +536,17 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
     else:
         mapping_series = _mapping(level, division_year, base_level, mapping)
     rule = row["aggregation"]
+    if rule == "ratio" and row["numerator"] == "abs_value" and "abs_value" in base.columns \
+            and base["abs_value"].isna().all() and base["value"].notna().any():
+        if level != base_level:
+            raise ValidationError(
+                f"{indicator_id}: Sotkanet gives no absValue (count) for indicator {row['table_or_id']} in {year_list}, so its "
+                f"values cannot be added up to level {level!r} (rule: absValue / (absValue × {_scale(row):g} / value)); "
+                f"allowed: level {base_level!r}, where Sotkanet's own values are shown")
+        rule = "sum"  # each unit is its own only member: Sotkanet's published value stands
     numerator = row["numerator"] if rule == "ratio" else "value"
-    agg = aggregate(base, mapping_series, rule=rule, numerator=numerator, denominator=row["denominator"] or "denominator")
+    agg = aggregate(base, mapping_series, rule=rule, numerator=numerator, denominator=row["denominator"] or "denominator",
+                    scale=_scale(row))
     units = _units(level, division_year, list(agg["area_code"]))
     width = _CODE_WIDTH.get(level)
     if width and level != "custom":
