@@ -5,7 +5,8 @@ same figures for the previous design's heaviest page (a two-map model comparison
 Usage: python benchmarks/first_visit.py --site outputs/site [--model-view mallit/PAGE.html]
        python benchmarks/first_visit.py              (writes a few pages into a temporary site first, from the mirror
                                                        in SOTE_MIRROR or snapshot/)
-Targets: front page <= 1.5 MB on a first visit, first map <= 2 s under the throttle.
+Targets: front page <= 1.5 MB on a first visit, first map <= 2 s under the throttle; the model builder
+(mallit/oma.html) <= 150 KB with its data and its first interaction (its script ready) <= 1 s.
 
 "First map painted": a ``performance.mark("first-map")`` if the site script sets one, else the first frame after a
 drawn plotly geo map (``.plotly-graph-div .main-svg`` with region paths) or a pre-drawn ``svg.kartta`` appears.
@@ -92,6 +93,42 @@ def visit(browser, server, site: Path, rel: str, throttle: float) -> dict:
             gz += len(gzip.compress(path.read_bytes(), 6))
     return {"page": rel, "bytes": sum(sizes.values()), "gzip": gz, "requests": len(sizes), "first_map_s": None if first_map_ms is None else first_map_ms / 1000,
             "wall_s": wall, "errors": errors, "outside": outside}
+
+
+BUILDER_PAGE, BUILDER_LIMIT, READY_LIMIT_S = "mallit/oma.html", 150_000, 1.0
+# The builder's first interaction: when its script has wired the page (#rakentaja gets data-ready).
+WATCH_READY = """(() => {
+  const watch = new MutationObserver(() => {
+    const el = document.getElementById('rakentaja');
+    if (el && el.hasAttribute('data-ready') && window.__ready === undefined) { window.__ready = performance.now(); watch.disconnect(); }
+  });
+  watch.observe(document, {childList: true, subtree: true, attributes: true, attributeFilter: ['data-ready']});
+})();"""
+
+
+def visit_builder(browser, server, site: Path, throttle: float) -> dict:
+    """The model builder's first visit: bytes (page, script, stylesheet; its data is in the page) and the time until
+    its controls answer, under the same throttle."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+    sizes: dict[str, int] = {}
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    page.add_init_script(WATCH_READY)
+    page.goto(f"http://127.0.0.1:{server.server_port}/{BUILDER_PAGE}", wait_until="load", timeout=120_000)
+    page.wait_for_function("() => window.__ready !== undefined", timeout=60_000, polling=50)
+    ready = page.evaluate("() => window.__ready") / 1000
+    page.wait_for_load_state("networkidle")
+    time.sleep(0.2)
+    context.close()
+    total = sum(sizes.values())
+    flags = [f"over {BUILDER_LIMIT // 1000} KB"] * (total > BUILDER_LIMIT) + [f"ready over {READY_LIMIT_S:g} s"] * (ready > READY_LIMIT_S)
+    print(f"{'model builder':<22} {total:>11,} B  {len(sizes):>3} req  first interaction {ready:.2f} s  {BUILDER_PAGE}"
+          + (f"  [{', '.join(flags)}]" if flags else ""))
+    return {"bytes": total, "ready_s": ready}
 
 
 def write_pages(site: Path) -> tuple[str, str]:
@@ -196,6 +233,8 @@ def main() -> None:
                 show("front page", visit(browser, servers[0], site, front, args.throttle), FRONT_LIMIT)
                 show("model view", visit(browser, servers[0], site, model, args.throttle), FRONT_LIMIT)
                 show("previous design", visit(browser, servers[1], old_site, old_page, args.throttle))
+                if (site / BUILDER_PAGE).is_file():
+                    visit_builder(browser, servers[0], site, args.throttle)
             finally:
                 browser.close()
         for s in servers:

@@ -14,12 +14,13 @@ import pandas as pd
 from helpers.base.errors import invalid
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.layers import load_layer
-from helpers.tables.indicators import catalogue, indicator_table
+from helpers.tables.indicators import catalogue, catalogue_row, indicator_table
 from helpers.figures.maps import category_map
 from helpers.models.model_files import load_model, model_names, resolve
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import fmt_value
 from helpers.figures.flag_marks import flag_marks, flag_meanings
+from helpers.site.indicator_pages import file_stem
 from helpers.site.pages import PLOTLY_ASSET, figure, num, read_page_meta, site_dir, table, write_page
 from helpers.tables.table_cache import cached_table
 
@@ -59,7 +60,7 @@ def _profile_indicators(year: int) -> pd.DataFrame:
         shown = shown or year
         reg = indicator_table(ind, years, level="hyvinvointialue", division_year=year)
         nat = indicator_table(ind, years, level="koko_maa", division_year=year)
-        meta = catalogue().set_index("indicator_id").loc[ind]
+        meta = catalogue_row(ind)
         whole = nat[nat["year"] == shown]
         flagged = "value_flags" in reg.columns or "value_flags" in nat.columns
         for region in regions:
@@ -167,7 +168,7 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
         label = str(names.get(r.indicator_id, r.name_fi))
         # runs.yaml writes a welfare-region page for every key indicator's shown year (runs run in parallel, so the
         # page may not be there yet while this one is written)
-        target = page_in(site, f"indikaattorit/{r.indicator_id}_hyvinvointialue_{r.year}.html", lang)
+        target = page_in(site, f"indikaattorit/{file_stem(r.indicator_id)}_hyvinvointialue_{r.year}.html", lang)
         ind_rows.append([link(label, _href(target, path)), num(r.year),
                          num(fmt_value(r.region, r.unit, dec, lang), mark=marks[i] if flagged else ""),
                          num(fmt_value(r.country, r.unit, dec, lang), mark=marks[len(ind) + i] if flagged else "")])
@@ -223,6 +224,7 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
     Without it the first fault raises."""
     from helpers.base.languages import LANGS
     from helpers.site.front_page import write_front_page
+    from helpers.site.builder import PAGE as BUILDER, write_builder
     from helpers.site.model_view import PAGE as MODEL_VIEW, load_site_data, write_model_view
     from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE, write_indicator_list, write_region_picker
     from helpers.site.pages import page_in
@@ -231,6 +233,7 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
     site = Path(site or site_dir())
     data = load_site_data(site)
     hubs = [(MODEL_VIEW, lambda langs: write_model_view(site, data, langs=langs)),
+            (BUILDER, lambda langs: write_builder(site, data, langs=langs)),
             (INDICATORS_PAGE, lambda langs: write_indicator_list(site, langs=langs)),
             (REGIONS_PAGE, lambda langs: write_region_picker(site, langs=langs)),
             (SOURCES_PAGE, lambda langs: write_sources_page(manifest, site, langs=langs)),

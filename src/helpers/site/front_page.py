@@ -132,6 +132,11 @@ def write_front_page(manifest: dict | None, site: Path, data: dict | None, year:
         maps = [model_map(m, year, lang, map_id=f"etusivu-{m}") for m in DEFAULT_PAIR if m in models]
         entries = [{"href": _href(page_in(site, target, lang), page), "label": labels[lang], "text": t["entries"].get(target, "")}
                    for target, labels in NAV[1:]]
+        from helpers.site.builder import PAGE as BUILDER, TEXT as BUILDER_TEXT
+
+        # the builder is not a section of its own (not in the header): listed here, after the models
+        entries.insert(1, {"href": _href(page_in(site, BUILDER, lang), page), "label": BUILDER_TEXT[lang]["title"],
+                           "text": BUILDER_TEXT[lang]["description"]})
         dec = (data or {}).get("decision")
         sources = scorecard_sources(data, lang)
         context = {

@@ -327,6 +327,7 @@ def write_model_view(site: Path, data: dict | None, year: int = 2025, langs=LANG
 
 
 def _write_model_view(site: Path, data: dict | None, year: int, langs) -> list[Path]:
+    from helpers.site.builder import TEXT as BUILDER_TEXT
     from helpers.site.decision_tables import decision_table, sources_view_table
 
     models = model_names()
@@ -346,6 +347,7 @@ def _write_model_view(site: Path, data: dict | None, year: int, langs) -> list[P
         sources = scorecard_sources(data, lang)
         context = {
             "t": t, "models": [{"id": m, "label": load_model(m).label(lang), "checked": m in DEFAULT_PAIR} for m in models],
+            "builder": {"href": "oma.html", "label": BUILDER_TEXT[lang]["title"], "text": BUILDER_TEXT[lang]["description"]},
             "maps": maps, "units": units,
             "decision": decision_table(dec, lang, page=page, sources=sources) if dec else None,
             "sources_view": sources_view_table(dec, lang, page=page, sources=sources) if dec else None,
