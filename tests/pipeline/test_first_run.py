@@ -131,3 +131,12 @@ def test_snapshot_dates_are_shown_as_recorded_and_a_broken_dates_file_is_named(t
             snapshot.dates_text("fi")
     finally:
         snapshot._dates.cache_clear()
+
+
+def test_jupyterlab_without_network_reads_the_snapshot(capsys):
+    """``./run lab`` asks the same question: no service in reach -> the recorded answers, said in one line."""
+    assert data_origin.lab_folder(probe=lambda: True) == ""
+    assert data_origin.lab_folder(probe=lambda: False) == str(snapshot.snapshot_dir())
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "snapshot/" in err and "not live" in err
+    assert "data_origin lab" in (REPO / "run").read_text(encoding="utf-8")

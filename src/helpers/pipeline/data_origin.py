@@ -9,6 +9,7 @@ machine whose outputs came from the live services keeps them (exit 2) rather tha
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from helpers.base import config
@@ -37,3 +38,19 @@ def choose(outputs: Path | None = None, *, live_only: bool = False, probe=snapsh
     config.set_mirror(snapshot.snapshot_dir())
     return (f"refresh: {UNREACHABLE}; building from the recorded answers in snapshot/ "
             f"({snapshot.dates_text('en')}), not live: every page says so")
+
+
+def lab_folder(probe=snapshot.services_reachable) -> str:
+    """For ``./run lab``: the recorded answers' folder when no service answers (and a line on stderr), else ""."""
+    if probe():
+        return ""
+    print(f"lab: {UNREACHABLE}; the notebooks read the recorded answers in snapshot/ ({snapshot.dates_text('en')}), "
+          "not live", file=sys.stderr)
+    return str(snapshot.snapshot_dir())
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["lab"]:
+        print("usage: python -m helpers.pipeline.data_origin lab", file=sys.stderr)
+        sys.exit(2)
+    print(lab_folder())
