@@ -20,6 +20,8 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
+import posixpath
 import sys
 from pathlib import Path
 from urllib.parse import quote
@@ -50,7 +52,8 @@ COLUMN_LABELS = {
            "hyvinvointialue_name": "Hyvinvointialue", "yhteistyoalue_name": "Yhteistyöalue",
            "yhteistyoalue_university_hospital": "Yliopistosairaala", "erva2020_abbr": "Erva 2020", "erva2020_name": "Erityisvastuualue 2020",
            "population_2024": "Väestö 2024", "question": "Kysymys", "answer": "Vastaus", "pct": "Osuus %", "id": "Tunnus",
-           "text": "Väittämä", "mean": "Keskiarvo", "strongest": "Vahvimmat alueet", "weakest": "Heikoimmat alueet"},
+           "text": "Väittämä", "mean": "Keskiarvo", "strongest": "Vahvimmat alueet", "weakest": "Heikoimmat alueet", "scenario": "Laskelma", "k": "Yksiköitä", "grouping": "Jako", "ratio": "Suurin / pienin",
+           "optimum": "Tasaisimman suurin / pienin", "times_optimum": "Kertaa tasaisin", "note": "Huomautus", "parts": "Yksiköt (hyvinvointialueiden koodit)"},
     "sv": {"area_level": "Områdesnivå", "area_code": "Kod", "area_name": "Område", "year": "År", "value": "Värde",
            "unit": "Enhet", "indicator_id": "Beteckning", "source": "Källa", "value_flags": "Anmärkningar",
            "numerator": "Täljare", "denominator": "Nämnare", "members": "Kommuner", "missing_members": "Saknade kommuner",
@@ -66,7 +69,8 @@ COLUMN_LABELS = {
            "yhteistyoalue_university_hospital": "Universitetssjukhus", "erva2020_abbr": "Specialupptagningsområde 2020",
            "erva2020_name": "Specialupptagningsområde 2020", "population_2024": "Befolkning 2024", "question": "Fråga",
            "answer": "Svar", "pct": "Andel %", "id": "Beteckning", "text": "Påstående", "mean": "Medelvärde",
-           "strongest": "Starkaste områden", "weakest": "Svagaste områden"},
+           "strongest": "Starkaste områden", "weakest": "Svagaste områden", "scenario": "Kalkyl", "k": "Enheter", "grouping": "Indelning", "ratio": "Största / minsta",
+           "optimum": "Jämnaste största / minsta", "times_optimum": "Gånger det jämnaste", "note": "Anmärkning", "parts": "Enheter (välfärdsområdenas koder)"},
     "en": {"area_level": "Level", "area_code": "Code", "area_name": "Area", "year": "Year", "value": "Value",
            "unit": "Unit", "indicator_id": "Indicator", "source": "Source", "value_flags": "Notes",
            "numerator": "Numerator", "denominator": "Denominator", "members": "Municipalities", "missing_members": "Missing municipalities",
@@ -82,7 +86,8 @@ COLUMN_LABELS = {
            "yhteistyoalue_university_hospital": "University hospital", "erva2020_abbr": "Catchment area 2020",
            "erva2020_name": "Catchment area 2020", "population_2024": "Population 2024", "question": "Question",
            "answer": "Answer", "pct": "Share %", "id": "Id", "text": "Statement", "mean": "Mean",
-           "strongest": "Strongest areas", "weakest": "Weakest areas"},
+           "strongest": "Strongest areas", "weakest": "Weakest areas", "scenario": "Scenario", "k": "Units", "grouping": "Grouping", "ratio": "Largest / smallest",
+           "optimum": "Most balanced largest / smallest", "times_optimum": "Times the most balanced", "note": "Note", "parts": "Units (welfare region codes)"},
 }
 # Units in the indicator catalogue (Finnish) as a Swedish or English reader writes them.
 UNIT_LABELS = {
@@ -153,28 +158,52 @@ def _display_float(v: float) -> str:
 
 
 def setup(lang: str = "fi") -> None:
-    """Call once in a notebook's first cell: plotly offline, the language's number format in tables.
+    """Call once in a notebook's first cell: plotly offline, the language's number format in tables, and where its
+    files go. Outside a refresh run (JupyterLab, papermill by hand) everything the notebook writes lands under
+    ``outputs/scratch/`` (``config.outputs_dir``): the published site ``outputs/site/`` is the refresh's alone.
 
     >>> setup("sv")   # Swedish column names in ``table()``, decimal comma
     """
     _state["lang"] = check_lang(lang)
+    if not config.in_refresh_run():
+        os.environ[config.SCRATCH_ENV] = "1"  # in the environment: whatever the kernel starts writes there too
     configure_plotly()
     pd.set_option("display.max_rows", 60)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.float_format", _display_float)
 
 
+WRITTEN_TEXT = {
+    "fi": ("Tallennettu kansioon {folder}: {names}", " (kokeiluajo: julkaistu sivusto {site} ei muuttunut; sen päivittää ./run refresh)"),
+    "sv": ("Sparat i mappen {folder}: {names}", " (provkörning: den publicerade webbplatsen {site} ändrades inte; ./run refresh uppdaterar den)"),
+    "en": ("Saved in {folder}: {names}", " (trial run: the published site {site} is unchanged; ./run refresh updates it)"),
+}
+
+
+def shown_path(path) -> str:
+    """A written file as a researcher finds it: under the outputs folder's name (``outputs/scratch/site/…``), never the
+    absolute path (in a refresh that is a staging folder, gone once the run is published)."""
+    root = config.outputs_root().resolve()
+    path = Path(path).resolve()
+    try:
+        return (Path(root.name) / path.relative_to(root)).as_posix()
+    except ValueError:
+        return path.name
+
+
 def written(*paths) -> None:
-    """Say which files a cell wrote, relative to the outputs folder: a refresh runs the notebook in a staging folder
-    that is gone once the run is published, so an absolute path would point nowhere."""
-    outputs = config.outputs_dir().resolve()
-    for path in paths:
-        path = Path(path).resolve()
-        try:
-            shown = path.relative_to(outputs).as_posix()
-        except ValueError:
-            shown = path.name
-        print(shown)
+    """Say in one line where a cell's files went (the folder once, then the file names), and after a run by hand that
+    the published site did not change."""
+    if not paths:
+        return
+    shown = [shown_path(p) for p in paths]
+    folder = posixpath.commonpath([posixpath.dirname(s) for s in shown])
+    names = [posixpath.relpath(s, folder) if folder else s for s in shown]
+    line, trial = WRITTEN_TEXT[_state["lang"]]
+    text = line.format(folder=f"{folder}/" if folder else ".", names=", ".join(names))
+    if config.in_scratch():
+        text += trial.format(site=f"{config.outputs_root().name}/site/")
+    print(text)
 
 
 def model_sources(models) -> list[str]:
@@ -275,3 +304,42 @@ def table(df: pd.DataFrame, lang: str | None = None, *, labels: dict[str, str] |
         rows = units.index[units == unit].tolist()
         styler = styler.format(number(UNIT_DECIMALS.get(unit, 1)), subset=(rows, by_unit))
     return styler.format_index(escape="html", axis=1).hide(axis="index")
+
+
+# --------------------------------------------------------------------------- notebook 06's tables
+
+OPTIMUM_LABEL = {"fi": "tasaisin jako (laskettu)", "sv": "jämnaste indelningen (beräknad)", "en": "most balanced grouping (computed)"}
+
+
+def optimum_table(optimum: pd.DataFrame, lang: str | None = None) -> Table:
+    """``partitions.distance_from_optimum`` as a reader sees it: each grouping by its model's name, its units as
+    lists of welfare-region codes, no computing times or yes/no columns (a grouping that cannot be compared has no
+    ratio, and its note says why)."""
+    from helpers.models.model_files import load_model
+
+    lang = check_lang(lang or _state["lang"])
+    names = {g: OPTIMUM_LABEL[lang] if g == "optimum" else load_model(g).label(lang) for g in optimum["grouping"].unique()}
+    parts = optimum["parts"].map(lambda ps: " | ".join(", ".join(p) for p in ps) if isinstance(ps, list) else "–")
+    shown = optimum.assign(grouping=optimum["grouping"].map(names), parts=parts)
+    return table(shown.drop(columns=["objective", "variant", "comparable", "seconds"]), lang)
+
+
+def allocation_tables(card: pd.DataFrame, lang: str | None = None) -> list[Table]:
+    """The scorecard's budget allocations (``scorecard.default_allocations``), one table per model: its units down,
+    each way of dividing the budget across, person-years in the cells (a model-by-scenario grid would be mostly
+    empty: a unit belongs to one model)."""
+    from helpers.models.model_files import load_model
+
+    lang = check_lang(lang or _state["lang"])
+    rows = card[(card["staffing"] == "jako") & (card["metric"] == "regional_htv") & (card["scope"] == "unit")]
+    out = []
+    for model, part in rows.groupby("model", sort=False):
+        name = load_model(model).label(lang)
+        # the scenario label without the model's name in front of it: "20 htv väestön mukaan (Sainte-Laguë)"
+        method = part[f"scenario_label_{lang}"].map(lambda t: t[len(name) + 2:] if t.startswith(f"{name}, ") else t)
+        grid = (part.assign(method=method).pivot_table(index=["unit_code", f"unit_name_{lang}"], columns="method", values="value",
+                                                       aggfunc="first", sort=False)
+                .reset_index().drop(columns="unit_code").rename(columns={f"unit_name_{lang}": "unit_name"}))
+        grid.columns.name = None
+        out.append(table(grid, lang, decimals={c: 0 for c in grid.columns if c != "unit_name"}).set_caption(name))
+    return out

@@ -3,7 +3,8 @@
 JupyterLab listens on 127.0.0.1 (random free port, a token) over a temporary copy of notebooks/, with the fixture
 mirror and temporary caches and outputs in its environment (the kernel inherits them). For each notebook: open it,
 check the kernel is ``sote-jarjestokartat``, Run All Cells from the menu, wait until every cell has run, and assert
-no error output and that every map draws as many shapes as the package says its regions are. An executed notebook
+no error output and that every map draws as many shapes as the package says its regions are. A trial run with edited
+parameters leaves the published site byte for byte as it was (its page goes to outputs/scratch/). An executed notebook
 (papermill, as the refresh job makes them) is opened untrusted and its figures must draw. Every browser request that
 is not to the server is aborted and recorded; none may happen. Screenshots: outputs/screenshots/jupyterlab/.
 """
@@ -176,6 +177,7 @@ def lab(offline_environment, tmp_path_factory):
     (work / "settings" / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (work / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     server = Lab(root, work, env)
+    server.outputs = work / "outputs"
 
     try:
         with sync_playwright() as p:
@@ -252,6 +254,49 @@ def test_notebook_runs_in_jupyterlab(lab, name):
         page.close()
         lab.shut_down_kernels()
     assert lab.outside == []
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_trial_run_with_new_parameters_leaves_the_published_site_alone(lab, monkeypatch):
+    """A researcher edits notebook 02's parameters (another indicator and year) and runs it: the page lands in
+    outputs/scratch/, the notebook says so relatively, and the published site, which already has a page of that very
+    name, is byte for byte what it was."""
+    from helpers.site.pages import site_dir, write_page
+
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(lab.outputs))
+    published = site_dir()
+    write_page(published / "indikaattorit" / "vaesto_hyvinvointialue_2024.html", title="Väkiluku 2024 (julkaistu)",
+               paragraphs=["julkaistu sivu"], data_year=2024)
+    before = _tree(published)
+    assert "indikaattorit/vaesto_hyvinvointialue_2024.html" in before and "assets/site.js" in before
+    lab.outside.clear()
+    page = lab.open("02_indikaattorit.ipynb")
+    try:
+        lab.wait_for_kernel(page, "02_indikaattorit.ipynb")
+        editor = page.locator(".jp-CodeCell").first.locator(".cm-content")  # the parameters cell
+        editor.click()
+        page.keyboard.press("Control+A")
+        source = editor.inner_text()
+        assert 'indicators: list = ["osuus_65", "vanhushuoltosuhde"]' in source and "years: list = [2024]" in source
+        page.keyboard.insert_text(source.replace('["osuus_65", "vanhushuoltosuhde"]', '["vaesto", "vaesto_muutos"]').replace("[2024]", "[2023, 2024]"))
+        assert 'indicators: list = ["vaesto", "vaesto_muutos"]' in editor.inner_text()
+        run_all(page)
+        assert page.evaluate(ERRORS_JS) == []
+        text = page.inner_text(".jp-NotebookPanel .jp-Notebook")
+    finally:
+        page.close()
+        lab.shut_down_kernels()
+    assert lab.outside == []
+    assert _tree(published) == before
+    trial = lab.outputs / "scratch" / "site" / "indikaattorit" / "vaesto_muutos_hyvinvointialue_2024.html"
+    assert '<meta name="data-year" content="2024">' in trial.read_text(encoding="utf-8")
+    assert ("Tallennettu kansioon outputs/scratch/site/indikaattorit/: vaesto_hyvinvointialue_2024.html, "
+            "vaesto_muutos_hyvinvointialue_2024.html (kokeiluajo: "
+            "julkaistu sivusto outputs/site/ ei muuttunut") in text
+    assert str(lab.outputs) not in text
 
 
 def test_executed_notebook_draws_untrusted(lab):

@@ -1,7 +1,8 @@
 """What executed notebooks hold: small files, figures that draw offline and untrusted, tables for humans.
 
-Each of notebooks 01–05 runs once with papermill over the fixture mirror, with its heaviest parameter set of
-runs.yaml (municipal maps, three models) so the size limit holds for every refresh run. Plus unit tests of
+Each notebook runs once with papermill over the fixture mirror, with its heaviest parameter set of runs.yaml
+(municipal maps, three models) so the size limit holds for every refresh run, and as a researcher's run by hand: its
+files go to outputs/scratch/, and it says so with a relative path. Plus unit tests of
 ``helpers.notebook`` (set-up and tables) and of the notebooks' committed text.
 """
 
@@ -28,10 +29,12 @@ RUNS = {
     "03_mallivertailu": {"models": ["malli_18_1", "malli_5_1_erva2020", "malli_5_1_yta"]},
     "04_kyselyt": {},
     "05_alueprofiili": {"region": "90", "lang": "sv"},
+    "06_tulostaulu": {},
 }
 MAX_BYTES = 1_000_000
 SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
 INTERNAL = re.compile(r"seeds/|data/mallit|data/indikaattorit\.csv|\.txt\b")
+RAW = re.compile(r"\b(True|False|None|nan|model_id|unit_code)\b|\['")  # pandas' own words, ids and list reprs
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +80,10 @@ def test_executed_notebook_is_small_and_clean(executed, name):
         assert not SCIENTIFIC.findall(text), (name, SCIENTIFIC.findall(text)[:5], text[:300])
         assert "NaN" not in text and "<NA>" not in text
         assert not INTERNAL.search(text), INTERNAL.search(text)
+        assert not RAW.search(text), (name, RAW.search(text), text[:300])
+        assert str(config.outputs_root()) not in text and str(config.PROJECT_ROOT) not in text
+    said = [t for t in shown if t.startswith("Tallennettu kansioon") or t.startswith("Sparat i mappen")]
+    assert len(said) == 1 and said[0].count("\n") == 1 and " outputs/scratch/site/" in said[0], said
 
 
 @pytest.mark.notebook
@@ -118,10 +125,11 @@ def test_swedish_profile_reads_in_swedish(executed):
 # --- helpers.notebook without a kernel
 
 
-def test_setup_makes_offline_mimetype_the_default():
+def test_setup_makes_offline_mimetype_the_default(monkeypatch):
     import plotly.graph_objects as go
     import plotly.io as pio
 
+    monkeypatch.setenv(config.SCRATCH_ENV, "")  # put back afterwards: setup marks this process as a notebook run by hand
     notebook.setup("fi")
     assert pio.renderers.default == notebook.RENDERER
     fig = go.Figure(go.Choropleth(geojson={"type": "FeatureCollection", "features": [
@@ -135,6 +143,29 @@ def test_setup_makes_offline_mimetype_the_default():
     assert bundle[notebook.PLOTLY_MIME]["config"] == PLOTLY_CONFIG
     assert pd.get_option("display.float_format")(5635971.0) == f"5{NBSP}635{NBSP}971"
     assert pd.get_option("display.float_format")(0.000573) == "0,0006"
+
+
+def test_a_notebook_run_by_hand_writes_to_scratch_and_says_where(monkeypatch, tmp_path, capsys):
+    from helpers.site.pages import site_dir
+
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(outputs))
+    monkeypatch.setenv(config.SCRATCH_ENV, "")
+    monkeypatch.delenv(config.RUN_NAME_ENV, raising=False)
+    assert site_dir() == outputs / "site"  # the package outside a notebook: the published site (the refresh's own steps)
+    notebook.setup("fi")
+    assert site_dir() == outputs / "scratch" / "site" and config.outputs_root() == outputs
+    notebook.written(site_dir() / "indikaattorit" / "a.html", site_dir() / "indikaattorit" / "b.html")
+    assert capsys.readouterr().out == ("Tallennettu kansioon outputs/scratch/site/indikaattorit/: a.html, b.html (kokeiluajo: "
+                                       "julkaistu sivusto outputs/site/ ei muuttunut; sen päivittää ./run refresh)\n")
+    # in a refresh run the same notebook writes into the run's staging folder, and says where it will be published
+    monkeypatch.setenv(config.RUN_NAME_ENV, "t_run")
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(tmp_path / ".staging" / "t_run.x" / "outputs"))
+    notebook.setup("en")
+    assert site_dir() == tmp_path / ".staging" / "t_run.x" / "outputs" / "site"
+    notebook.written(site_dir() / "data" / "t.json", site_dir() / "data" / "t.csv")
+    assert capsys.readouterr().out == "Saved in outputs/site/data/: t.json, t.csv\n"
+    notebook.setup("fi")
 
 
 def test_setup_refuses_an_unknown_language():
@@ -175,7 +206,7 @@ def test_table_labels_rename_into_the_language():
 
 
 def test_committed_notebooks_are_clean_and_cite_documents():
-    for name in RUNS:
+    for name in [n for n in RUNS if n != "06_tulostaulu"]:  # 06's parameters name data/mallit/, where its models are
         nb = json.loads((config.NOTEBOOKS_DIR / f"{name}.ipynb").read_text(encoding="utf-8"))
         assert nb["metadata"]["kernelspec"]["name"] == config.KERNEL_NAME
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]

@@ -889,3 +889,86 @@ def test_a_worker_that_dies_mid_run_publishes_nothing_half_way(tmp_path, executo
     on_disk = sorted(p.relative_to(outputs).as_posix() for p in outputs.rglob("*") if p.is_file() and p.name not in ("manifest.json", ".refresh.lock"))
     assert sorted(entry["outputs"]) == [p for p in on_disk if not p.startswith("failed/")]
     assert not (outputs / ".staging").exists()
+
+
+# --------------------------------------------------------------------------- files no run made
+
+
+@pytest.mark.notebook
+def test_a_page_no_run_made_is_gone_after_the_next_refresh_and_not_listed(tmp_path, monkeypatch):
+    """An old trial page in the published site (a notebook run by hand once wrote there) is removed by the next refresh
+    before the index is built, so the indicator list does not link it. A run the refresh did not select keeps its
+    files, and so do the shared assets, the hub pages and the researchers' scratch folder. Without a manifest a
+    selective refresh cannot know the other runs' files and removes nothing."""
+    from helpers.pipeline.publish import JOURNAL
+    from helpers.site.pages import write_page
+
+    outputs = tmp_path / "outputs"
+    site = outputs / "site"
+    spec = [{"name": "t_{message}", "notebook": "putki.ipynb", "parameters": {}, "matrix": {"message": ["a", "b"]}}]
+    assert toy(tmp_path, outputs, spec).counts()["ok"] == 2
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(outputs))
+    trials = [write_page(site / "indikaattorit" / "vaesto_kunta_2023.html", title="Kokeilu: väkiluku kunnittain", data_year=2023),
+              write_page(site / "kokeilu" / "sv" / "sida.html", title="Kokeilu", lang="sv")]
+    _tree(outputs, {"scratch/site/indikaattorit/vaesto_kunta_2023.html": "kokeilu"})
+    before = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    page_a = (site / "putki" / "a.html").read_bytes()
+
+    report = toy(tmp_path, outputs, spec, build_index=True, only=["t_b"])
+    assert report.counts()["failed"] == 0 and not report.problems
+    after = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    assert before - after == {"indikaattorit/vaesto_kunta_2023.html", "kokeilu/sv/sida.html"}
+    assert {"assets/site.js", "putki/b.html", "index.html", "sv/indikaattorit/index.html"} <= after
+    assert not (site / "kokeilu").exists()  # the folders it emptied go too
+    assert (site / "putki" / "a.html").read_bytes() == page_a  # t_a was not selected: its page stays as it was
+    for lang in ("", "sv/", "en/"):
+        listing = (site / f"{lang}indikaattorit" / "index.html").read_text(encoding="utf-8")
+        assert "vaesto_kunta_2023" not in listing and "Kokeilu" not in listing
+    assert (outputs / "scratch" / "site" / "indikaattorit" / "vaesto_kunta_2023.html").is_file()
+    assert not (outputs / JOURNAL).exists()
+
+    (outputs / "manifest.json").rename(outputs / "manifest.json.bad")
+    trials[0] = write_page(trials[0], title="Kokeilu", data_year=2023)
+    assert toy(tmp_path, outputs, spec, build_index=True, only=["t_b"]).counts()["ok"] == 1
+    assert trials[0].is_file() and (site / "putki" / "a.html").read_bytes() == page_a
+
+
+def test_removing_files_no_run_made_is_journaled_and_a_killed_refresh_gets_them_back(tmp_path):
+    """Breaks caught: files deleted outright (a kill part-way loses them, with no record of what went); a hub page, a
+    download beside it, a shared asset, a hidden file or a file a run lists taken for unmade."""
+    from helpers.pipeline import publish
+    from helpers.pipeline.publish import JOURNAL, Journal, recover, remove_unmade, unmade_files
+
+    files = {"site/putki/a.html": "ajon sivu", "lisat/a.txt": "ajon tiedosto", "site/index.html": "etusivu",
+             "site/sv/indikaattorit/index.html": "lista", "site/mallit/index.tulostaulu.csv": "lataus",
+             "site/assets/site.js": "//", "site/.mallit.inputs.json": "{}",
+             "site/indikaattorit/kokeilu.html": "kokeilu", "site/en/kokeilu/x.html": "kokeilu"}
+    outputs = _tree(tmp_path / "outputs", files)
+    manifest = {"runs": {"t_a": _entry({"site/putki/a.html": "x", "lisat/a.txt": "y"})}}
+    unmade = ["site/en/kokeilu/x.html", "site/indikaattorit/kokeilu.html"]
+    assert unmade_files(outputs, manifest) == unmade
+
+    record = Journal.record
+
+    def killed_at_commit(self, **fields):  # as SIGKILL would: after the files went aside, before the commit
+        if fields["op"] == "published":
+            raise KeyboardInterrupt
+        record(self, **fields)
+
+    publish.Journal.record = killed_at_commit
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            remove_unmade(outputs, manifest, Journal(outputs))
+    finally:
+        publish.Journal.record = record
+    assert not (outputs / unmade[0]).exists() and _steps(outputs / JOURNAL) == ["begin"]
+    _, said = recover(outputs, manifest)
+    assert said.endswith("got their previous files back (site: files no run made)")
+    assert {rel: (outputs / rel).read_text(encoding="utf-8") for rel in files} == files and _hidden(outputs) == ["site/.mallit.inputs.json"]
+
+    journal = Journal(outputs)
+    assert remove_unmade(outputs, manifest, journal) == (unmade, "")
+    assert _steps(outputs / JOURNAL) == ["begin", "published"] and journal.close()
+    left = {p.relative_to(outputs).as_posix() for p in outputs.rglob("*") if p.is_file()} - {"manifest.json"}  # (recover wrote it)
+    assert left == set(files) - set(unmade)
+    assert not (outputs / "site" / "en").exists()

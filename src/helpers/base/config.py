@@ -19,6 +19,8 @@ CACHE_ENV = "SOTE_CACHE_DIR"
 GEODATA_ENV = "SOTE_GEODATA_DIR"
 OUTPUTS_ENV = "SOTE_OUTPUTS_DIR"
 RUN_NAME_ENV = "SOTE_RUN_NAME"  # set by the refresh in the kernel of each run
+SCRATCH_ENV = "SOTE_SCRATCH"  # set by notebook.setup() in a kernel outside a refresh: it writes to outputs/scratch/
+SCRATCH_DIR = "scratch"
 KERNEL_SERVER_ENV = "SOTE_KERNEL_SERVER"  # the refresh's kernel server, for its workers (helpers.pipeline.warm_kernels)
 
 # The package is installed editable from src/, so the project root is two levels above this file.
@@ -46,9 +48,22 @@ def geodata_dir() -> Path:
     return _dir_from_env(GEODATA_ENV, PROJECT_ROOT / "geodata")
 
 
-def outputs_dir() -> Path:
-    """Everything the refresh job produces."""
+def outputs_root() -> Path:
+    """The folder the refresh publishes into (``SOTE_OUTPUTS_DIR``, default ``outputs/``; in a refresh run, the run's
+    staging folder)."""
     return _dir_from_env(OUTPUTS_ENV, PROJECT_ROOT / "outputs")
+
+
+def outputs_dir() -> Path:
+    """Where this process writes what it makes: ``outputs_root()``, or its ``scratch/`` folder in a notebook run by
+    hand (``notebook.setup`` outside a refresh run), so that a trial never lands in the published site."""
+    root = outputs_root()
+    return root / SCRATCH_DIR if in_scratch() else root
+
+
+def in_scratch() -> bool:
+    """True in a notebook kernel outside a refresh run (``notebook.setup`` marked it); a refresh run never is."""
+    return bool(os.environ.get(SCRATCH_ENV)) and not in_refresh_run()
 
 
 def mirror_dir() -> Path | None:

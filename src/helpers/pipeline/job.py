@@ -12,6 +12,9 @@
 * ``outputs/.refresh.lock`` keeps two refreshes apart; ``outputs/manifest.json`` records every run (each output
   with its sha256; an output changed or deleted by hand makes its run run again), and the site index is written
   from it.
+* After the runs, a file under ``outputs/site/`` that no run made (none lists it in the manifest, this refresh or an
+  earlier one) and the site step does not write is removed before the index is built (journaled like publishing):
+  a page a notebook run by hand once wrote there is neither published nor linked.
 * Every path a run writes, copies or deletes is checked to lie inside the outputs folder; a publish error fails
   that run only; the manifest always lists exactly the files on disk; staging is removed on every exit. A fault
   after the runs (the manifest, the index and hub pages) is named in the report and leaves the other pages written.
@@ -42,7 +45,7 @@ from helpers.pipeline.fingerprints import InputChecker, ShaMemo, run_fingerprint
 from helpers.pipeline.manifest import MANIFEST, build_manifest, load_manifest, run_entry, write_json
 from helpers.pipeline.preflight import check_data_tables, inside, preflight
 from helpers.pipeline.publish import (JOURNAL, LOCK, STAGING, Journal, PublishError, atomic_copy, os_problem, publish_files,
-                                      recover)
+                                      recover, remove_unmade)
 from helpers.pipeline.results import RefreshReport, RunResult
 from helpers.pipeline.runs import RUNS_FILE, Run, clip, load_runs, select, validate
 
@@ -122,7 +125,7 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
         raise ConfigError(f"workers={workers!r} is not allowed; allowed: a whole number of 1 or more")
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         raise ConfigError(f"timeout={timeout!r} is not allowed; allowed: a positive number of seconds per cell")
-    outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
+    outputs = Path(outputs or config.outputs_root()).expanduser().resolve()
     workers = max(1, workers or os.cpu_count() or 1)
     from helpers.pipeline.executors import DASK_ENV
 
@@ -143,12 +146,13 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
             executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
             if executor.this_machine:
                 server = warm_kernels.start_shared(kernel)
-        return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+        every = not only and not tags  # a selection says nothing about the runs it left out (see _refresh_locked)
+        return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall, every)
     finally:
         warm_kernels.stop_shared(server)
 
 
-def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall) -> RefreshReport:
+def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall, every=True) -> RefreshReport:
     from filelock import FileLock, Timeout
 
     try:
@@ -167,7 +171,8 @@ def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, 
             manifest, repaired = recover(outputs, manifest)
             if repaired and progress:
                 print(f"refresh: {repaired}", file=sys.stderr)
-            report = _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall)
+            report = _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall,
+                                     every)
             report.repaired = repaired
             return report
         finally:
@@ -178,7 +183,7 @@ def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, 
 
 def preflight_only(*, runs_file=None, notebooks_dir=None, outputs=None, only=None, tags=None) -> list[Run]:
     """Every check ``refresh`` makes before a kernel starts (``--list``); returns the selected runs."""
-    outputs = Path(outputs or config.outputs_dir()).expanduser().resolve()
+    outputs = Path(outputs or config.outputs_root()).expanduser().resolve()
     runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
     check_data_tables(runs)
     validate(runs)
@@ -247,7 +252,8 @@ class _Progress:
         self.bar.close()
 
 
-def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall) -> RefreshReport:
+def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall,
+                    every=True) -> RefreshReport:
     from helpers.pipeline.executors import RunTask, forwarded_env
 
     previous: dict = manifest.get("runs", {})
@@ -344,6 +350,13 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                                                   f"{why} before it finished", fp)
             ordered = [results[r.name] for r in runs if r.name in results]
             manifest = build_manifest(ordered, previous, outputs, shas)
+            # Before the index lists the site's pages. Without a previous manifest only a refresh of every run knows
+            # what the runs make (a manifest moved aside and --tag would otherwise take the other runs' pages).
+            if completed and build_index and (previous or every):
+                removed, problem = remove_unmade(outputs, manifest, journal)
+                problems += [problem] if problem else []
+                if removed and progress:
+                    print(f"refresh: removed {len(removed)} file(s) no run made: {clip(', '.join(removed), 300)}", file=sys.stderr)
             problems += _write_manifest(manifest, outputs, journal)
     if build_index and not interrupted:
         problems += _write_site(manifest, outputs)

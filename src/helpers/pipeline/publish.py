@@ -28,6 +28,7 @@ import re
 import shutil
 from pathlib import Path
 
+from helpers.base.config import SCRATCH_DIR
 from helpers.base.errors import ConfigError, SoteError, UnsafePath
 from helpers.base.files import atomic_write, hidden_prefix, naming
 from helpers.base.hashing import file_sha
@@ -39,7 +40,8 @@ from helpers.pipeline.runs import clip
 LOCK = ".refresh.lock"
 STAGING = ".staging"
 JOURNAL = ".publish-journal.jsonl"
-RESERVED = (MANIFEST, LOCK, STAGING, JOURNAL, "notebooks", "failed")  # top-level names of outputs/ a run's files may not use
+# top-level names of outputs/ a run's files may not use (scratch/: notebooks run by hand, helpers.base.config.outputs_dir)
+RESERVED = (MANIFEST, LOCK, STAGING, JOURNAL, "notebooks", "failed", SCRATCH_DIR)
 SHARED_ASSET = "site/assets/plotly.min.js"  # the full plotly.js's name: never published by a run, whichever file pages load
 _TX = re.compile(r"^[0-9a-f]{16}$")
 
@@ -299,6 +301,77 @@ def publish_files(staged: Path, files: list[tuple[str, str]], outputs: Path, pre
         for rel, target in targets.items():
             shas.remember(target, present[rel])
     return list(present)
+
+
+# --------------------------------------------------------------------------- files no run made
+
+UNMADE = "site: files no run made"  # the journal's name for removing them (shown if a killed refresh puts them back)
+
+
+def _site_step_file(rel: str) -> bool:
+    """A file of the site step after the runs (``helpers.site.build.write_index``): the shared assets, the hub pages in
+    every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
+    missed here is only written again by that step, which runs right after the removal."""
+    from helpers.base.languages import LANGS
+    from helpers.site.model_view import PAGE as MODEL_VIEW
+    from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE
+    from helpers.site.pages import PLOTLY_ASSET
+    from helpers.site.sources_page import PAGE_NAME as SOURCES_PAGE
+
+    parts = Path(rel).parts
+    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]):
+        return True
+    for hub in (MODEL_VIEW, INDICATORS_PAGE, REGIONS_PAGE, SOURCES_PAGE, "index.html"):
+        for lang in LANGS:
+            page = Path("site") / (hub if lang == LANGS[0] else f"{lang}/{hub}")
+            if Path(rel).parent == page.parent and Path(rel).name.startswith(f"{page.stem}."):
+                return True
+    return False
+
+
+def unmade_files(outputs: Path, manifest: dict) -> list[str]:
+    """Files under ``outputs/site/`` (paths relative to outputs/) that no run of ``manifest`` lists, now or at its
+    last success, and the site step does not write: a page written by hand into the site, a run's page from before it
+    was renamed. Hidden files (temporary, the site step's stamps) and symbolic links are left alone."""
+    made = set()
+    for entry in manifest.get("runs", {}).values():
+        made.update(entry.get("outputs") or [])
+        made.update((entry.get("last_success") or {}).get("outputs") or [])
+    found = []
+    for folder, dirs, files in os.walk(outputs / "site"):  # symbolic links to folders are listed, not entered
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            rel = Path(path).relative_to(outputs).as_posix()
+            if name.startswith(".") or os.path.islink(path) or rel in made or _site_step_file(rel):
+                continue
+            found.append(rel)
+    return found
+
+
+def remove_unmade(outputs: Path, manifest: dict, journal: Journal | None = None) -> tuple[list[str], str]:
+    """Remove :func:`unmade_files` as a run's publishing drops a file it no longer makes: renamed aside, committed in
+    the journal, then deleted, so a refresh killed part-way gets them back from :func:`recover` (and removes them
+    next time). Returns the removed paths and what stopped it ('' when nothing did); emptied folders go too."""
+    outputs = Path(outputs)
+    unmade = unmade_files(outputs, manifest)
+    if not unmade:
+        return [], ""
+    try:
+        publish_files(outputs, [], outputs, unmade, {}, UNMADE, journal=journal)
+    except PublishError as exc:
+        return [], f"{clip(unmade[0], 160)}: files no run made were not removed ({clip(exc, 300)})"
+    except (OSError, SoteError) as exc:
+        return [], f"{clip(unmade[0], 160)}: files no run made were not removed ({clip(exc, 300)})"
+    site = outputs / "site"
+    for folder in sorted({(outputs / rel).parent for rel in unmade}, key=lambda p: len(p.parts), reverse=True):
+        while folder != site and site in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty
+            folder = folder.parent
+    return unmade, ""
 
 
 # --------------------------------------------------------------------------- after a refresh that was killed
