@@ -68,7 +68,8 @@ def expected_maps(name: str) -> list[int]:
     if name == "02_indikaattorit":
         return [len(grouping_layer(p["level"], p["division_year"]))] * len(p["indicators"])
     if name == "03_mallivertailu":
-        return [resolve(load_model(m), p["year"])["unit_code"].nunique() for m in p["models"]]
+        units = [resolve(load_model(m), p["year"])["unit_code"].nunique() for m in p["models"]]
+        return units + units  # each model's units, then the indicator on each model's units
     if name == "04_kyselyt":
         return [len(load_layer("hyvinvointialue", p["year"], mainland=True))]
     return []  # 05: tables only (the locator map is on the page)

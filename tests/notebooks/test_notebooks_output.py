@@ -103,7 +103,7 @@ def test_figures_are_plotly_json_that_draws_offline(executed, name):
                 assert trace["geojson"].startswith("data:application/json;charset=utf-8,")
                 geojson = json.loads(unquote(trace["geojson"].split(",", 1)[1]))
                 assert len(geojson["features"]) == len(trace["locations"])
-    assert maps == {"01_aluerajat": 1, "02_indikaattorit": 1, "03_mallivertailu": 3, "04_kyselyt": 1}[name]
+    assert maps == {"01_aluerajat": 1, "02_indikaattorit": 1, "03_mallivertailu": 6, "04_kyselyt": 1}[name]  # 03: a map of each model's units and of the indicator on them
 
 
 @pytest.mark.notebook

@@ -35,7 +35,7 @@ TAGS = ("ind-vaesto", "note-vaesto", "ind-osuus_65", "note-osuus_65", "yhteistyo
 PAYLOADS = sorted({PAYLOAD, BOUNDARY_PAYLOAD, *(payload(t) for t in TAGS)}, key=len, reverse=True)
 MARKERS = ("__pwned", "alert(", "onerror")  # in every payload; a piece of one without the whole is markup that got split
 # The runs whose pages carry the payloads (runs.yaml names); the refresh then builds the index pages and hubs.
-ONLY = ("tulostaulu_2025", "aluerajat_hyvinvointialue_2025", "indikaattori_vaesto_2023-2024", "kyselyt_2025", "alueprofiili_90_2025")
+ONLY = ("tulostaulu_2025", "aluerajat_hyvinvointialue_2025", "indikaattori_vaesto_sarja", "kyselyt_2025", "alueprofiili_90_2025")
 FOOTNOTE_CLASSES = {"huomautus", "lahde", "saanto"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -105,8 +105,8 @@ class Page(HTMLParser):
             own.add("caption")
         if tag == "p" and classes & FOOTNOTE_CLASSES:
             own.add("footnote")
-        if tag == "script" and "plotly-figure" in classes:
-            own.add("figure-json")
+        if tag == "script" and ("plotly-figure" in classes or a.get("type") == "application/json"):
+            own.add("figure-json")  # any JSON data block (figures, the builder's and the model view's data): parsed and checked
         return frozenset(own)
 
     def handle_starttag(self, tag, attrs):

@@ -207,6 +207,12 @@ def problems_of(rel: str, seen: dict) -> list[str]:
         out.append(f"image elements on the page: {seen['images']}")
     prefix = "../" * rel.count("/")
     wanted = {"type:application/json", f"src:{prefix}assets/site.js"} | ({f"src:{prefix}assets/plotly-sote.min.js"} if seen["blocks"] else set())
+    if rel.startswith("indikaattorit/") and not rel.endswith("index.html"):
+        wanted.add(f"src:{prefix}assets/series.js")  # the indicator pages' own script (year control, series chart)
+    if rel.startswith("alueet/") and not rel.endswith("index.html"):
+        wanted.add(f"src:{prefix}assets/profiles.js")  # the profiles' own script (regions compared, trends)
+    if rel == "mallit/oma.html":
+        wanted.add(f"src:{prefix}assets/builder.js")  # the model builder
     if set(seen["scripts"]) - wanted:
         out.append(f"unexpected scripts: {sorted(set(seen['scripts']) - wanted)}")
     if seen["plots"] != seen["blocks"]:

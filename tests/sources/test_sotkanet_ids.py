@@ -15,7 +15,6 @@ import pytest
 from helpers.base.errors import InvalidParameter, MirrorMiss
 from helpers.pipeline.runs import Run, validate
 from helpers.sources import sotkanet
-from helpers.tables import indicators
 from helpers.tables.indicators import RuleNotDerivable, catalogue, check_request, indicator_table, search_sotkanet, sotkanet_row
 
 from tests.conftest import FIXTURE_MIRROR

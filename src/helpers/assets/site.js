@@ -9,6 +9,7 @@
  * 2. Filters: <input class="suodatin-kentta" data-list="ID"> hides the items of list ID that do not contain the text.
  * 3. Model picker: <fieldset class="mallivalitsin"> with checkboxes; elements with data-model show only for the chosen
  *    models; the choice is kept in the URL hash (#a,b,c), so a link restores the view.
+ * 4. The model view's indicator on the chosen models' units (setUpIndicator, below).
  */
 (function () {
   "use strict";
@@ -168,12 +169,12 @@
       for (var i = 0; i < items.length; i++) {
         items[i].hidden = ids.indexOf(items[i].getAttribute("data-model")) < 0;
       }
-      // Maps in the order chosen, so the first pick stands first.
-      var maps = document.querySelector(".kartat");
-      if (maps) {
+      // Maps (the unit maps and the indicator's maps) in the order chosen, so the first pick stands first.
+      var lists = document.querySelectorAll(".kartat, .arvokartat");
+      for (var l = 0; l < lists.length; l++) {
         ids.forEach(function (id) {
-          var m = document.getElementById("kartta-" + id);
-          if (m) { maps.appendChild(m); }
+          var m = lists[l].querySelector(":scope > [data-model='" + id + "']");
+          if (m) { lists[l].appendChild(m); }
         });
       }
       if (status) {
@@ -216,6 +217,122 @@
     fromHash();
   }
 
+  // 4. The model view's indicator: <select id="indikaattori-valinta"> picks one of the indicators in the JSON block
+  //    "mallit-indikaattorit" (model_view.indicator_view); each model's map is a copy of its unit map above, its units
+  //    filled with the colour of their value's class (the first class whose upper bound is at or above the value),
+  //    and its table, legend, caption and source are refilled. Text nodes only.
+  function text(el, value) {
+    if (el) { el.textContent = value; }
+  }
+
+  function classOf(value, classes) {
+    if (value === null || value === undefined || !classes.length) { return -1; }
+    for (var i = 0; i < classes.length; i++) {
+      if (value <= classes[i].upper) { return i; }
+    }
+    return classes.length - 1;
+  }
+
+  function swatch(colour) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "vari");
+    svg.setAttribute("viewBox", "0 0 10 10");
+    svg.setAttribute("aria-hidden", "true");
+    var rect = document.createElementNS(ns, "rect");
+    rect.setAttribute("width", "10");
+    rect.setAttribute("height", "10");
+    rect.setAttribute("fill", colour);
+    svg.appendChild(rect);
+    return svg;
+  }
+
+  function setUpIndicator(block, select) {
+    if (!block || !select) { return; }
+    var data;
+    try {
+      data = JSON.parse(block.textContent);
+    } catch (err) {
+      console.error("indicator data: " + err);
+      return;
+    }
+    function drawModel(box, id) {
+      var model = data.models[box.getAttribute("data-model")];
+      var meta = data.indicators[id];
+      if (!model || !meta) { return; }
+      var label = data.labels[box.getAttribute("data-model")];
+      var values = model.values[id] || null;
+      var words = {model: label, indicator: meta.name, year: meta.year};
+      function fill(template) {
+        return template.replace(/\{(\w+)\}/g, function (all, k) { return words[k] !== undefined ? String(words[k]) : all; });
+      }
+      var figure = box.querySelector("figure.arvokartta");
+      var slot = box.querySelector(".arvokuva");
+      var svg = slot.querySelector("svg");
+      if (!svg) {
+        var original = document.querySelector("#" + slot.getAttribute("data-map") + " svg.kartta");
+        if (!original) { return; }
+        svg = original.cloneNode(true);
+        svg.removeAttribute("aria-label");
+        slot.appendChild(svg);
+      }
+      svg.setAttribute("aria-label", fill(data.text.ind_map_title));
+      var missing = false;
+      var paths = svg.querySelectorAll("path.yksikko");
+      for (var i = 0; i < paths.length; i++) {
+        var k = values ? classOf(values[i][0], meta.classes) : -1;
+        missing = missing || k < 0;
+        paths[i].setAttribute("fill", k < 0 ? data.missing.colour : meta.classes[k].colour);
+        paths[i].setAttribute("data-unit", model.codes[i]);
+        var title = paths[i].querySelector("title");
+        if (title) {
+          if (!title.hasAttribute("data-name")) { title.setAttribute("data-name", title.textContent); }
+          text(title, title.getAttribute("data-name") + ": " + (values ? values[i][1] : data.missing.label));
+        }
+      }
+      text(figure.querySelector("figcaption"), fill(data.text.ind_map_title));
+      text(box.querySelector(".selite-otsikko"), meta.legend);
+      var legend = box.querySelector("ol.selite");
+      while (legend.firstChild) { legend.removeChild(legend.firstChild); }
+      var items = meta.classes.map(function (c) { return [c.colour, c.label]; });
+      if (missing) { items.push([data.missing.colour, data.missing.label]); }
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        li.appendChild(swatch(item[0]));
+        li.appendChild(document.createTextNode(item[1]));
+        legend.appendChild(li);
+      });
+      var source = figure.querySelector("p.lahde");
+      if (source && source.firstChild) { source.firstChild.textContent = meta.source; }
+      var table = box.querySelector("table.arvotaulukko");
+      text(table.querySelector("caption"), fill(data.text.ind_caption));
+      box.querySelector(".taulukko").setAttribute("aria-label", fill(data.text.ind_caption));
+      var heads = table.querySelectorAll("thead th");
+      text(heads[heads.length - 1], meta.header);
+      var rows = table.tBodies[0].rows;
+      for (var r = 0; r < rows.length; r++) {
+        var cell = rows[r].querySelector("td.arvo");
+        var at = model.codes.indexOf(rows[r].getAttribute("data-unit"));
+        var shown = at >= 0 ? (values ? values[at][1] : "\u2013") : (model.outside[id] ? model.outside[id][1] : "\u2013");
+        text(cell, shown);
+      }
+      var note = box.querySelector(".arvo-huom");
+      text(note, model.missing[id] || "");
+      note.hidden = !model.missing[id];
+      figure.hidden = false;
+    }
+    function draw() {
+      var id = data.indicators[select.value] ? select.value : data["default"];
+      var boxes = document.querySelectorAll(".arvo-malli[data-model]");
+      for (var b = 0; b < boxes.length; b++) {
+        drawModel(boxes[b], id);
+      }
+    }
+    select.addEventListener("change", draw);
+    select.parentNode.hidden = false;
+    draw();
+  }
+
   function start() {
     drawAll();
     var filters = document.querySelectorAll("input.suodatin-kentta");
@@ -226,6 +343,7 @@
     for (var j = 0; j < pickers.length; j++) {
       setUpPicker(pickers[j]);
     }
+    setUpIndicator(document.getElementById("mallit-indikaattorit"), document.getElementById("indikaattori-valinta"));
   }
 
   if (document.readyState === "loading") {

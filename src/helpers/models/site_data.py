@@ -62,9 +62,15 @@ def _normalised(card: pd.DataFrame) -> dict:
 
 def write_site_data(card: pd.DataFrame, optimum: pd.DataFrame, year: int = 2025, decision: dict | None = None) -> tuple[Path, Path]:
     """Write the JSON (scenarios, metrics and units with their labels in fi/sv/en, the values as rows
-    ``value_fields``, the optimum comparison, findings in fi/sv/en, sources, and ``decision``: every model under one
-    staffing rule, from ``helpers.models.decision``) and the CSV (the tidy scorecard)."""
+    ``value_fields``, the optimum comparison, findings in fi/sv/en, sources, ``decision``: every model under one
+    staffing rule, from ``helpers.models.decision``, and ``unit_indicators``: every indicator the refresh builds on
+    every model's units, from ``helpers.models.unit_indicators``) and the CSV (the tidy scorecard)."""
+    from helpers.models.model_files import model_names
+    from helpers.models.unit_indicators import site_indicators
+
     out = data_dir()
+    known = set(model_names())
+    models = [m for m in dict.fromkeys(card["model"].tolist()) if m in known]  # the scorecard's models, not its references
     out.mkdir(parents=True, exist_ok=True)
     payload = {
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -79,6 +85,7 @@ def write_site_data(card: pd.DataFrame, optimum: pd.DataFrame, year: int = 2025,
         "findings": {lang: findings.findings_text(card, lang, year) for lang in LANGS},
         "optimum": _records(optimum),
         "decision": decision,
+        "unit_indicators": site_indicators(models, year),
         **_normalised(card),
     }
     json_path, csv_path = out / JSON_NAME, out / CSV_NAME

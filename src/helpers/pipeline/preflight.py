@@ -164,8 +164,11 @@ def _key_years(run: Run, p: dict) -> list[int]:
 
 def _indicator_requests(run: Run, p: dict) -> list[tuple[str, list[int]]]:
     name = run.notebook.name
-    if name == "02_indikaattorit.ipynb":
-        return [(ind, list(p.get("years") or [])) for ind in p.get("indicators") or []]
+    if name == "02_indikaattorit.ipynb":  # a series may read two tables (population: helpers.tables.series)
+        from helpers.tables.series import table_requests
+
+        return [req for ind in p.get("indicators") or [] for req in (
+            table_requests(ind, [y for y in p.get("years") or [] if str(y).isdigit()]) if isinstance(ind, str) else [(ind, [])])]
     if name == "03_mallivertailu.ipynb":
         return [(p.get("indicator"), list(p.get("indicator_years") or []))]
     if name == "05_alueprofiili.ipynb":

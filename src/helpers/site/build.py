@@ -15,13 +15,13 @@ from helpers.base.errors import invalid
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.layers import load_layer
 from helpers.tables.indicators import catalogue, catalogue_row, indicator_table
-from helpers.figures.maps import category_map
+from helpers.figures.svgmap import country_frame, svg_shapes
 from helpers.models.model_files import load_model, model_names, resolve
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import fmt_value
 from helpers.figures.flag_marks import flag_marks, flag_meanings
 from helpers.site.indicator_pages import file_stem
-from helpers.site.pages import PLOTLY_ASSET, figure, num, read_page_meta, site_dir, table, write_page
+from helpers.site.pages import PLOTLY_ASSET, num, read_page_meta, site_dir, table, write_page
 from helpers.tables.table_cache import cached_table
 
 # Key indicators of a profile: (indicator id, years to fetch, year shown) - the years the offline mirror answers.
@@ -107,23 +107,132 @@ def _profile_models(year: int, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Trends of the comparison: every key indicator over the years the recorded answers hold; population before 2023 from
+# the 1972-2023 series (the same figures as 11re where both have a year, moved onto the chosen division).
+POPULATION_HISTORY = ("vaesto_historia", list(range(1972, 2023)))
+COUNTRY = "SSS"
+
+
+def profile_trends(year: int) -> pd.DataFrame:
+    """Every region's and the whole country's key indicators over the years there are: rows indicator_id, area_code
+    (``SSS`` the whole country), year, value and ``break_fi/sv/en`` (``helpers.tables.breaks.mark``: "järjestäjä
+    vaihtui 2023" on a row whose year a break touches); ``attrs['breaks']``: the breaks, with their texts."""
+    return cached_table("profile_trends", {"year": int(year)}, lambda: _profile_trends(int(year)))
+
+
+def _profile_trends(year: int) -> pd.DataFrame:
+    from helpers.tables.breaks import LANGS as BREAK_LANGS, mark
+
+    parts, found = [], {}
+    for ind, years, _ in PROFILE_INDICATORS:
+        years = years or [year]
+        both = []
+        for level in ("hyvinvointialue", "koko_maa"):
+            t = indicator_table(ind, years, level=level, division_year=year)
+            if ind == "vaesto":
+                old = indicator_table(POPULATION_HISTORY[0], POPULATION_HISTORY[1], level=level, division_year=year)
+                t = pd.concat([old.assign(indicator_id=ind), t], ignore_index=True)
+            both.append(t[["area_level", "area_code", "year", "indicator_id", "value"]])
+        t = pd.concat(both, ignore_index=True)
+        for lang in BREAK_LANGS:
+            marked = mark(t, division_year=year, lang=lang)
+            t[f"break_{lang}"] = marked["break"]
+            found |= {(b["year"], b["kind"]): b for b in marked.attrs["breaks"]}
+        parts.append(t.drop(columns="area_level"))
+    out = pd.concat(parts, ignore_index=True)
+    out["year"] = out["year"].astype(int)
+    out.attrs["breaks"] = sorted(found.values(), key=lambda b: (b["year"], b["kind"]))
+    return out
+
+
+def profile_staffing(year: int) -> pd.DataFrame:
+    """Every region's unit in every model with the unit's residents, associations and person-years under the front
+    page's common staffing rule (``helpers.models.decision.model_column``, its headline variant): one row per region,
+    model and unit (a region split between units has a row for each)."""
+    return cached_table("profile_staffing", {"year": int(year)}, lambda: _profile_staffing(int(year)))
+
+
+def _profile_staffing(year: int) -> pd.DataFrame:
+    from helpers.models.decision import HEADLINE_VARIANT, model_column
+
+    key = municipality_key(year)
+    rows = []
+    for name in model_names():
+        model = load_model(name)
+        col = model_column(name, year)  # the numbers tulostaulu publishes (data/tulostaulu.json, "decision")
+        variant = col["variants"][HEADLINE_VARIANT]
+        where = {str(c): i for i, c in enumerate(col["unit_codes"])}
+        res = resolve(model, year).set_index("kunta_code")
+        for region in region_codes(year):
+            covered = res.reindex(key.loc[key["hyvinvointialue_code"] == region, "kunta_code"]).dropna(subset=["unit_code"])
+            if covered.empty:
+                rows.append({"region_code": region, "model_id": name, "unit_code": "", "municipalities": 0})
+                continue
+            for unit, g in covered.groupby("unit_code", sort=True):
+                i = where[str(unit)]
+                seats = variant["seats"][i] if variant["feasible"] and model.staffing_applies else None
+                rows.append({"region_code": region, "model_id": name, "unit_code": str(unit), "municipalities": len(g),
+                             **{f"unit_name_{lang}": col["unit_names"][lang][i] for lang in ("fi", "sv", "en")},
+                             "population": col["population"][i], "associations": col["associations"][i],
+                             "associations_estimated": bool(col["associations_estimated"]),
+                             "staffing_applies": bool(model.staffing_applies), "feasible": bool(variant["feasible"]),
+                             "workers": seats, "associations_per_worker": col["associations"][i] / seats if seats else None})
+    out = pd.DataFrame(rows)
+    out["workers"] = out["workers"].astype("Float64")
+    out["associations_per_worker"] = out["associations_per_worker"].astype("Float64")
+    return out
+
+
 PROFILE_TEXT = {
     "fi": {"title": "Alueprofiili: {name}", "yta": "Yhteistyöalue", "erva": "Erityisvastuualue 2020", "munis": "Kuntia ({year})",
            "munis_word": "kuntaa", "others": "muut alueet", "ind_caption": "Keskeiset tunnusluvut alueella ja koko maassa",
            "ind_head": ["Tunnusluku", "Vuosi", "{name}", "Koko maa"], "mod_caption": "Alue tukirakennemalleissa",
            "mod_head": ["Malli", "Mallin alue", "Kuntia"], "not_in": "ei mukana mallissa", "model_word": "Mallit",
-           "description": "{name}: tunnusluvut, yhteistyöalue, erva 2020 ja alue tukirakennemalleissa"},
+           "description": "{name}: tunnusluvut, yhteistyöalue, erva 2020 ja alue tukirakennemalleissa",
+           "staff_caption": "Alueen yksikkö kussakin mallissa: asukkaat ja sote-yhdistyksiä työntekijää kohden",
+           "staff_head": ["Malli", "Yksikkö", "Asukkaita", "Htv", "Sote-yhdistyksiä / htv"],
+           "no_rule": "sääntö ei koske mallia", "infeasible": "ei jaettavissa", "estimate": "arvio",
+           "estimate_note": "arvio: yksikön yhdistysmäärä on arvioitu maakuntien määristä (ks. mallien vertailu).",
+           "infeasible_note": "ei jaettavissa: yksiköitä on enemmän kuin henkilötyövuosia, joten jokainen ei saa työntekijää.",
+           "map": "Alue kartalla", "country": "Koko maa", "compare": "Vertaa muihin alueisiin",
+           "compare_intro": "Lisää enintään kaksi aluetta: kuviot ja taulukko näyttävät tunnusluvut niille, tälle alueelle ja koko maalle. "
+                            "Valinta tallentuu osoitteeseen, joten linkki palauttaa vertailun.",
+           "add": "Lisää alue {n}", "none": "–", "noscript": "Vertailu tarvitsee sivun oman skriptin; alla olevat taulukot toimivat ilman sitä.",
+           "latest": "Viimeisin vuosi", "year": "Vuosi", "as_table": "Luvut taulukkona",
+           "country_table": "Koko maa vain taulukoissa: sen mittakaavassa alueiden viivat olisivat suoria.", "link": "Linkki tähän vertailuun", "data_link": "Vertailun aineisto (JSON)"},
     "sv": {"title": "Områdesprofil: {name}", "yta": "Samarbetsområde", "erva": "Specialupptagningsområde 2020", "munis": "Kommuner ({year})",
            "munis_word": "kommuner", "others": "övriga områden", "ind_caption": "Centrala nyckeltal i området och i hela landet",
            "ind_head": ["Nyckeltal", "År", "{name}", "Hela landet"], "mod_caption": "Området i stödstrukturmodellerna",
            "mod_head": ["Modell", "Modellens område", "Kommuner"], "not_in": "inte med i modellen", "model_word": "Modeller",
-           "description": "{name}: nyckeltal, samarbetsområde, specialupptagningsområde 2020 och området i stödstrukturmodellerna"},
+           "description": "{name}: nyckeltal, samarbetsområde, specialupptagningsområde 2020 och området i stödstrukturmodellerna",
+           "staff_caption": "Områdets enhet i varje modell: invånare och social- och hälsovårdsföreningar per arbetstagare",
+           "staff_head": ["Modell", "Enhet", "Invånare", "Årsverken", "Föreningar / årsverke"],
+           "no_rule": "regeln gäller inte modellen", "infeasible": "kan inte fördelas", "estimate": "uppskattning",
+           "estimate_note": "uppskattning: enhetens antal föreningar är uppskattat från landskapens antal (se jämförelsen av modellerna).",
+           "infeasible_note": "kan inte fördelas: fler enheter än årsverken, så alla får inte en arbetstagare.",
+           "map": "Området på kartan", "country": "Hela landet", "compare": "Jämför med andra områden",
+           "compare_intro": "Lägg till högst två områden: diagrammen och tabellen visar nyckeltalen för dem, för det här området och för hela landet. "
+                            "Valet sparas i adressen, så en länk visar jämförelsen igen.",
+           "add": "Lägg till område {n}", "none": "–", "noscript": "Jämförelsen behöver sidans eget skript; tabellerna nedan fungerar utan det.",
+           "latest": "Senaste året", "year": "År", "as_table": "Siffrorna som tabell",
+           "country_table": "Hela landet bara i tabellerna: i dess skala vore områdenas linjer raka.", "link": "Länk till den här jämförelsen", "data_link": "Jämförelsens data (JSON)"},
     "en": {"title": "Regional profile: {name}", "yta": "Collaborative area", "erva": "Special responsibility area 2020",
            "munis": "Municipalities ({year})", "munis_word": "municipalities", "others": "other regions",
            "ind_caption": "Key figures in the region and in the whole country", "ind_head": ["Indicator", "Year", "{name}", "Whole country"],
            "mod_caption": "The region in the support-structure models", "mod_head": ["Model", "The model's area", "Municipalities"],
            "not_in": "not in the model", "model_word": "Models",
-           "description": "{name}: key figures, collaborative area, 2020 special responsibility area and the region in the support models"},
+           "description": "{name}: key figures, collaborative area, 2020 special responsibility area and the region in the support models",
+           "staff_caption": "The region's unit in each model: residents and social and health associations per worker",
+           "staff_head": ["Model", "Unit", "Residents", "Person-years", "Associations / person-year"],
+           "no_rule": "the rule does not apply to the model", "infeasible": "cannot be allocated", "estimate": "estimate",
+           "estimate_note": "estimate: the unit's associations are estimated from the maakunta counts (see the model comparison).",
+           "infeasible_note": "cannot be allocated: more units than person-years, so not every unit gets a worker.",
+           "map": "The region on the map", "country": "Whole country", "compare": "Compare with other regions",
+           "compare_intro": "Add up to two regions: the charts and the table show the key figures for them, this region and the whole country. "
+                            "The choice is kept in the address, so a link restores the comparison.",
+           "add": "Add region {n}", "none": "–", "noscript": "The comparison needs the page's own script; the tables below work without it.",
+           "latest": "Latest year", "year": "Year", "as_table": "The figures as a table",
+           "country_table": "The whole country in the tables only: on its scale the regions' lines would be flat.", "link": "Link to this comparison", "data_link": "The comparison's data (JSON)"},
 }
 
 
@@ -186,11 +295,15 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
         mod_recs.append({t["mod_head"][0]: str(r.model), t["mod_head"][1]: unit, t["mod_head"][2]: int(r.municipalities)})
     mod_dl = table_files(pd.DataFrame(mod_recs), page=path, name="mallit", title=f"{t['mod_caption']}: {name}",
                          sources=[cite(load_model(m).source.ref, url=False) for m in model_names() if load_model(m).source.ref], licence=LICENCE, lang=lang)
-    locator = category_map(layer, pd.Series(t["others"], index=layer["code"].values).mask(layer["code"].values == region, name),
-                           title=str(name), attribution=boundary_attribution(year, lang), order=[name, t["others"]],
-                           colours={name: "#D55E00", t["others"]: "#e8e8e8"}, lang=lang)
+    # The locator as a pre-drawn map (no plotly.js on the page: it was nine tenths of a profile's first visit).
+    frame = country_frame(year, mainland=False, width=300)
+    shapes = svg_shapes(layer, frame, name_col=f"name_{lang}" if f"name_{lang}" in layer.columns else "name_fi")
+    staffing = _staffing_table(region, year, lang, path)
     context = {
-        "heading": str(name), "locator": figure(locator),
+        "heading": str(name), "t": t, "view_box": frame.view_box, "shapes": shapes, "region": region,
+        "map_source": [boundary_attribution(year, lang)], "staffing": staffing,
+        "compare_data": compare_payload(region, year, lang), "script": _href(site / PROFILE_SCRIPT, path),
+        "data_href": _href(site / PROFILE_DATA, path),
         "facts": [(t["yta"], yta), (t["erva"], erva_text), (t["munis"].format(year=year), len(own))],
         "indicators": table(ind_rows, caption=t["ind_caption"], header=head, cls="levea", footnotes=notes, downloads=ind_dl),
         "models": table(mod_rows, caption=t["mod_caption"], header=t["mod_head"], cls="levea", downloads=mod_dl),
@@ -200,6 +313,95 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
     }
     return write_page(path, title=t["title"].format(name=name), template="profile.html.j2", context=context, lang=lang,
                       description=t["description"].format(name=name), data_year=year)
+
+
+PROFILE_SCRIPT = Path("assets") / "profiles.js"
+PROFILE_DATA = Path("data") / "alueet.json"
+SERIES_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#000000")  # this region, the two added, the whole country
+
+
+def _staffing_table(region: str, year: int, lang: str, path: Path) -> dict:
+    """A row per model: the region's unit, its residents, person-years and associations per person-year under the
+    common rule, the rule named in the caption's note."""
+    from helpers.models.decision import HEADLINE_VARIANT, SHORT_LABELS, CommonRule
+    from helpers.base.numbers import fmt_number
+
+    t = PROFILE_TEXT[lang]
+    rows, notes = [], set()
+    staff = profile_staffing(year)
+    for r in staff[staff["region_code"] == region].itertuples():
+        label = SHORT_LABELS[r.model_id][lang] if r.model_id in SHORT_LABELS else load_model(r.model_id).label(lang)
+        if not r.unit_code:
+            rows.append([label, t["not_in"], num(""), num(""), num("")])
+            continue
+        if not r.staffing_applies:
+            workers, per = t["no_rule"], ""
+        elif not r.feasible:
+            workers, per = t["infeasible"], ""
+            notes.add(t["infeasible_note"])
+        else:
+            workers = fmt_number(r.workers, 0, lang)
+            per = fmt_number(r.associations_per_worker, 0, lang)
+        mark = ""
+        if per and r.associations_estimated:
+            mark = f"({t['estimate']})"
+            notes.add(t["estimate_note"])
+        rows.append([label, getattr(r, f"unit_name_{lang}") or r.unit_name_fi, num(fmt_number(r.population, 0, lang)),
+                     num(workers), num(per, mark=mark)])
+    return table(rows, caption=t["staff_caption"], header=t["staff_head"], cls="levea profiilin-mallit",
+                 footnotes=[CommonRule().text(HEADLINE_VARIANT, lang), *sorted(notes)])
+
+
+def compare_data(year: int) -> dict:
+    """Every region's and the whole country's key indicators over the years there are, once for the site
+    (``site/data/alueet.json``): ``series[indicator][area] = [[year, value], ...]``, the breaks and the labels."""
+    trends = profile_trends(year)
+    names = catalogue().set_index("indicator_id")
+    layer = load_layer("hyvinvointialue", year)
+    series = {}
+    for (ind, area), g in trends.sort_values("year").groupby(["indicator_id", "area_code"], sort=False):
+        series.setdefault(ind, {})[area] = [[int(y), None if v != v else float(v)] for y, v in zip(g["year"], g["value"])]
+    marks = {}
+    for r in trends[trends["break_fi"] != ""].itertuples():
+        marks.setdefault(r.indicator_id, {}).setdefault(str(r.year), []).append(r.area_code)
+    return {"year": year, "regions": {c: {lang: layer.set_index("code").loc[c, f"name_{lang}"] for lang in ("fi", "sv", "en")}
+                                      for c in layer["code"]},
+            "indicators": [{"id": ind, "name": {lang: names.loc[ind, f"name_{lang}"] for lang in ("fi", "sv", "en")},
+                            "unit": names.loc[ind, "unit"], "decimals": 0 if names.loc[ind, "unit"] in ("henkeä", "kuntaa") else 1}
+                           for ind, _, _ in PROFILE_INDICATORS],
+            "series": series, "break_areas": marks, "breaks": trends.attrs.get("breaks", [])}
+
+
+def compare_payload(region: str, year: int, lang: str) -> dict:
+    """What one profile's script reads (one language's labels; every region's values, so any two can be added)."""
+    from helpers.base.numbers import NBSP
+
+    data = compare_data(year)
+    t = PROFILE_TEXT[lang]
+    units = {"henkeä": {"fi": "henkeä", "sv": "personer", "en": "persons"}, "kuntaa": {"fi": "kuntaa", "sv": "kommuner", "en": "municipalities"}}
+    return {"lang": lang, "self": region, "country": COUNTRY, "colours": list(SERIES_COLOURS), "nbsp": NBSP,
+            "names": {**{c: n[lang] for c, n in data["regions"].items()}, COUNTRY: t["country"]},
+            "indicators": [{"id": i["id"], "name": i["name"][lang], "unit": units.get(i["unit"], {}).get(lang, i["unit"]),
+                            "decimals": i["decimals"]} for i in data["indicators"]],
+            "series": data["series"], "break_areas": data["break_areas"],
+            "breaks": [{"year": b["year"], "label": b["label"][lang], "text": b["text"][lang], "source": b["source"]} for b in data["breaks"]],
+            "text": {k: t[k] for k in ("latest", "year", "as_table", "none", "country", "country_table")}}
+
+
+def write_profile_assets(site: Path | None = None, year: int = 2025) -> list[Path]:
+    """The comparison's script and its data file, shared by every profile: written by the site step after the runs
+    (one run per output file), rewritten only when changed."""
+    import json
+
+    from helpers.base.config import PACKAGE_ASSETS_DIR
+    from helpers.base.files import atomic_write_text
+
+    site = Path(site or site_dir())
+    for target, text in ((site / PROFILE_SCRIPT, (PACKAGE_ASSETS_DIR / "profiles.js").read_text(encoding="utf-8")),
+                         (site / PROFILE_DATA, json.dumps(compare_data(year), ensure_ascii=False, separators=(",", ":")) + "\n")):
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            atomic_write_text(target, text)
+    return [site / PROFILE_SCRIPT, site / PROFILE_DATA]
 
 
 def page_entries(site: Path | None = None) -> list[dict]:
@@ -226,6 +428,7 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
     from helpers.site.front_page import write_front_page
     from helpers.site.builder import PAGE as BUILDER, write_builder
     from helpers.site.model_view import PAGE as MODEL_VIEW, load_site_data, write_model_view
+    from helpers.site.indicator_pages import ensure_series_script
     from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE, write_indicator_list, write_region_picker
     from helpers.site.pages import page_in
     from helpers.site.sources_page import PAGE_NAME as SOURCES_PAGE, write_sources_page
@@ -234,10 +437,12 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
     data = load_site_data(site)
     hubs = [(MODEL_VIEW, lambda langs: write_model_view(site, data, langs=langs)),
             (BUILDER, lambda langs: write_builder(site, data, langs=langs)),
-            (INDICATORS_PAGE, lambda langs: write_indicator_list(site, langs=langs)),
+            # the indicator pages' shared script (runs write it into their own staging only), then their list
+            (INDICATORS_PAGE, lambda langs: [ensure_series_script(site), *write_indicator_list(site, langs=langs)]),
             (REGIONS_PAGE, lambda langs: write_region_picker(site, langs=langs)),
             (SOURCES_PAGE, lambda langs: write_sources_page(manifest, site, langs=langs)),
-            ("index.html", lambda langs: write_front_page(manifest, site, data, langs=langs))]
+            ("index.html", lambda langs: write_front_page(manifest, site, data, langs=langs)),
+            (PROFILE_DATA.as_posix(), lambda langs: write_profile_assets(site))]
     for rel, write in hubs:
         if problems is None:
             write(LANGS)

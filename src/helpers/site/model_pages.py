@@ -11,17 +11,18 @@ import plotly.graph_objects as go
 from helpers.sources.citations import cite
 from helpers.base.errors import invalid
 from helpers.geo.layers import attribution as boundary_attribution
-from helpers.tables.indicators import catalogue_row, indicator_table
+from helpers.tables.indicators import catalogue_row
 from helpers.figures.maps import add_source_note
 from helpers.models.metrics import check_staffing, compare, unit_metrics
-from helpers.models.model_files import check_year, load_model, mapping, model_names, source_text, unit_layer
-from helpers.geo.municipality_key import erva_yta_differences, municipality_key
+from helpers.models.model_files import check_year, load_model, model_names, source_text, unit_layer
+from helpers.geo.municipality_key import erva_yta_differences
 from helpers.base.numbers import fmt_number, fmt_value, plotly_separators
 from helpers.figures.flag_marks import flag_marks, flag_meanings
 from helpers.site.pages import cell, figure, frame_table, site_dir, table, write_page
 from helpers.sources.population import municipal_population_wfs
+# Moved to the models stage; imported here so that notebooks and pages keep their old import path.
+from helpers.models.unit_indicators import OUTSIDE_CODE, OUTSIDE_NAME, indicator_by_unit  # noqa: F401
 
-OUTSIDE_CODE, OUTSIDE_NAME = "ei_mallissa", "Mallin ulkopuolella (Ahvenanmaa)"
 POP_NOTE = "Väestö: Tilastokeskus, vaestoalue:kunta_vaki2024 (31.12.2024), CC BY 4.0"
 
 
@@ -110,18 +111,21 @@ def erva_yta_table(year: int) -> pd.DataFrame:
     return diff
 
 
-def indicator_by_unit(models: list[str], year: int, indicator: str, indicator_years) -> pd.DataFrame:
-    frames = []
-    key = municipality_key(year)
-    for m in models:
-        # Åland is outside the models: it gets its own explicit row rather than being dropped from the sums.
-        full = mapping(m, year).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE)
-        t = indicator_table(indicator, indicator_years, level="custom", mapping=full, division_year=year)
-        names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
-        frames.append(t.assign(model=load_model(m).label(), area_name_fi=t["area_code"].map(names)))
-    out = pd.concat(frames, ignore_index=True)
-    out.attrs["flag_meanings"] = {w: m for f in frames for w, m in (f.attrs.get("flag_meanings") or {}).items()}
-    return out
+def indicator_map(model: str, year: int, indicator: str, indicator_years, lang: str = "fi") -> go.Figure:
+    """The indicator's latest year on the model's units (``indicator_by_unit``) as a classed map; Åland, outside the
+    models, is not drawn (its value is in the tables)."""
+    from helpers.figures.maps import choropleth
+    from helpers.site.indicator_pages import decimals_for
+
+    m = load_model(model)
+    layer = unit_layer(m, year)
+    t = indicator_by_unit([model], year, indicator, indicator_years)
+    latest = int(t["year"].max())
+    values = t[t["year"] == latest].set_index("area_code")["value"].reindex(layer["code"])
+    row = catalogue_row(indicator)
+    note = f"{t['source'].iloc[0]}<br>{model_source(m, lang)}<br>{boundary_attribution(year, lang)}"
+    return choropleth(layer, values, title=f"{m.label(lang)}: {row[f'name_{lang}']} {latest}", unit=row["unit"], year=latest,
+                      attribution=note, lang=lang, decimals=decimals_for(row["unit"]), show_aland=False)
 
 
 def page_path(models: list[str], year: int, staffing: str) -> Path:

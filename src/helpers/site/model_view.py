@@ -20,6 +20,7 @@ from helpers.models.model_files import load_model, model_names, resolve, source_
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import MISSING_LABEL, fmt_number
 from helpers.site.pages import LANGS, cell, num, page_in, table, write_page
+from helpers.figures.maps import MISSING_COLOUR
 from helpers.figures.svgmap import country_frame, unit_map_data
 
 PAGE = "mallit/index.html"
@@ -50,6 +51,15 @@ TEXT = {
         "regions": "Hyvinvointialueet", "map_title": "{model}: {n} aluetta", "no_data": "Tunnuslukuja ei ole vielä laskettu (tulostaulun ajo puuttuu tai epäonnistui).",
         "notes_head": "Huomioita", "conventions_head": "Henkilöstökäytännöt",
         "model_source": "Malli", "sources_head": "Lähteet",
+        "ind_head": "Indikaattori mallien alueilla", "ind_pick": "Indikaattori",
+        "ind_intro": "Valitse indikaattori: se lasketaan kunkin valitun mallin alueille luettelon säännöllä (määrät lasketaan yhteen, "
+                     "osuudet ja suhteet osoittajien ja nimittäjien summista, eli väestöllä painottaen). Sama väri tarkoittaa samaa "
+                     "arvoluokkaa jokaisella kartalla. Ahvenanmaa ei kuulu malleihin; se on taulukossa omana rivinään.",
+        "ind_map_title": "{model}: {indicator} {year}", "ind_caption": "{model}: {indicator} {year} alueittain",
+        "ind_legend": "{unit}, vuosi {year}", "ind_value": "Arvo", "outside": "Mallin ulkopuolella (Ahvenanmaa)",
+        "ind_none": "Indikaattoreita ei ole vielä laskettu mallien alueille (tulostaulun ajo puuttuu tai epäonnistui).",
+        "splits_regions": "ei laskettavissa: indikaattori on saatavilla vain hyvinvointialueittain, ja malli jakaa hyvinvointialueita",
+        "unavailable": "ei tietoa tälle mallille", "ind_source": "Indikaattori",
     },
     "sv": {
         "title": "Jämförelse av stödstrukturmodeller", "model": "Modell", "staffing": "Personal",
@@ -64,6 +74,15 @@ TEXT = {
         "regions": "Välfärdsområden", "map_title": "{model}: {n} områden", "no_data": "Nyckeltalen har ännu inte räknats (körningen av resultattavlan saknas eller misslyckades).",
         "notes_head": "Anmärkningar", "conventions_head": "Personalantaganden",
         "model_source": "Modell", "sources_head": "Källor",
+        "ind_head": "Indikator på modellernas områden", "ind_pick": "Indikator",
+        "ind_intro": "Välj en indikator: den räknas för varje vald modells områden enligt katalogens regel (antal summeras, "
+                     "andelar och kvoter ur summorna av täljare och nämnare, alltså vägda med befolkningen). Samma färg betyder samma "
+                     "värdeklass på varje karta. Åland ingår inte i modellerna; det har en egen rad i tabellen.",
+        "ind_map_title": "{model}: {indicator} {year}", "ind_caption": "{model}: {indicator} {year} per område",
+        "ind_legend": "{unit}, år {year}", "ind_value": "Värde", "outside": "Utanför modellen (Åland)",
+        "ind_none": "Indikatorerna har ännu inte räknats för modellernas områden (körningen av resultattavlan saknas eller misslyckades).",
+        "splits_regions": "kan inte räknas: indikatorn finns bara per välfärdsområde och modellen delar välfärdsområden",
+        "unavailable": "uppgift saknas för den här modellen", "ind_source": "Indikator",
     },
     "en": {
         "title": "Comparing the support-structure models", "model": "Model", "staffing": "Staffing",
@@ -78,6 +97,15 @@ TEXT = {
         "regions": "Welfare regions", "map_title": "{model}: {n} areas", "no_data": "The key figures have not been computed yet (the scorecard run is missing or failed).",
         "notes_head": "Notes", "conventions_head": "Staffing conventions",
         "model_source": "Model", "sources_head": "Sources",
+        "ind_head": "An indicator on the models' areas", "ind_pick": "Indicator",
+        "ind_intro": "Pick an indicator: it is computed for each chosen model's areas by the catalogue's rule (counts are summed, "
+                     "shares and ratios come from the sums of numerators and denominators, that is weighted by population). The same "
+                     "colour means the same class of values on every map. Åland is in no model; it has a row of its own in the table.",
+        "ind_map_title": "{model}: {indicator} {year}", "ind_caption": "{model}: {indicator} {year} by area",
+        "ind_legend": "{unit}, year {year}", "ind_value": "Value", "outside": "Outside the models (Åland)",
+        "ind_none": "The indicators have not been computed for the models' areas yet (the scorecard run is missing or failed).",
+        "splits_regions": "cannot be computed: the indicator exists by welfare region only and this model splits welfare regions",
+        "unavailable": "no data for this model", "ind_source": "Indicator",
     },
 }
 LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
@@ -267,6 +295,123 @@ def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Pa
     return table(rows, caption=caption, header=list(df.columns), downloads=downloads)
 
 
+# --------------------------------------------------------------------------- an indicator on the units
+
+DEFAULT_INDICATOR = "vanhushuoltosuhde"  # what researchers asked for first: the old-age dependency ratio by unit
+UNIT_WORDS = {"sv": {"henkeä": "personer", "kuntaa": "kommuner", "65+/100 15–64": "65+/100 15–64-åringar"},
+              "en": {"henkeä": "persons", "kuntaa": "municipalities", "65+/100 15–64": "65+/100 aged 15–64"}}
+CLASSES = 5
+
+
+def unit_word(unit: str, lang: str) -> str:
+    """The catalogue's (Finnish) unit in the page's language."""
+    return UNIT_WORDS.get(lang, {}).get(unit, unit)
+
+
+def indicator_classes(ui: dict, indicator: str) -> list[float]:
+    """Upper bounds of the indicator's value classes (quantiles) over the mapped units of every model, so one colour
+    means the same values on every map whichever models are chosen; Åland is not on the maps and not in the fit."""
+    from helpers.figures.classify import class_breaks
+
+    values = [v for m in ui["models"].values() for code, v in (m["values"].get(indicator) or {}).items()
+              if code != ui["outside"] and v is not None]
+    return [float(b) for b in class_breaks(pd.Series(values, dtype="float64"), "quantiles", CLASSES)]
+
+
+def class_of(value, breaks: list[float]) -> int | None:
+    """The class index of a value (the first upper bound at or above it; above the last: the top class), as the page's
+    script finds it."""
+    if value is None or pd.isna(value) or not breaks:
+        return None
+    return next((i for i, b in enumerate(breaks) if value <= b), len(breaks) - 1)
+
+
+def indicator_view(data: dict | None, models: list[str], maps: list[dict], year: int, lang: str) -> dict | None:
+    """The indicator section's content for one language: per indicator its classes (colours and labels), legend title
+    and source; per model its units in the map's numbering with value and text per indicator, Åland's row, and why a
+    model has no values. The default indicator is drawn in the page (readable without the script); the rest is the
+    page's JSON the script draws from. None when the site data has no indicators."""
+    from helpers.figures.maps import _palette
+    from helpers.site.indicator_pages import decimals_for
+
+    ui = (data or {}).get("unit_indicators")
+    if not ui or not ui.get("indicators"):
+        return None
+    t = TEXT[lang]
+    indicators, order = {}, []
+    for meta in ui["indicators"]:
+        ind, unit = meta["id"], meta["unit"]
+        dec = decimals_for(unit)
+        breaks = indicator_classes(ui, ind)
+        colours = _palette("viridis", max(len(breaks), 1))
+        lows = [min(v for m in ui["models"].values() for c, v in (m["values"].get(ind) or {}).items()
+                    if c != ui["outside"] and v is not None)] + breaks[:-1] if breaks else []
+        classes = [{"upper": b, "colour": c, "label": f"{fmt_number(lo, dec, lang)} – {fmt_number(b, dec, lang)}"}
+                   for lo, b, c in zip(lows, breaks, colours)]
+        name = meta["name"][lang]
+        header = f"{name} {meta['year']}" if unit == "%" or unit in name else f"{name} {meta['year']} ({unit_word(unit, lang)})"
+        indicators[ind] = {"name": name, "year": meta["year"], "unit": unit_word(unit, lang), "decimals": dec, "classes": classes,
+                           "header": header,
+                           "legend": t["ind_legend"].format(unit=unit_word(unit, lang), year=meta["year"]),
+                           "source": f"{t['ind_source']}: {meta['source']}"}
+        order.append(ind)
+    default = DEFAULT_INDICATOR if DEFAULT_INDICATOR in indicators else order[0]
+    per_model, blocks = {}, []
+    for m, mp in zip(models, maps):
+        held = ui["models"].get(m) or {"values": {}, "missing": {}}
+        codes = [s["code"] for s in mp["shapes"]]
+        values, outside, missing = {}, {}, {}
+        for ind in order:
+            got = held["values"].get(ind)
+            if got is None:
+                missing[ind] = t.get(held["missing"].get(ind, "unavailable"), t["unavailable"])
+                continue
+            dec, unit = indicators[ind]["decimals"], ui_unit(ui, ind)
+            values[ind] = [[got.get(c), value_text(got.get(c), unit, dec, lang)] for c in codes]
+            if ui["outside"] in got:
+                v = got[ui["outside"]]
+                outside[ind] = [v, value_text(v, unit, dec, lang)]
+        per_model[m] = {"codes": codes, "values": values, "outside": outside, "missing": missing}
+        shown = {**per_model[m], "numbers": [s["n"] for s in mp["shapes"]], "names": [s["name"] for s in mp["shapes"]]}
+        blocks.append(_indicator_block(m, indicators[default], default, shown, ui["outside"], lang))
+    page_data = {"default": default, "order": order, "indicators": indicators, "models": per_model,
+                 "missing": {"colour": MISSING_COLOUR, "label": MISSING_LABEL[lang]},
+                 "text": {k: t[k] for k in ("ind_map_title", "ind_caption", "outside")},
+                 "labels": {m: load_model(m).label(lang) for m in models}}
+    return {"options": [{"id": i, "label": f"{indicators[i]['name']} ({indicators[i]['year']})", "selected": i == default} for i in order],
+            "blocks": blocks, "data": page_data, "sources": list(dict.fromkeys(indicators[i]["source"] for i in order))}
+
+
+def ui_unit(ui: dict, indicator: str) -> str:
+    """The catalogue's unit of an indicator in the site data."""
+    return next(m["unit"] for m in ui["indicators"] if m["id"] == indicator)
+
+
+def value_text(value, unit: str, decimals: int, lang: str) -> str:
+    """A value as the page writes it: '25,3 %' for a share, else the number alone (the unit is in the header and the
+    legend); a missing value in the language's words."""
+    from helpers.base.numbers import fmt_percent
+
+    return fmt_percent(value, decimals, lang) if unit == "%" else fmt_number(value, decimals, lang)
+
+
+def _indicator_block(model: str, meta: dict, indicator: str, held: dict, outside_code: str, lang: str) -> dict:
+    """One model's figure (legend and source; the script draws the map from the model's unit map) and table, for the
+    default indicator."""
+    t = TEXT[lang]
+    label = load_model(model).label(lang)
+    vals = held["values"].get(indicator)
+    rows = [{"n": n, "name": name, "code": code, "text": vals[i][1] if vals else "–"}
+            for i, (code, n, name) in enumerate(zip(held["codes"], held["numbers"], held["names"]))]
+    # Åland's row is always there (the script fills it for each indicator); "–" where a model has no value for it.
+    rows.append({"n": "", "name": t["outside"], "code": outside_code, "text": held["outside"][indicator][1] if indicator in held["outside"] else "–"})
+    return {"model": model, "title": t["ind_map_title"].format(model=label, indicator=meta["name"], year=meta["year"]),
+            "caption": t["ind_caption"].format(model=label, indicator=meta["name"], year=meta["year"]),
+            "classes": meta["classes"], "legend": meta["legend"], "rows": rows, "note": held["missing"].get(indicator, ""),
+            "source": [meta["source"], f"{t['model_source']}: {source_text(model, lang)}"],
+            "header": [t["nro"], t["unit"], meta["header"]]}
+
+
 # --------------------------------------------------------------------------- the page
 
 def model_view_link(model: str) -> str:
@@ -345,15 +490,16 @@ def _write_model_view(site: Path, data: dict | None, year: int, langs) -> list[P
                  for m, mp in zip(models, maps)]
         dec = (data or {}).get("decision")
         sources = scorecard_sources(data, lang)
+        indicator = indicator_view(data, models, maps, year, lang)
         context = {
             "t": t, "models": [{"id": m, "label": load_model(m).label(lang), "checked": m in DEFAULT_PAIR} for m in models],
             "builder": {"href": "oma.html", "label": BUILDER_TEXT[lang]["title"], "text": BUILDER_TEXT[lang]["description"]},
-            "maps": maps, "units": units,
+            "maps": maps, "units": units, "indicator": indicator,
             "decision": decision_table(dec, lang, page=page, sources=sources) if dec else None,
             "sources_view": sources_view_table(dec, lang, page=page, sources=sources) if dec else None,
             "rule_why": dec["rule"]["why_headline"][lang] if dec else "",
             "notes": [(data or {}).get("notes", {}).get(lang, "")] if data else [],
-            "source_lines": scorecard_sources(data, lang) + [boundary_attribution(year, lang)],
+            "source_lines": scorecard_sources(data, lang) + (indicator["sources"] if indicator else []) + [boundary_attribution(year, lang)],
         }
         written.append(write_page(page, title=t["title"], template="model_view.html.j2", context=context, lang=lang,
                                   description=t["description"], data_year=year, site=site))

@@ -38,7 +38,8 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 PLOTLY_ASSET = Path("assets") / (PARTIAL_PLOTLY if (PACKAGE_ASSETS_DIR / PARTIAL_PLOTLY).is_file() else "plotly.min.js")
 SITE_SCRIPT = Path("assets") / "site.js"
 STYLESHEET = Path("assets") / "site.css"
-SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET)  # written once into the site, not per page
+SERIES_SCRIPT = Path("assets") / "series.js"  # the indicator pages' script (indicator_pages.write_series_page)
+SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET, SERIES_SCRIPT)  # written once into the site, not per page
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
 HOME_LABEL = {"fi": "Etusivu", "sv": "Startsida", "en": "Home"}
 # The site header: (page inside a language's folder, label per language). Sections are the first folder of a page.
