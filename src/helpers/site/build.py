@@ -152,6 +152,18 @@ def profile_staffing(year: int) -> pd.DataFrame:
     return cached_table("profile_staffing", {"year": int(year)}, lambda: _profile_staffing(int(year)))
 
 
+def profile_staffing_table(region: str, year: int, lang: str = "fi") -> pd.DataFrame:
+    """The profile's per-model rows for one region as a reader's table (the page's column names, model names, no
+    ids): model, unit, residents, person-years and associations per person-year under the front page's rule."""
+    rows = profile_staffing(year)
+    rows = rows[rows["region_code"] == region]
+    head = PROFILE_TEXT[lang]["staff_head"]
+    return pd.DataFrame({head[0]: [load_model(m).label(lang) for m in rows["model_id"]],
+                         head[1]: rows.get(f"unit_name_{lang}", pd.Series("", index=rows.index)).fillna("").to_numpy(),
+                         head[2]: rows["population"].to_numpy(), head[3]: rows["workers"].to_numpy(),
+                         head[4]: rows["associations_per_worker"].to_numpy()})
+
+
 def _profile_staffing(year: int) -> pd.DataFrame:
     from helpers.models.decision import HEADLINE_VARIANT, model_column
 
