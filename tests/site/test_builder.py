@@ -6,7 +6,9 @@
 * a plan built by keyboard alone, a unit in two pieces marked on the map and in the table, the plan restored from its
   address, a hand-edited address refused with the plan kept;
 * the exported YAML is a valid ``data/mallit/`` file whose units give the numbers the builder showed;
-* hostile imports (markup in names, 10 MB, aliases, wrong codes) give the message and keep the plan.
+* hostile imports (markup in names, 10 MB, aliases, wrong codes) give the message and keep the plan;
+* Åland added by keyboard: assignable, in the address, exported with ``aland: own_unit``; that file through a real
+  refresh of the scorecard run alone (a copy of the project, the command line) gives the numbers the builder showed.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def readout(pg) -> dict[str, str]:
 
 
 def assignment(pg) -> dict[str, str]:
-    return dict(pg.eval_on_selector_all("select.rk-valinta", "els => els.map(e => [e.dataset.code, e.value])"))
+    return dict(pg.eval_on_selector_all("select.rk-valinta:not([disabled])", "els => els.map(e => [e.dataset.code, e.value])"))
 
 
 def expected(column: dict, variant: str, lang: str = "fi") -> dict[str, str]:
@@ -158,7 +160,7 @@ def test_keyboard_plan_split_marking_address_and_yaml_export(page, site, tmp_pat
     assert assignment(other) == assignment(page)
     # a hand-edited address: the message, the plan kept
     other.evaluate("location.hash = '#k=2&a=<b>x</b>'")
-    other.wait_for_function("document.getElementById('rk-viesti').textContent.length > 0")
+    other.wait_for_selector("#rk-viesti:not(:empty)")  # a selector, not a predicate: the page's CSP forbids eval
     assert "Planen i adressen duger inte" in other.text_content("#rk-viesti")
     assert assignment(other) == assignment(page)
     assert other.locator("#rk-viesti b").count() == 0
@@ -201,6 +203,9 @@ HOSTILE = {
     "codes.csv": ("hyvinvointialue_code,unit\n01,1\n99,1\n01,2\n", "tuntemattomat aluekoodit: 99"),
     "twice.csv": ("hyvinvointialue_code,unit\n" + "".join(f"{c},1\n" for c in ["01", "02"]) + "01,2\n", "alue kahdessa yksikössä"),
     "other.txt": ("just some text, not a model\n", "ei ole tämän sivun"),
+    # Åland listed in a model that excludes it: refused as model_files.resolve refuses it
+    "aland.yaml": ("id: x\nname: {fi: a}\nbasis: groups\nmember_level: hyvinvointialue\naland: excluded\nunits:\n"
+                   "  - {code: a, name: {fi: a}, members: [%s, \"91\"]}\n", "tuntemattomat aluekoodit: 91"),
 }
 
 
@@ -211,19 +216,105 @@ def test_hostile_imports_give_the_message_and_keep_the_plan(page, site):
     before = page.evaluate("location.hash")
     codes = sorted(assignment(page))
     for name, (text, says) in HOSTILE.items():
-        if name == "markup.yaml":
+        if name in ("markup.yaml", "aland.yaml"):
             text = text % ", ".join(f'"{c}"' for c in codes)
         page.set_input_files("#rk-tuo", files=[{"name": name, "mimeType": "text/plain", "buffer": text.encode("utf-8")}])
         if says is None:  # a valid file: opened, its markup shown as text
-            page.wait_for_function("document.getElementById('rk-tila').textContent.indexOf('markup.yaml') >= 0")
+            page.wait_for_selector("#rk-tila:has-text('markup.yaml')")
             assert page.input_value("#rk-nimi") == "<img src=x id=pahis>"
             assert page.locator("#pahis").count() == 0 and page.locator("#rakentaja script").count() == 0
             assert "<script>alert(1)</script>" in page.text_content("#rk-yksikkotaulu")
             page.click("#rk-kumoa")
             assert page.evaluate("location.hash") == before
             continue
-        page.wait_for_function("document.getElementById('rk-viesti').textContent.length > 0")
+        page.wait_for_selector("#rk-viesti:not(:empty)")
         message = page.text_content("#rk-viesti")
         assert says in message and "säilyi ennallaan" in message, (name, message)
         assert page.evaluate("location.hash") == before, name
         page.evaluate("document.getElementById('rk-viesti').textContent = ''")
+
+
+def unit_rows(pg) -> list[list[str]]:
+    return pg.eval_on_selector_all("#rk-yksikkotaulu tbody tr", "els => els.map(r => [...r.querySelectorAll('td.num')].map(c => c.textContent))")
+
+
+def test_aland_added_by_keyboard_exported_and_refreshed(page, site, tmp_path):
+    """Åland (91) joins a unit when the reader adds it; the exported file, put in data/mallit/ of a copy of the
+    project, passes a real refresh of the scorecard run alone, whose site data gives the numbers the builder showed."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers.models import model_files
+    from tests.hostile_harness import CLEAN_ENV_DROP, FIXTURE_MIRROR, REPO
+
+    mainland = "1" * 20 + "2" + "1"  # 01-20 and Helsinki in unit 1, Lapland (21) in unit 2
+    open_builder(page, site, hash_="#k=2&a=" + mainland)
+    assert "91" not in assignment(page) and page.locator("path.rk-alue[data-code='91']").count() == 0
+    page.focus("#rk-ahv")
+    page.keyboard.press("Space")
+    assert page.is_checked("#rk-ahv")
+    assert "91" in assignment(page) and "1 aluetta ei" in page.text_content("#rk-vertailu")  # not yet in a unit: said
+    page.focus("#rk-valinta-91")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # – , unit 1, unit 2
+    page.evaluate("document.getElementById('rk-valinta-91').dispatchEvent(new Event('change', {bubbles: true}))")
+    assert assignment(page)["91"] == "2"
+    assert page.evaluate("location.hash") == "#k=2&a=" + mainland + "2"
+    shown, rows = readout(page), unit_rows(page)
+    assert "Ahvenanmaa" in page.text_content("#rk-yksikkotaulu")
+    # the address restores Åland too
+    other = page.context.new_page()
+    open_builder(other, site, "en", "#k=2&a=" + mainland + "2")
+    assert assignment(other) == assignment(page) and other.is_checked("#rk-ahv")
+    other.close()
+    page.fill("#rk-nimi", "Ahvenanmaa mukana")
+    with page.expect_download() as dl:
+        page.click("#rk-yaml")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    model = model_files.parse_model(text, "export")
+    assert model.aland == "own_unit" and [u.members for u in model.units][1] == ["21", "91"]
+    # the file opens again with Åland in its unit, after a plan without it
+    plan = assignment(page)
+    page.click("#rk-tyhjenna")
+    page.click("#rk-ahv")
+    assert not page.is_checked("#rk-ahv") and "91" not in assignment(page)
+    page.set_input_files("#rk-tuo", files=[{"name": "ahv.yaml", "mimeType": "text/plain", "buffer": text.encode("utf-8")}])
+    page.wait_for_selector("#rk-tila:has-text('ahv.yaml')")
+    assert page.is_checked("#rk-ahv") and assignment(page) == plan
+    # a copy of what the refresh reads (as tests/hostile_harness.py copies it), the file in its data/mallit/
+    project = tmp_path / "project"
+    for name in ("data", "notebooks", "src/helpers"):
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("cache", "__pycache__"))
+    shutil.copy2(REPO / "runs.yaml", project / "runs.yaml")
+    (project / "data" / "mallit" / f"{model.id}.yaml").write_text(text, encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV_DROP}
+    # the session's temporary caches, warm from its refresh (content-keyed, as the hostile cases share theirs): ~20 s
+    env.update({"SOTE_PROJECT_ROOT": str(project), "SOTE_MIRROR": str(FIXTURE_MIRROR), "SOTE_OUTPUTS_DIR": str(outputs),
+                "SOTE_CACHE_DIR": os.environ["SOTE_CACHE_DIR"], "SOTE_GEODATA_DIR": os.environ["SOTE_GEODATA_DIR"]})
+    res = subprocess.run([sys.executable, "-m", "helpers.pipeline.cli", "refresh", "--only", "tulostaulu_*", "--workers", "1"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, (res.stderr + res.stdout)[-4000:]
+    card = json.loads((outputs / "site" / "data" / "tulostaulu.json").read_text(encoding="utf-8"))
+    other_models = card["decision"]["others"]
+    assert model.id in other_models, sorted(other_models)
+    codes, seats = other_models[model.id]["unit_codes"], other_models[model.id]["seats"]["floor"]
+    assert codes == [u.code for u in model.units]
+    fields = card["value_fields"]
+    values = {(v["unit_code"], v["metric"]): v["value"] for v in (dict(zip(fields, x)) for x in card["values"])
+              if v["scenario"] == f"{model.id}__sama_per_yksikko" and v["scope"] == "unit"}
+    pop = [values[c, "population"] for c in codes]
+    assoc = [values[c, "sote_associations"] if values.get((c, "sote_associations")) is not None else values[c, "sote_associations_estimate"]
+             for c in codes]
+    regions = [values[c, "welfare_regions"] for c in codes]
+    dist = [values[c, "longest_distance_km"] for c in codes]
+    assert regions == [21, 2] and pop[1] > 176151  # Lapland and Åland
+    per = lambda xs: [x / s for x, s in zip(xs, seats)]  # noqa: E731
+    crit = {"residents_ratio": max(per(pop)) / min(per(pop)), "residents_max": max(per(pop)),
+            "associations_ratio": max(per(assoc)) / min(per(assoc)), "associations_max": max(per(assoc)),
+            "counterparts_max": max(per(regions)), "regions_max": max(regions), "longest_distance_km": max(dist)}
+    assert shown == {c: fmt_number(v, CRITERIA[c], "fi") for c, v in crit.items()}
+    assert rows == [[fmt_number(p, 0), fmt_number(s, 0), fmt_number(p / s, 0), fmt_number(a / s, 0), fmt_number(r / s, 2),
+                     fmt_number(d, 0)] for p, s, a, r, d in zip(pop, seats, assoc, regions, dist)]

@@ -1,7 +1,9 @@
 /* The model builder (mallit/oma.html): assign the 22 mainland areas to units and see the scorecard's criteria.
  * Reads the page's JSON (#rk-data: areas, adjacency, distances, built-in plans, census summaries; #rk-teksti: the
- * messages in the page's language). Computes as helpers.models.decision.model_column does: whole person-years by a
- * divisor method with or without a floor, per-worker spreads (largest / smallest, largest), the longest distance.
+ * messages in the page's language). Åland (the area with "opt") is in no unit unless the reader adds it; a plan
+ * with it exports "aland: own_unit", the rule helpers.models.model_files checks. Computes as
+ * helpers.models.decision.model_column does: whole person-years by a divisor method with or without a floor,
+ * per-worker spreads (largest / smallest, largest), the longest distance.
  * Writes text nodes only: nothing from a file or the address becomes markup. Keeps the plan in the address.
  */
 (function () {
@@ -25,6 +27,8 @@
   D.edges.forEach(function (e) { ADJ[INDEX[e[0]]].push(INDEX[e[1]]); ADJ[INDEX[e[1]]].push(INDEX[e[0]]); });
   var MK_AREAS = {};
   D.areas.forEach(function (a, i) { (MK_AREAS[a.mk] = MK_AREAS[a.mk] || []).push(i); });
+  var ALAND = -1;  // the optional area's index (Åland), last in the data
+  D.areas.forEach(function (a, i) { if (a.opt) { ALAND = i; } });
   var DIGITS = "0123456789abcdefghijklm";  // unit 0 (none) to 22 in the address
 
   function $(id) { return document.getElementById(id); }
@@ -152,7 +156,7 @@
 
   function evenness(units) {
     var s = D.evenness[String(units.length)];
-    if (!s || units.some(function (x) { return x.pieces !== 1; })) {
+    if (!s || units.some(function (x) { return x.members.indexOf(ALAND) >= 0; }) || units.some(function (x) { return x.pieces !== 1; })) {
       return null;
     }
     var pops = units.map(function (x) { return x.pop; });
@@ -177,15 +181,17 @@
 
   // ---------------------------------------------------------------- state, history, the address
 
-  var state = {k: 5, assign: CODES.map(function () { return 0; }), names: null, from: ""};
+  var state = {k: 5, assign: CODES.map(function () { return 0; }), names: null, from: "", aland: false};
+  function active(i, s) { return i !== ALAND || (s || state).aland; }
+  function missingOf(s) { return s.assign.filter(function (x, i) { return x === 0 && active(i, s); }).length; }
   var undo = [], redo = [];
   var focus = 0;
   var svg = $("rk-svg");
   var paths = {}, labels = {};
-  svg.querySelectorAll("path.rk-alue").forEach(function (p) { paths[p.getAttribute("data-code")] = p; });
+  svg.querySelectorAll("path[data-code]").forEach(function (p) { paths[p.getAttribute("data-code")] = p; });
   svg.querySelectorAll("g.rk-nro").forEach(function (g) { labels[g.getAttribute("data-code")] = g; });
 
-  function copy(s) { return {k: s.k, assign: s.assign.slice(), names: s.names ? s.names.slice() : null, from: s.from}; }
+  function copy(s) { return {k: s.k, assign: s.assign.slice(), names: s.names ? s.names.slice() : null, from: s.from, aland: !!s.aland}; }
   function commit(next, say) {
     undo.push(copy(state));
     if (undo.length > 200) { undo.shift(); }
@@ -198,19 +204,21 @@
     return {budget: isFinite(b) && b > 0 ? Math.min(b, 200) : 18, method: $("rk-menetelma").value, variant: $("rk-lattia").value};
   }
   function hashOf(s) {
-    return "#k=" + s.k + "&a=" + s.assign.map(function (x) { return DIGITS.charAt(x); }).join("");
+    return "#k=" + s.k + "&a=" + s.assign.filter(function (x, i) { return active(i, s); }).map(function (x) { return DIGITS.charAt(x); }).join("");
   }
   function fromHash(h) {
     var m = /^#k=(\d{1,2})&a=([0-9a-m]+)$/.exec(h);
-    if (!m || m[2].length !== N) {
+    var withAland = ALAND >= 0 && m && m[2].length === N;
+    if (!m || (m[2].length !== N && !(ALAND >= 0 && m[2].length === N - 1))) {
       throw new Error(M.hash_format);
     }
     var k = parseInt(m[1], 10);
-    var assign = m[2].split("").map(function (ch) { return DIGITS.indexOf(ch); });
+    var digits = m[2].split("").map(function (ch) { return DIGITS.indexOf(ch); });
+    var assign = CODES.map(function (c, i) { return i === ALAND ? (withAland ? digits[digits.length - 1] : 0) : digits[i]; });
     if (k < 1 || k > 22 || assign.some(function (x) { return x > k; })) {
       throw new Error(M.hash_format);
     }
-    return {k: k, assign: assign, names: null, from: ""};
+    return {k: k, assign: assign, names: null, from: "", aland: withAland || ALAND < 0};
   }
   var writingHash = false;
   function writeHash() {
@@ -252,6 +260,8 @@
         sel.appendChild(el("option", {value: String(u)}, [fill(M.unit_n, {n: u})]));
       }
       sel.value = String(state.assign[i]);
+      sel.disabled = !active(i);
+      if (i === ALAND) { sel.closest("tr").hidden = !state.aland; }
     });
   }
 
@@ -271,7 +281,7 @@
       names.push(u.name);
       u.members.forEach(function (c) { assign[INDEX[c]] = n + 1; });
     });
-    return {k: Math.max(1, model.units.length), assign: assign, names: names, from: model.id};
+    return {k: Math.max(1, model.units.length), assign: assign, names: names, from: model.id, aland: !!model.aland};
   }
 
   function render(say) {
@@ -279,13 +289,16 @@
     $("rk-k").value = String(state.k);
     unitButtons();
     selects();
-    var missing = state.assign.filter(function (x) { return x === 0; }).length;
+    $("rk-ahv").checked = !!state.aland;
+    if (!active(focus)) { focus = 0; }
+    var missing = missingOf(state);
     var res = evaluate(state.assign, state.names, r);
     var split = {};
     res.units.forEach(function (x) { if (x.pieces > 1) { split[x.n] = true; } });
     CODES.forEach(function (c, i) {
       var u = state.assign[i], p = paths[c], g = labels[c];
       p.style.fill = u ? colour(u) : "";
+      if (i === ALAND) { p.classList.toggle("rk-alue", state.aland); p.classList.toggle("rk-ahvenanmaa", !state.aland); }
       p.classList.toggle("rk-osissa", !!split[u]);
       p.classList.toggle("rk-kohdistus", i === focus);
       p.setAttribute("aria-label", D.areas[i].name + ": " + (u ? fill(M.unit_n, {n: u}) : "–"));
@@ -330,7 +343,7 @@
     }
     notes.forEach(function (n) { box.appendChild(el("p", {class: "huomautus"}, [n])); });
     var even = missing ? null : evenness(res.units);
-    var evenText = M.even_none;
+    var evenText = state.aland && state.assign[ALAND] ? M.even_aland : M.even_none;
     if (even) {
       var share = even.share !== undefined ? fmt(even.share * 100, 1) + "\u00a0%" :
         fill(M.even_range, {lo: fmt(even.lo * 100, 1), hi: fmt(even.hi * 100, 1)});
@@ -365,7 +378,7 @@
 
   function currentUnit() { return parseInt($("rk-yksikot").getAttribute("data-current") || "1", 10); }
   function assignArea(i, u) {
-    if (u > state.k || state.assign[i] === u) { return; }
+    if (!active(i) || u > state.k || state.assign[i] === u) { return; }
     var next = copy(state);
     next.assign[i] = u;
     message("");
@@ -384,7 +397,7 @@
     var x0 = parseFloat(paths[CODES[focus]].getAttribute("data-x")), y0 = parseFloat(paths[CODES[focus]].getAttribute("data-y"));
     var best = -1, score = Infinity;
     CODES.forEach(function (c, i) {
-      if (i === focus) { return; }
+      if (i === focus || !active(i)) { return; }
       var dx = parseFloat(paths[c].getAttribute("data-x")) - x0, dy = parseFloat(paths[c].getAttribute("data-y")) - y0;
       var along = {ArrowRight: dx, ArrowLeft: -dx, ArrowDown: dy, ArrowUp: -dy}[dir], across = dir === "ArrowLeft" || dir === "ArrowRight" ? dy : dx;
       if (along <= 0) { return; }
@@ -438,6 +451,12 @@
     var t = ev.target;
     if (t.classList && t.classList.contains("rk-valinta")) {
       assignArea(INDEX[t.getAttribute("data-code")], parseInt(t.value, 10) || 0);
+    } else if (t.id === "rk-ahv") {
+      var next = copy(state);
+      next.aland = !!t.checked;
+      if (!next.aland && ALAND >= 0) { next.assign[ALAND] = 0; }
+      message("");
+      commit(next, D.areas[ALAND].name + ": " + (next.aland ? "+" : "\u2212"));
     } else if (t.id === "rk-k") {
       setK(parseInt(t.value, 10));
     } else if (t.id === "rk-budjetti" || t.id === "rk-menetelma" || t.id === "rk-lattia") {
@@ -450,7 +469,7 @@
     var id = $("rk-pohja").value;
     var m = id ? builtIn(id) : null;
     message("");
-    commit(m ? planOf(m) : {k: state.k, assign: CODES.map(function () { return 0; }), names: null, from: ""}, m ? fill(M.loaded, {name: m.label}) : "");
+    commit(m ? planOf(m) : {k: state.k, assign: CODES.map(function () { return 0; }), names: null, from: "", aland: state.aland}, m ? fill(M.loaded, {name: m.label}) : "");
   });
   $("rk-kumoa").addEventListener("click", function () {
     if (!undo.length) { return; }
@@ -465,7 +484,7 @@
     render(M.redone);
   });
   $("rk-tyhjenna").addEventListener("click", function () {
-    commit({k: state.k, assign: CODES.map(function () { return 0; }), names: null, from: ""});
+    commit({k: state.k, assign: CODES.map(function () { return 0; }), names: null, from: "", aland: state.aland});
   });
   window.addEventListener("hashchange", function () {
     if (writingHash) { writingHash = false; return; }
@@ -504,7 +523,7 @@
     var name = $("rk-nimi").value.trim() || M.plan, desc = $("rk-kuvaus").value.trim(), date = today();
     var names = "{fi: " + quote(name) + ", sv: " + quote(name) + ", en: " + quote(name) + "}";
     var lines = ["# " + name.replace(/[\r\n]+/g, " ") + " (" + date + ")", "id: " + slug(name), "name: " + names, "basis: groups",
-      "member_level: hyvinvointialue", "aland: excluded", "regional_htv_per_unit: null", "coordination_htv: null", "survey_question: null", "units:"];
+      "member_level: hyvinvointialue", "aland: " + (state.aland ? "own_unit" : "excluded"), "regional_htv_per_unit: null", "coordination_htv: null", "survey_question: null", "units:"];
     compactUnits().forEach(function (u) {
       var n = Object.keys(u.name).map(function (l) { return l + ": " + quote(u.name[l]); }).join(", ");
       lines.push("  - {code: " + u.code + ", name: {" + n + "}, members: [" + u.members.map(quote).join(", ") + "]}");
@@ -526,7 +545,7 @@
     return rows.map(function (r) { return r.map(csvField).join(","); }).join("\r\n") + "\r\n";
   }
   function offer(text, file, type) {
-    var missing = state.assign.filter(function (x) { return x === 0; }).length;
+    var missing = missingOf(state);
     if (missing) {
       message(fill(M.export_incomplete, {n: missing}));
       return;
@@ -703,13 +722,14 @@
 
   function areaLabel(c) { return INDEX[c] === undefined ? c : c + " " + D.areas[INDEX[c]].name; }
   // Groups of area codes -> a plan; names each unknown, doubled and missing area.
-  function planFromGroups(groups, names) {
+  // aland: true (the file includes Åland), false (it may not list it), null (it is included when listed).
+  function planFromGroups(groups, names, aland) {
     if (groups.length > 22) { fail(M.too_many); }
     var assign = CODES.map(function () { return 0; }), unknown = [], twice = [];
     groups.forEach(function (members, u) {
       members.forEach(function (c) {
         c = String(c);
-        if (INDEX[c] === undefined) { unknown.push(c); return; }
+        if (INDEX[c] === undefined || (INDEX[c] === ALAND && aland === false)) { unknown.push(c); return; }
         if (assign[INDEX[c]]) { twice.push(areaLabel(c)); return; }
         assign[INDEX[c]] = u + 1;
       });
@@ -717,17 +737,19 @@
     var problems = [];
     if (unknown.length) { problems.push(fill(M.unknown, {codes: unknown.slice(0, 10).join(", ")})); }
     if (twice.length) { problems.push(fill(M.twice, {areas: twice.join(", ")})); }
-    var missing = CODES.filter(function (c, i) { return !assign[i]; }).map(areaLabel);
+    var withAland = aland === true || (aland === null && ALAND >= 0 && assign[ALAND] > 0);
+    var missing = CODES.filter(function (c, i) { return !assign[i] && (i !== ALAND || withAland); }).map(areaLabel);
     if (missing.length && !unknown.length) { problems.push(fill(M.missing, {areas: missing.join(", ")})); }
     if (problems.length) { fail(problems.join("; ")); }
-    return {k: Math.max(1, groups.length), assign: assign, names: [null].concat(names), from: ""};
+    return {k: Math.max(1, groups.length), assign: assign, names: [null].concat(names), from: "", aland: withAland};
   }
   function textOf(v) { return typeof v === "string" ? v : (v && typeof v === "object" && typeof v[LANG] === "string" ? v[LANG] : (v && typeof v.fi === "string" ? v.fi : "")); }
   function fromYaml(text) {
     var doc = parseYaml(text);
     if (!doc || typeof doc !== "object" || Array.isArray(doc) || !doc.basis) { fail(M.not_format); }
     if (doc.basis === "hyvinvointialue") {
-      return {plan: planFromGroups(CODES.map(function (c) { return [c]; }), CODES.map(function () { return null; })), doc: doc};
+      var own = CODES.filter(function (c, i) { return i !== ALAND || doc.aland === "own_unit"; });
+      return {plan: planFromGroups(own.map(function (c) { return [c]; }), own.map(function () { return null; }), doc.aland === "own_unit"), doc: doc};
     }
     if (doc.basis !== "groups" || doc.member_level !== "hyvinvointialue" || !Array.isArray(doc.units)) { fail(M.not_whole); }
     var groups = [], names = [];
@@ -736,7 +758,7 @@
       groups.push(u.members.map(String));
       names.push(textOf(u.name).slice(0, 120) || null);
     });
-    return {plan: planFromGroups(groups, names), doc: doc};
+    return {plan: planFromGroups(groups, names, doc.aland === "own_unit"), doc: doc};
   }
   function parseCsv(text) {
     var rows = [], row = [], field = "", q = false;
@@ -763,7 +785,7 @@
       if (!(u in groups)) { order.push(u); groups[u] = []; names[u] = ni >= 0 ? (r[ni] || "").trim().slice(0, 120) : ""; }
       groups[u].push((r[ci] || "").trim());
     });
-    return {plan: planFromGroups(order.map(function (u) { return groups[u]; }), order.map(function (u) { return names[u] || null; })), doc: null};
+    return {plan: planFromGroups(order.map(function (u) { return groups[u]; }), order.map(function (u) { return names[u] || null; }), null), doc: null};
   }
   function importFile(input) {
     var f = input.files && input.files[0];

@@ -2,7 +2,9 @@
 browser, the same criteria ``helpers.models.decision.model_column`` computes for a model made of whole welfare
 regions.
 
-The areas are the 22 mainland welfare-region areas (the 21 welfare regions and Helsinki). Per area: population
+The areas are the 22 mainland welfare-region areas (the 21 welfare regions and Helsinki) and, last, Åland (91,
+``mainland: false``), which a plan includes only when the reader adds it (a model file then says ``aland: own_unit``,
+the rule ``model_files.resolve`` checks). Per area: population
 31.12.2024 (integer, summed from municipalities as ``metrics.unit_metrics`` does), its maakunta, the maakunta's sote
 associations (PRH class 3) and the area's population-share estimate (``associations.by_units``). The page applies the
 scorecard's rule per unit: exact (the sum of whole maakunnat) when the unit holds every area of each maakunta it
@@ -52,21 +54,24 @@ def distance_matrix(year: int, codes: list[str]) -> list[list[float]]:
     return [[round(float(cdist(pts[a], pts[b]).max() / 1000), 4) for b in codes] for a in codes]
 
 
-def areas(year: int = 2025) -> list[dict]:
-    """The mainland areas in code order: code, maakunta, population, the maakunta's class-3 count, the estimate."""
+def areas(year: int = 2025, *, aland: bool = False) -> list[dict]:
+    """The mainland areas in code order (with ``aland``, Åland after them): code, ``mainland``, maakunta,
+    population, the maakunta's class-3 count, the estimate. The estimate is a municipality's share of its maakunta,
+    so adding Åland changes no mainland number."""
     from helpers.sources.population import municipal_population_wfs
 
     key = municipality_key(year)
-    key = key[key["mainland"]]
+    if not aland:
+        key = key[key["mainland"]]
     pop = municipal_population_wfs(associations.POPULATION_YEAR)[["kunta_code", "population_total"]]
     base = key.merge(pop, on="kunta_code", how="left", validate="one_to_one")
     c3 = associations.sote_associations().set_index("area_code")["value"]
     estimate = associations.by_units(key.set_index("kunta_code")["hyvinvointialue_code"], year,
                                      method="population_share").set_index("unit_code")["sote_associations"]
     out = []
-    for code, g in base.groupby("hyvinvointialue_code", sort=True):
+    for (_, code), g in base.groupby([~base["mainland"], "hyvinvointialue_code"], sort=True):
         mk = g["maakunta_code"].iloc[0]
-        out.append({"code": code, "maakunta": mk, "population": int(g["population_total"].sum()),
+        out.append({"code": code, "mainland": bool(g["mainland"].all()), "maakunta": mk, "population": int(g["population_total"].sum()),
                     "maakunta_associations": None if pd.isna(c3.get(mk)) else float(c3[mk]),
                     "associations_estimate": None if pd.isna(estimate.get(code)) else float(estimate[code]),
                     "name": {lang: str(g[f"hyvinvointialue_name_{lang}"].fillna(g["hyvinvointialue_name_fi"]).iloc[0]) for lang in LANGS}})
@@ -75,8 +80,9 @@ def areas(year: int = 2025) -> list[dict]:
 
 def as_plan(model: Model | str, year: int, codes: list[str]) -> dict | None:
     """A model as a plan of whole areas: ``units`` (names, members) and ``split`` (areas the model divides between
-    units; each is then put in the unit holding most of its population, the nearest whole-region version). None
-    when the model is not a grouping of the mainland areas (e.g. Åland as its own unit)."""
+    units; each is then put in the unit holding most of its population, the nearest whole-region version). ``codes``:
+    the areas the builder knows (Åland among them); None when the model leaves out a mainland area. ``aland``: the
+    model puts Åland in a unit (``aland: own_unit``)."""
     from helpers.sources.population import municipal_population_wfs
 
     m = load_model(model)
@@ -85,8 +91,11 @@ def as_plan(model: Model | str, year: int, codes: list[str]) -> dict | None:
     pop = municipal_population_wfs(associations.POPULATION_YEAR)[["kunta_code", "population_total"]]
     res = res.merge(key, on="kunta_code").merge(pop, on="kunta_code", how="left")
     res = res[res["hyvinvointialue_code"].isin(codes)]
-    if set(res["hyvinvointialue_code"]) != set(codes):
+    mainland = set(municipality_key(year).query("mainland")["hyvinvointialue_code"])
+    present = set(res["hyvinvointialue_code"])
+    if not (mainland & set(codes)) <= present:
         return None
+    codes = [c for c in codes if c in present]
     by = res.groupby(["hyvinvointialue_code", "unit_code"], sort=True)["population_total"].sum().reset_index()
     split = sorted(c for c, g in by.groupby("hyvinvointialue_code") if len(g) > 1)
     # ties: the unit listed first (sorted codes), so the choice does not depend on the order of the file
@@ -98,7 +107,8 @@ def as_plan(model: Model | str, year: int, codes: list[str]) -> dict | None:
         members = sorted(c for c in codes if owner[c] == unit)
         units.append({"code": unit, "members": members,
                       "name": {lang: str(names.loc[unit, f"unit_name_{lang}"] or names.loc[unit, "unit_name_fi"]) for lang in LANGS}})
-    return {"id": m.id, "label": {lang: m.label(lang) for lang in LANGS}, "units": units, "split": split}
+    return {"id": m.id, "label": {lang: m.label(lang) for lang in LANGS}, "units": units, "split": split,
+            "aland": bool(present - mainland)}
 
 
 def references_from(site_data: dict | None, year: int = 2025) -> list:
@@ -128,7 +138,7 @@ def builder_data(year: int = 2025, site_data: dict | None = None) -> dict:
     (``site/data/tulostaulu.json``), for the computed optima and the census summaries by k (``decision.evenness``)."""
     from helpers.models.partitions import region_graph
 
-    area_list = areas(year)
+    area_list = areas(year, aland=True)
     codes = [a["code"] for a in area_list]
     g = region_graph(year)
     plans = []

@@ -39,7 +39,8 @@ TEXT = {
                  "tai siirry kartalla nuolinäppäimillä ja valitse yksikkö numeronäppäimellä, tai käytä alla olevaa luetteloa. "
                  "Tunnusluvut lasketaan samalla säännöllä kuin mallien vertailussa. Suunnitelma tallentuu osoitteeseen, joten linkki palauttaa sen.",
         "noscript": "Rakentaja tarvitsee sivun oman skriptin; ilman sitä näkyy vain kartta. Mallien vertailu toimii ilman skriptiä.",
-        "aland": "Ahvenanmaa ei kuulu malleihin eikä yksiköihin (harmaa).",
+        "aland": "Ahvenanmaa (harmaa) ei kuulu yksiköihin, ellei sitä oteta mukaan; silloin tallennettu malli sanoo aland: own_unit.",
+        "aland_add": "Ota Ahvenanmaa (91) mukaan yksiköihin",
         "start": "Aloita", "start_from": "Lähtökohta", "empty": "Tyhjä suunnitelma", "units": "Yksiköitä (1–22)",
         "rule": "Henkilöstösääntö", "budget": "Alueelliset htv", "method": "Menetelmä", "floor": "Lattia",
         "floor_yes": "jokaiselle yksikölle vähintään 1", "floor_no": "ei lattiaa",
@@ -57,7 +58,8 @@ TEXT = {
                  "eller flytta på kartan med piltangenterna och välj enhet med en siffertangent, eller använd förteckningen nedan. "
                  "Nyckeltalen räknas med samma regel som i jämförelsen av modellerna. Planen sparas i adressen, så en länk visar den igen.",
         "noscript": "Verktyget behöver sidans eget skript; utan det visas bara kartan. Jämförelsen av modellerna fungerar utan skript.",
-        "aland": "Åland ingår inte i modellerna eller enheterna (grått).",
+        "aland": "Åland (grått) hör inte till enheterna om det inte tas med; då säger den sparade modellen aland: own_unit.",
+        "aland_add": "Ta med Åland (91) i enheterna",
         "start": "Börja", "start_from": "Utgångspunkt", "empty": "Tom plan", "units": "Enheter (1–22)",
         "rule": "Personalregel", "budget": "Regionala årsverken", "method": "Metod", "floor": "Golv",
         "floor_yes": "minst 1 per enhet", "floor_no": "inget golv",
@@ -75,7 +77,8 @@ TEXT = {
                  "the map with the arrow keys and pick a unit with a number key, or use the list below. The figures follow the same "
                  "rule as the model comparison. The plan is kept in the address, so a link restores it.",
         "noscript": "The builder needs the page's own script; without it only the map shows. The model comparison works without a script.",
-        "aland": "Åland is in no model and no unit (grey).",
+        "aland": "Åland (grey) is in no unit unless you add it; the saved model then says aland: own_unit.",
+        "aland_add": "Include Åland (91) in the units",
         "start": "Start", "start_from": "Start from", "empty": "Empty plan", "units": "Units (1–22)",
         "rule": "Staffing rule", "budget": "Regional person-years", "method": "Method", "floor": "Floor",
         "floor_yes": "at least 1 per unit", "floor_no": "no floor",
@@ -102,7 +105,8 @@ MESSAGES = {
            "alias": "YAML-ankkurit, -viittaukset ja -tagit eivät ole sallittuja (rivi {line})", "yaml_syntax": "YAML-virhe rivillä {line}",
            "not_whole": "vain kokonaisista hyvinvointialueista koottu malli (basis: groups, member_level: hyvinvointialue) voidaan avata",
            "unknown": "tuntemattomat aluekoodit: {codes}", "twice": "alue kahdessa yksikössä: {areas}", "missing": "alueet puuttuvat: {areas}",
-           "too_many": "yksiköitä on enemmän kuin 22", "hash_format": "muoto on #k=5&a= ja 22 merkkiä", "exported": "Tallennettu {file}.",
+           "too_many": "yksiköitä on enemmän kuin 22", "hash_format": "muoto on #k=5&a= ja 22 merkkiä (Ahvenanmaan kanssa 23)",
+           "even_aland": "Osuus tasaisemmista jaoista lasketaan vain manner-Suomen jaoille, ilman Ahvenanmaata.", "exported": "Tallennettu {file}.",
            "export_incomplete": "Jokaisen alueen on oltava jossakin yksikössä ennen tallennusta ({n} puuttuu).",
            "assigned": "{area}: yksikkö {n}", "cleared": "{area}: ei yksikköä", "undone": "Kumottu.", "redone": "Tehty uudelleen.",
            "residents": "Asukkaita", "workers": "Htv", "per_worker": "Asukkaita / htv", "assoc_per_worker": "Sote-yhdistyksiä / htv",
@@ -120,7 +124,8 @@ MESSAGES = {
            "alias": "YAML-ankare, -alias och -taggar är inte tillåtna (rad {line})", "yaml_syntax": "YAML-fel på rad {line}",
            "not_whole": "bara en modell av hela välfärdsområden (basis: groups, member_level: hyvinvointialue) kan öppnas",
            "unknown": "okända områdeskoder: {codes}", "twice": "område i två enheter: {areas}", "missing": "områden saknas: {areas}",
-           "too_many": "fler än 22 enheter", "hash_format": "formen är #k=5&a= och 22 tecken", "exported": "Sparad {file}.",
+           "too_many": "fler än 22 enheter", "hash_format": "formen är #k=5&a= och 22 tecken (23 med Åland)",
+           "even_aland": "Andelen jämnare indelningar räknas bara för indelningar av fastlandet, utan Åland.", "exported": "Sparad {file}.",
            "export_incomplete": "Varje område måste höra till en enhet innan planen sparas ({n} saknas).",
            "assigned": "{area}: enhet {n}", "cleared": "{area}: ingen enhet", "undone": "Ångrat.", "redone": "Gjort om.",
            "residents": "Invånare", "workers": "Årsverken", "per_worker": "Invånare / årsverke", "assoc_per_worker": "Social- och hälsovårdsföreningar / årsverke",
@@ -138,7 +143,8 @@ MESSAGES = {
            "alias": "YAML anchors, aliases and tags are not allowed (line {line})", "yaml_syntax": "YAML error on line {line}",
            "not_whole": "only a model of whole welfare regions (basis: groups, member_level: hyvinvointialue) can be opened",
            "unknown": "unknown area codes: {codes}", "twice": "an area in two units: {areas}", "missing": "areas missing: {areas}",
-           "too_many": "more than 22 units", "hash_format": "the form is #k=5&a= and 22 characters", "exported": "Saved {file}.",
+           "too_many": "more than 22 units", "hash_format": "the form is #k=5&a= and 22 characters (23 with Åland)",
+           "even_aland": "The share of more even groupings is computed for groupings of the mainland only, without Åland.", "exported": "Saved {file}.",
            "export_incomplete": "Every area must be in a unit before saving ({n} missing).",
            "assigned": "{area}: unit {n}", "cleared": "{area}: no unit", "undone": "Undone.", "redone": "Redone.",
            "residents": "Residents", "workers": "Person-years", "per_worker": "Residents / person-year", "assoc_per_worker": "Social and health associations / person-year",
@@ -157,10 +163,10 @@ def builder_script() -> str:
 
 def _page_data(data: dict, lang: str) -> dict:
     """The per-area data in the form the script reads, with the labels of one language (fewer bytes per page)."""
-    areas = [{"code": a["code"], "mk": a["maakunta"], "pop": a["population"], "c3": a["maakunta_associations"],
+    areas = [{"code": a["code"], "opt": not a["mainland"], "mk": a["maakunta"], "pop": a["population"], "c3": a["maakunta_associations"],
               "est": a["associations_estimate"], "name": a["name"][lang]} for a in data["areas"]]
     models = [{"id": m["id"], "label": SHORT_LABELS.get(m["id"], m["label"])[lang] if m["id"] in SHORT_LABELS else m["label"][lang],
-               "split": m["split"], "units": [{"name": u["name"][lang], "members": u["members"]} for u in m["units"]]}
+               "split": m["split"], "aland": m["aland"], "units": [{"name": u["name"][lang], "members": u["members"]} for u in m["units"]]}
               for m in data["models"]]
     criteria = {c: {"label": CRITERIA[c][0][lang], "unit": CRITERIA[c][1][lang], "decimals": CRITERIA[c][3]} for c in SHOWN_CRITERIA}
     return {"year": data["year"], "areas": areas, "edges": data["edges"], "distances": data["distances"], "models": models,
@@ -182,12 +188,13 @@ def write_builder(site: Path, site_data: dict | None, year: int = 2025, langs=LA
     frame = country_frame(year, mainland=False, width=400)
     layer = load_layer("hyvinvointialue", year)
     codes = {a["code"] for a in data["areas"]}
+    optional = {a["code"] for a in data["areas"] if not a["mainland"]}  # Åland: in a unit only when the reader adds it
     written = []
     for lang in langs:
         t = TEXT[lang]
         page = page_in(site, PAGE, lang)
         shapes = svg_shapes(layer, frame, name_col=f"name_{lang}" if f"name_{lang}" in layer.columns else "name_fi")
-        shown = [s for s in shapes if s["code"] in codes]
+        shown = [{**s, "opt": s["code"] in optional} for s in shapes if s["code"] in codes]
         aland = [s for s in shapes if s["code"] not in codes]
         context = {
             "t": t, "shapes": shown, "aland": aland, "view_box": frame.view_box, "r": round(frame.width / 60, 1),
