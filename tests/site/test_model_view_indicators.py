@@ -12,25 +12,12 @@ import pytest
 
 from helpers.models.unit_indicators import OUTSIDE_CODE
 from tests.conftest import FIXTURE_MIRROR
-from tests.site.test_browser import DESKTOP, PHONE, Tab, number
+from tests.site.test_browser import PHONE, browser, number, phone, tab  # noqa: F401  (fixtures: the same tabs as test_browser)
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
 PAIR = ["malli_18_1", "malli_5_1_erva2020"]
 
-
-@pytest.fixture(scope="module")
-def tab(chromium_browser):
-    t = Tab(chromium_browser, DESKTOP)
-    yield t
-    t.context.close()
-
-
-@pytest.fixture(scope="module")
-def phone(chromium_browser):
-    t = Tab(chromium_browser, PHONE)
-    yield t
-    t.context.close()
 
 UNIT_COLUMN = {"malli_18_1": "maakunta_code", "malli_5_1_erva2020": "erva2020_code"}
 SHOWN = """() => [...document.querySelectorAll('.arvo-malli')].filter(b => !b.hidden).map(b => ({
