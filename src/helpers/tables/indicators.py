@@ -384,6 +384,7 @@ def _pxweb_population(indicator_id: str, table: str, years: list[int], division_
 def _flags_to_division(df: pd.DataFrame, from_division: int, to_division: int) -> pd.DataFrame:
     """Flags of merged municipalities united into their successor (rows kunta_code, year, flags)."""
     moved = df.assign(kunta_code=df["kunta_code"].replace(merger_map(from_division, to_division)))
+    moved.attrs = {}  # not deep-copied into every group
     return moved.groupby(["year", "kunta_code"], sort=True)["value_flags"].agg(value_flags.join).reset_index()
 
 
