@@ -121,3 +121,36 @@ def test_the_year_control_changes_map_address_and_table(refreshed, chromium_brow
         assert not outside and not errors, (outside, errors)
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_small_numbers_and_rank_ranges_follow_the_year(refreshed, chromium_browser, tmp_path, monkeypatch):
+    """The script marks small numerators on the map for the year shown and says how many ranks are unsure that year
+    (the counts from the page's own data, which tests/tables/test_small_numbers.py checks against the raw answers)."""
+    from helpers.site.indicator_pages import write_indicator_page
+
+    monkeypatch.setenv("SOTE_OUTPUTS_DIR", str(tmp_path / "outputs"))
+    municipal = write_indicator_page("osuus_0_14", 2024, level="kunta", division_year=2025, years=[2024], langs=("fi",))
+    sotkanet = refreshed / "site" / SOTKANET
+    unsure = page_data(sotkanet)["unsure"]
+    context = chromium_browser.new_context(viewport={"width": 360, "height": 740}, service_workers="block")
+    errors = []
+    page = context.new_page()
+    page.route(lambda url: not url.startswith(("file:", "data:")), lambda route: route.abort())
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(municipal.as_uri(), wait_until="load")
+        page.wait_for_selector(".sr-ohjaimet:not([hidden])")
+        marked = page.evaluate("[...document.querySelectorAll('path.sr-alue.sr-pieni')].map(p => [p.dataset.code, p.textContent])")
+        assert sorted(c for c, _ in marked) == ["318", "766"]  # Kökar, Sottunga
+        assert "95 %:n väli 2,7–9,2; osoittaja alle 20" in dict(marked)["318"]
+        assert page.inner_text("#sr-epavarma") == "Vuonna 2024 308/308 alueen sija voisi satunnaisvaihtelun rajoissa olla toinen."
+        page.goto(sotkanet.as_uri() + "#v=2021", wait_until="load")
+        page.wait_for_selector("#sr-svg-kaavio[data-ready]")
+        k, n = unsure["2021"]
+        assert n == 23 and 0 < k <= n
+        assert page.inner_text("#sr-epavarma") == f"Vuonna 2021 {k}/{n} alueen sija voisi satunnaisvaihtelun rajoissa olla toinen."
+        assert page.evaluate("document.querySelectorAll('path.sr-alue.sr-pieni').length") == 0
+        assert not errors, errors
+    finally:
+        context.close()

@@ -64,9 +64,19 @@
     }
     return D.bins.length - 1;  // above a fixed last bound: the top class, as helpers.figures.classify
   }
+  function isSmall(code, i) {
+    return !!(D.small && D.small[code] && D.small[code][i]);
+  }
   function valueText(code, i) {
     var v = D.v[code][i], mark = D.f[code] ? D.f[code][i] : "";
-    return fmt(v, D.dec) + (v === null || v === undefined ? "" : " " + D.unit) + (mark ? " " + mark : "");
+    var out = fmt(v, D.dec) + (v === null || v === undefined ? "" : " " + D.unit) + (mark ? " " + mark : "");
+    // the value's 95 % interval, and why it is wide (helpers.tables.small_numbers)
+    var ci = D.ci && D.ci[code] ? D.ci[code][i] : null;
+    if (ci) {
+      out += " (" + M.interval.replace("{lo}", fmt(ci[0], D.dec)).replace("{hi}", fmt(ci[1], D.dec)) +
+             (isSmall(code, i) ? "; " + M.small : "") + ")";
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- address
@@ -115,7 +125,15 @@
       p.setAttribute("aria-label", (NAMES[code] || code) + ": " + (D.v[code] ? valueText(code, i) : M.missing));
       p.firstChild.textContent = p.getAttribute("aria-label");
       p.classList.toggle("sr-korostettu", state.picked.indexOf(code) >= 0);
+      p.classList.toggle("sr-pieni", isSmall(code, i));
     });
+    // how many ranks of the year shown random variation could change (helpers.tables.small_numbers)
+    var unsure = D.unsure ? D.unsure[String(state.year)] : null, note = $("sr-epavarma");
+    if (note) {
+      note.hidden = !(unsure && unsure[0]);
+      note.textContent = unsure && unsure[0] ? M.unsure.replace("{year}", String(state.year)).replace("{k}", String(unsure[0]))
+        .replace("{n}", String(unsure[1])) : "";
+    }
     // the table's rows of the year shown (its first cell is the year)
     document.querySelectorAll("table.sarjataulu > tbody > tr").forEach(function (tr) {
       tr.hidden = tr.cells[0].textContent !== String(state.year);
@@ -230,11 +248,11 @@
       titled(svg("path", {d: linePath(D.v[c], x, y, breaksFor(c)), stroke: colour}, g), NAMES[c]);
       D.v[c].forEach(function (v, i) {
         var mark = v === null ? "" : D.f[c] ? D.f[c][i] : "";
-        if (v === null || (n > 20 && !mark && i !== yi)) {
+        if (v === null || (n > 20 && !mark && !isSmall(c, i) && i !== yi)) {
           return;  // a long series: a dot for the year shown and for a flagged value only
         }
         var dot = svg("circle", {cx: x(i), cy: y(v), r: i === yi ? 4 : 2.2, stroke: colour, fill: mark ? "#fff" : colour,
-                                 "class": mark ? "sr-ennakko" : ""}, g);
+                                 "class": (mark ? "sr-ennakko" : "") + (isSmall(c, i) ? " sr-pieni" : "")}, g);
         titled(dot, NAMES[c] + " " + D.years[i] + ": " + valueText(c, i) + (mark ? " (" + (D.flag_words[mark] || M.preliminary) + ")" : ""));
       });
     });

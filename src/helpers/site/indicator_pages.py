@@ -10,7 +10,8 @@ from helpers.figures.charts import ranked_bars
 from helpers.site.value_tables import value_table
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.groupings import grouping_layer
-from helpers.tables.indicators import catalogue_row, indicator_table
+from helpers.tables import small_numbers
+from helpers.tables.indicators import catalogue_row, indicator_table, value_scale
 from helpers.figures.maps import choropleth
 from helpers.site.pages import render, site_dir, write_page
 
@@ -200,10 +201,13 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     t = SERIES_TEXT[lang]
     if "break" not in table.columns:
         table = mark(table, division_year=division_year)
+    row = catalogue_row(indicator_id)
+    table = small_numbers.mark(table, row, value_scale(row))
+    small_n = table.attrs["small_n"]
+    st = small_numbers.TEXT[lang]
     # The break column in the page's language (the table carries it in the language it was marked in).
     words = {f"{b['label'][lg]} {b['year']}": f"{b['label'][lang]} {b['year']}" for b in table.attrs.get("breaks", []) for lg in ("fi", "sv", "en")}
     table = table.assign(**{"break": ["; ".join(words.get(w, w) for w in str(v).split("; ")) if v else "" for v in table["break"]]})
-    row = catalogue_row(indicator_id)
     name, unit, dec = row[f"name_{lang}"], row["unit"], decimals_for(row["unit"])
     years = sorted(set(table["year"].astype(int)))
     if year not in years:
@@ -228,6 +232,9 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         legend.append({"colour": colours[i], "label": f"{fmt_number(lower, dec, lang)} – {fmt_number(upper, dec, lang)}"})
         lower = upper
     legend.append({"colour": MISSING_COLOUR, "label": t["missing"]})
+    any_small = bool(small_n) and bool(table["small"].any())
+    if any_small:
+        legend.append({"colour": "#ffffff", "label": st["legend"].format(n=small_n), "dashed": True})
 
     areas = table.drop_duplicates("area_code").sort_values("area_code")
     codes = areas["area_code"].astype(str).tolist()
@@ -237,7 +244,8 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     marks, notes = flag_marks(table["value_flags"], source=str(table["source"].iloc[0]), meanings=flag_meanings(table, lang))
     mark_of = dict(zip(table["value_flags"].astype(str), marks)) if marks else {}
 
-    latest = table[table["year"] == year].set_index("area_code")["value"]
+    latest_rows = table[table["year"] == year].set_index("area_code")
+    latest = latest_rows["value"]
     cls = assign_classes(latest, breaks) if breaks else pd.Series(pd.NA, index=latest.index)
     frame = country_frame(division_year, mainland=not show_aland, width=400)
     shapes = svg_shapes(layer, frame, name_col=f"name_{lang}")
@@ -246,6 +254,11 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         c = cls.get(s["code"])
         s["fill"] = MISSING_COLOUR if c is None or pd.isna(c) else colours[int(c)]
         s["label"] = f"{s['name']}: {fmt_value(v, unit, dec, lang)}"
+        if small_n and s["code"] in latest_rows.index and pd.notna(latest_rows.at[s["code"], "low"]):
+            r = latest_rows.loc[s["code"]]
+            interval = st["interval"].format(lo=fmt_number(r["low"], dec, lang), hi=fmt_number(r["high"], dec, lang))
+            s["small"] = bool(r["small"])
+            s["label"] += f" ({interval}" + (f"; {st['small'].format(n=small_n)})" if s["small"] else ")")
 
     country = _country(table, indicator_id, division_year)
     # Breaks: which areas each touches (from the break column), its text, whether the line is broken there.
@@ -274,16 +287,37 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         # a count of the whole country dwarfs its areas: the reference line gets its own scale
         "country_axis": country is not None and row["aggregation"] == "sum",
     }
+    if small_n:
+        def per_year(col):
+            return table.pivot(index="area_code", columns="year", values=col).reindex(index=codes, columns=years)
+        small, low, high = per_year("small"), per_year("low"), per_year("high")
+        flag = small.fillna(False).astype(bool)
+        page_data["small"] = {c: [int(x) for x in flag.loc[c]] for c in codes if flag.loc[c].any()}
+        page_data["unsure"] = {str(y): list(small_numbers.unsure_count(table, y)) for y in years}
+        page_data["ci"] = {c: [None if pd.isna(a) else [round(float(a), dec + 1), round(float(b), dec + 1)]
+                               for a, b in zip(low.loc[c], high.loc[c])] for c in codes}
 
     # The table and its CSV: every year (latest first), the break column; the script shows one year at a time.
     ordered = table.sort_values(["year", "value"], ascending=[False, False], na_position="last").reset_index(drop=True)
     # The unit once in the header, not in 1 000 cells: a long series' table is most of the page's bytes.
     head = (t["head"][0], t["head"][1], f"{t['head'][2]} ({unit})", t["head"][3])
-    rows = [[num(str(y)), str(area), num(fmt_number(v, dec, lang), mark=mark_of.get(str(f), "")), str(b)]
-            for y, area, v, f, b in zip(ordered["year"], ordered[f"area_name_{lang}"], ordered["value"], ordered["value_flags"], ordered["break"])]
+    smalls = ordered["small"].tolist() if small_n else [False] * len(ordered)
+    rows = [[num(str(y)), str(area), num(fmt_number(v, dec, lang), mark=" ".join(m for m in (mark_of.get(str(f), ""), st["mark"] if sm else "") if m)),
+             str(b)] for y, area, v, f, b, sm in zip(ordered["year"], ordered[f"area_name_{lang}"], ordered["value"],
+                                                      ordered["value_flags"], ordered["break"], smalls)]
     csv = pd.DataFrame({head[0]: ordered["year"].astype(int), head[1]: ordered[f"area_name_{lang}"].astype(str),
                         head[2]: ordered["value"].round(dec), head[3]: ordered["break"].astype(str), "unit": unit,
                         "area_code": ordered["area_code"].astype(str), "value_flags": ordered["value_flags"].astype(str)})
+    if small_n:
+        # ranks with the range random variation allows, after the value (the table is the year's ranking)
+        head = (*head[:3], st["column"], head[3])
+        rows = [[*r[:3], num(small_numbers.rank_text(a, b, c)), r[3]]
+                for r, a, b, c in zip(rows, ordered["rank"], ordered["rank_best"], ordered["rank_worst"])]
+        csv.insert(3, st["column"], [small_numbers.rank_text(a, b, c) for a, b, c in zip(ordered["rank"], ordered["rank_best"], ordered["rank_worst"])])
+        csv = csv.assign(numerator=ordered["numerator"], ci95_low=ordered["low"].round(dec + 1), ci95_high=ordered["high"].round(dec + 1),
+                         small_numerator=ordered["small"].astype(int), rank=ordered["rank"], rank_best=ordered["rank_best"],
+                         rank_worst=ordered["rank_worst"])
+        notes = [*notes, *([st["note"].format(n=small_n, rse=small_numbers.relative_error_text(small_n))] if any_small else []), st["ranks"]]
     if "table" in ordered.columns:
         csv["table"] = ordered["table"].astype(str)
     csv.attrs = dict(table.attrs)
@@ -299,17 +333,20 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
             per_table.append(f"{tab} {_years_text(sorted(set(ys.astype(int))))}")
     notes_text = row["notes"] if isinstance(row["notes"], str) else ""
     missing = int(table["value"].isna().sum())
+    k_unsure, n_ranked = small_numbers.unsure_count(table, year) if small_n else (0, 0)
     context = {
         "heading": title, "t": t, "intro": t["intro"], "noscript": t["noscript"].format(year=year),
         "map_caption": t["map"].format(level=level_label), "year": year, "years": years,
         "shapes": shapes, "view_box": frame.view_box, "legend": legend, "legend_title": t["legend"].format(unit=unit),
         "areas": [{"c": c, "n": names[c]} for c in sorted(codes, key=lambda c: names[c])],
         "breaks": break_rows, "values": values, "page_data": page_data,
-        "messages": {k: t[k] for k in ("remove", "preliminary", "year", "missing", "country", "right_axis")},
+        "messages": {**{k: t[k] for k in ("remove", "preliminary", "year", "missing", "country", "right_axis")},
+                     "interval": st["interval"], "small": st["small"].format(n=small_n or ""), "unsure": st["unsure"]},
         "script": _href(script, path), "source_lines": source_lines_, "notes": notes_text,
         "tables_line": t["tables"].format(lines="; ".join(per_table)) if per_table else "",
         "missing_note": MISSING_NOTE[lang].format(n=missing) if missing else "",
         "chart": len(years) > 1, "count_note": t["count_note"] if page_data["country_axis"] else "",
+        "unsure": st["unsure"].format(year=year, k=k_unsure, n=n_ranked) if small_n and k_unsure else "",
     }
     return write_page(path, title=title, template="indicator_series.html.j2", context=context, lang=lang,
                       description=f"{row['name_fi']}: {LEVEL_TITLES['fi'].get(level, level).lower()}, {_years_text(years)}", data_year=year)

@@ -37,6 +37,7 @@ import pandera.pandas as pa
 from helpers.base import config
 from helpers.sources import checks, pxweb, sotkanet
 from helpers.sources import flags as value_flags
+from helpers.tables import small_numbers
 from helpers.tables.aggregate import aggregate
 from helpers.base.errors import InvalidParameter, ValidationError, invalid
 from helpers.geo.layers import allowed_years, area_km2, load_layer
@@ -103,7 +104,7 @@ def _read_catalogue(path, mtime_ns: int, size: int) -> pd.DataFrame:
     return df
 
 
-CHECK_COLUMNS = ("kind", "min", "max", "counts")
+CHECK_COLUMNS = ("kind", "min", "max", "counts", "small_n")
 
 
 def _bound(text: str) -> float | None:
@@ -129,6 +130,9 @@ def _rule_problems(row: pd.Series) -> list[str]:
     bad_names = [c for c in row["counts"].split() if not c.isidentifier()]
     if bad_names:
         out.append(f"counts {row['counts']!r} has {bad_names}, not column names; allowed: column names separated by spaces")
+    small = small_numbers.threshold_problem(row["small_n"])
+    if small:
+        out.append(small)
     return out
 
 
@@ -139,7 +143,7 @@ def value_rules(indicator_id: str, *, keys: tuple[str, ...] = ("area_code", "yea
     return checks.Rules(keys=keys, kind=row["kind"], lo=_bound(row["min"]), hi=_bound(row["max"]),
                         counts=tuple(row["counts"].split()),
                         numerator=row["numerator"] if ratio else None, denominator=row["denominator"] if ratio else None,
-                        scale=_scale(row))
+                        scale=value_scale(row))
 
 
 def _check(indicator_id: str, frame: pd.DataFrame, rules: checks.Rules, provenance, *, area: str = "area_code") -> None:
@@ -208,6 +212,7 @@ def sotkanet_row(indicator: int, *, fresh: bool = False) -> dict:
         "source": f"THL, Sotkanet (tiedontuottaja {org['fi']})" if org["fi"] else "THL, Sotkanet",
         "table_or_id": str(meta["id"]), "base_level": "hyvinvointialue",
         **{k: rule[k] for k in ("aggregation", "numerator", "denominator", "kind", "min", "max", "counts")},
+        "small_n": "",  # the project's default threshold (helpers.tables.small_numbers)
         "years": sotkanet.years_text(meta["range"]),
         "notes": (f"Johdettu Sotkanetin metatiedoista (/indicators/{meta['id']}, päivitetty {meta['data_updated'] or '?'}). "
                   f"Yhdistely: osoittaja absValue, nimittäjä absValue × {rule['scale']} / arvo"),
@@ -258,7 +263,7 @@ def _derived_rule(meta: dict) -> dict:
                  "(PER1000, PER100000 …), the two whose areas add up through absValue")
 
 
-def _scale(row: pd.Series) -> float:
+def value_scale(row: pd.Series) -> float:
     """N of a ratio's ``numerator / denominator × N``: a derived Sotkanet row's own, else 100 (every file row)."""
     value = row.get("scale")
     return 100.0 if value is None or value == "" or (isinstance(value, float) and math.isnan(value)) else float(value)
@@ -443,7 +448,7 @@ def _base_sotkanet(indicator_id: str, years: list[int], level: str) -> tuple[pd.
         "abs_value": rows["abs_value"],
         # The denominator is not published; absValue × N / value recovers it (to rounding of the value), N = 100 for
         # a share, 100 000 for a rate per 100 000.
-        "implied_denominator": rows["abs_value"] * _scale(row) / rows["value"],
+        "implied_denominator": rows["abs_value"] * value_scale(row) / rows["value"],
         "value_flags": rows["value_flags"],
     })
     return df, _source_text(row, f"indikaattori {row['table_or_id']}"), rows.attrs.get("provenance", [])
@@ -542,12 +547,12 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
         if level != base_level:
             raise ValidationError(
                 f"{indicator_id}: Sotkanet gives no absValue (count) for indicator {row['table_or_id']} in {year_list}, so its "
-                f"values cannot be added up to level {level!r} (rule: absValue / (absValue × {_scale(row):g} / value)); "
+                f"values cannot be added up to level {level!r} (rule: absValue / (absValue × {value_scale(row):g} / value)); "
                 f"allowed: level {base_level!r}, where Sotkanet's own values are shown")
         rule = "sum"  # each unit is its own only member: Sotkanet's published value stands
     numerator = row["numerator"] if rule == "ratio" else "value"
     agg = aggregate(base, mapping_series, rule=rule, numerator=numerator, denominator=row["denominator"] or "denominator",
-                    scale=_scale(row))
+                    scale=value_scale(row))
     units = _units(level, division_year, list(agg["area_code"]))
     width = _CODE_WIDTH.get(level)
     if width and level != "custom":
