@@ -140,7 +140,7 @@ def test_small_numbers_and_rank_ranges_follow_the_year(refreshed, chromium_brows
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto(municipal.as_uri(), wait_until="load")
-        page.wait_for_selector(".sr-ohjaimet:not([hidden])")
+        page.wait_for_function("document.getElementById('sr-ilman').hidden")
         marked = page.evaluate("[...document.querySelectorAll('path.sr-alue.sr-pieni')].map(p => [p.dataset.code, p.textContent])")
         assert sorted(c for c, _ in marked) == ["318", "766"]  # Kökar, Sottunga
         assert "95 %:n väli 2,7–9,2; osoittaja alle 20" in dict(marked)["318"]

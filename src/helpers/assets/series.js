@@ -136,6 +136,7 @@
     }
     // the table's rows of the year shown (its first cell is the year)
     document.querySelectorAll("table.sarjataulu > tbody > tr").forEach(function (tr) {
+      tr.removeAttribute("data-muu");  // the stylesheet's first-paint hiding; from here on the script decides
       tr.hidden = tr.cells[0].textContent !== String(state.year);
     });
   }
@@ -302,7 +303,7 @@
 
   // ---------------------------------------------------------------- wiring
 
-  document.querySelector(".sr-ohjaimet").hidden = false;
+  document.querySelector(".sr-ohjaimet").hidden = D.years.length < 2;  // one year: nothing to choose
   var chart = document.querySelector(".sr-kaavio");
   if (chart) {
     chart.hidden = false;
@@ -350,5 +351,7 @@
     }
   });
   readHash();
-  update();
+  // The pre-drawn map paints first; the chart and the year from the address follow in the next task (a reader sees
+  // the map at once rather than after the chart is drawn).
+  requestAnimationFrame(function () { setTimeout(update, 0); });
 }());

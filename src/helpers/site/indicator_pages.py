@@ -120,7 +120,8 @@ def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvoi
 
 MISSING_COLOUR = "#d9d9d9"
 SERIES_TEXT = {
-    "fi": {"intro": "Kartta, aikasarja ja taulukko näyttävät samat luvut. Valitse vuosi: kartta ja taulukko vaihtuvat, ja vuosi "
+    "fi": {"intro_one": "Kartta ja taulukko näyttävät samat luvut; lähde julkaisee tämän jaon luvut yhdeltä vuodelta. Alueen nimi ja arvo näkyvät, kun osoitin on sen päällä.",
+           "intro": "Kartta, aikasarja ja taulukko näyttävät samat luvut. Valitse vuosi: kartta ja taulukko vaihtuvat, ja vuosi "
                     "tallentuu osoitteeseen. Korosta alueita kaaviossa valitsemalla ne luettelosta tai napsauttamalla karttaa.",
            "noscript": "Vuoden valinta ja aikasarjakaavio tarvitsevat sivun oman skriptin; ilman sitä kartta näyttää vuoden {year} ja "
                        "taulukossa ovat kaikki vuodet.",
@@ -133,7 +134,8 @@ SERIES_TEXT = {
            "head": ("Vuosi", "Alue", "Arvo", "Sarjakatko"), "right_axis": "oikea asteikko",
            "count_note": "Koko maan viiva on lukumäärä: sen asteikko on oikealla.", "tables": "Vuosien lähdetaulukot: {lines}",
            "missing": "ei tietoa", "legend": "{unit}, luokat kaikkien vuosien arvoista"},
-    "sv": {"intro": "Kartan, tidsserien och tabellen visar samma siffror. Välj ett år: kartan och tabellen byts, och året sparas i "
+    "sv": {"intro_one": "Kartan och tabellen visar samma siffror; källan publicerar siffrorna för denna indelning för ett år. Områdets namn och värde visas när pekaren är över det.",
+           "intro": "Kartan, tidsserien och tabellen visar samma siffror. Välj ett år: kartan och tabellen byts, och året sparas i "
                     "adressen. Framhäv områden i diagrammet genom att välja dem i listan eller klicka på kartan.",
            "noscript": "Årsvalet och tidsseriediagrammet behöver sidans eget skript; utan det visar kartan år {year} och tabellen alla år.",
            "year": "År", "prev": "Föregående år", "next": "Följande år", "map": "Karta: {level}, år",
@@ -145,7 +147,8 @@ SERIES_TEXT = {
            "head": ("År", "Område", "Värde", "Seriebrott"), "right_axis": "höger skala",
            "count_note": "Linjen för hela landet är ett antal: dess skala står till höger.", "tables": "Källtabellerna per år: {lines}",
            "missing": "uppgift saknas", "legend": "{unit}, klasser av alla års värden"},
-    "en": {"intro": "The map, the series and the table show the same numbers. Pick a year: the map and the table change, and the "
+    "en": {"intro_one": "The map and the table show the same numbers; the source publishes this division's numbers for one year. An area's name and value show when the pointer is over it.",
+           "intro": "The map, the series and the table show the same numbers. Pick a year: the map and the table change, and the "
                     "year is kept in the address. Highlight areas in the chart by picking them from the list or clicking the map.",
            "noscript": "The year control and the series chart need the page's own script; without it the map shows {year} and the "
                        "table every year.",
@@ -311,7 +314,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     if small_n:
         # ranks with the range random variation allows, after the value (the table is the year's ranking)
         head = (*head[:3], st["column"], head[3])
-        rows = [[*r[:3], num(small_numbers.rank_text(a, b, c)), r[3]]
+        rows = [[*r[:3], small_numbers.rank_text(a, b, c), r[3]]  # text: "4 (2–7)" is no single number
                 for r, a, b, c in zip(rows, ordered["rank"], ordered["rank_best"], ordered["rank_worst"])]
         csv.insert(3, st["column"], [small_numbers.rank_text(a, b, c) for a, b, c in zip(ordered["rank"], ordered["rank_best"], ordered["rank_worst"])])
         csv = csv.assign(numerator=ordered["numerator"], ci95_low=ordered["low"].round(dec + 1), ci95_high=ordered["high"].round(dec + 1),
@@ -323,7 +326,11 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     csv.attrs = dict(table.attrs)
     sources = sorted(set(table["source"].astype(str)))
     source_lines_ = [*sources, boundary_attribution(division_year, lang)]
-    values = table_data(rows, caption=t["table"].format(name=name), header=head, cls="arvot sarjataulu", footnotes=notes)
+    # Rows of the other years are laid out only when asked for: a stylesheet rule hides them until the script takes
+    # over (and a <noscript> style shows them all), so the first paint need not lay out 1 200 rows.
+    other = [{"muu": "1"} if int(y) != int(year) else {} for y in ordered["year"]]
+    values = table_data(rows, caption=t["table"].format(name=name), header=head, cls="arvot sarjataulu", footnotes=notes,
+                        row_attrs=other)
     values["downloads"] = table_files(csv, page=path, name="arvot", title=title, sources=source_lines_, licence=LICENCE,
                                       decimals={head[2]: dec}, units={head[2]: unit}, lang=lang)
     script = ensure_series_script(site)  # a shared asset: a refresh publishes it once, at its end (site.build)
@@ -335,7 +342,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     missing = int(table["value"].isna().sum())
     k_unsure, n_ranked = small_numbers.unsure_count(table, year) if small_n else (0, 0)
     context = {
-        "heading": title, "t": t, "intro": t["intro"], "noscript": t["noscript"].format(year=year),
+        "heading": title, "t": t, "intro": t["intro"] if len(years) > 1 else t["intro_one"], "noscript": t["noscript"].format(year=year),
         "map_caption": t["map"].format(level=level_label), "year": year, "years": years,
         "shapes": shapes, "view_box": frame.view_box, "legend": legend, "legend_title": t["legend"].format(unit=unit),
         "areas": [{"c": c, "n": names[c]} for c in sorted(codes, key=lambda c: names[c])],
