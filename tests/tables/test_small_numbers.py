@@ -107,3 +107,12 @@ def test_the_indicator_page_marks_small_numbers_in_map_table_csv(tmp_path, monke
     assert int(csv["small_numerator"].sum()) == 2
     en = (path.parent.parent / "en" / "indikaattorit" / path.name).read_text(encoding="utf-8")
     assert "dashed edge: numerator below 20" in en and "Rank (range)" in en
+
+
+def test_the_threshold_is_strict_below():
+    row = catalogue_row("osuus_65")
+    toy = pd.DataFrame({"year": 2024, "area_code": ["a", "b", "c"], "value": [19.0, 20.0, 0.0],
+                        "numerator": [19, 20, 0], "denominator": [100, 100, 100]})
+    got = small_numbers.mark(toy, row, 100.0)
+    assert got["small"].tolist() == [True, False, True]
+    assert got.loc[2, "high"] == pytest.approx(100 * 3.6889 / 100, abs=1e-3)  # a count of 0: the scale over the denominator
