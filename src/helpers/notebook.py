@@ -32,6 +32,7 @@ from pandas.io.formats.style import Styler
 from helpers.base import config
 from helpers.base.languages import LANGS, check_lang
 from helpers.base.numbers import MISSING_LABEL, fmt_number
+from helpers.base.words import UNITS, WHOLE_NUMBER_UNITS
 
 _state = {"lang": "fi", "tables": 0}
 
@@ -89,13 +90,11 @@ COLUMN_LABELS = {
            "strongest": "Strongest areas", "weakest": "Weakest areas", "scenario": "Scenario", "k": "Units", "grouping": "Grouping", "ratio": "Largest / smallest",
            "optimum": "Most balanced largest / smallest", "times_optimum": "Times the most balanced", "note": "Note", "parts": "Units (welfare region codes)"},
 }
-# Units in the indicator catalogue (Finnish) as a Swedish or English reader writes them.
-UNIT_LABELS = {
-    "sv": {"henkeä": "personer", "kuntaa": "kommuner", "65+/100 15–64": "65+/100 15–64-åringar"},
-    "en": {"henkeä": "persons", "kuntaa": "municipalities", "65+/100 15–64": "65+/100 aged 15–64"},
-}
+# Units in the indicator catalogue (Finnish) as a reader of each language writes them (one table for the site and the
+# notebooks: helpers.base.words.UNITS).
+UNIT_LABELS = {lang: {unit: texts[lang] for unit, texts in UNITS.items()} for lang in ("fi", "sv", "en")}
 # Decimals of values by their unit, as the pages show them (others: one decimal).
-UNIT_DECIMALS = {"henkeä": 0, "kuntaa": 0, "km²": 0}
+UNIT_DECIMALS = {unit: 0 for unit in WHOLE_NUMBER_UNITS}
 MISSING = MISSING_LABEL  # the same words the pages use
 # Original documents behind each support-structure model (keys of data/lahteet.csv).
 MODEL_SOURCES = {

@@ -207,6 +207,7 @@ def problems_of(rel: str, seen: dict) -> list[str]:
         out.append(f"image elements on the page: {seen['images']}")
     prefix = "../" * rel.count("/")
     wanted = {"type:application/json", f"src:{prefix}assets/site.js"} | ({f"src:{prefix}assets/plotly-sote.min.js"} if seen["blocks"] else set())
+    wanted.add(f"src:{prefix}assets/figure_tools.js")  # every page: figure image downloads, citation, table scroll cues
     if rel.startswith("indikaattorit/") and not rel.endswith("index.html"):
         wanted.add(f"src:{prefix}assets/series.js")  # the indicator pages' own script (year control, series chart)
     if rel.startswith("alueet/") and not rel.endswith("index.html"):

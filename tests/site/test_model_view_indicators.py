@@ -10,6 +10,7 @@ import re
 import pandas as pd
 import pytest
 
+from helpers.base.words import unit_text
 from helpers.models.unit_indicators import OUTSIDE_CODE
 from tests.conftest import FIXTURE_MIRROR
 from tests.site.test_browser import PHONE, browser, number, phone, tab  # noqa: F401  (fixtures: the same tabs as test_browser)
@@ -80,7 +81,8 @@ def test_indicator_on_18_1_and_5_1_units_matches_a_hand_computation(refreshed, t
             assert re.fullmatch(r"\d+,\d" + ("\u00a0%" if indicator == "osuus_65" else ""), text), text  # decimal comma
         assert [c for c, _ in box["legend"]] == [c["colour"] for c in meta["classes"]]
         assert [t for _, t in box["legend"]] == [c["label"] for c in meta["classes"]]
-        assert "2024" in box["legendTitle"] and ("%" in box["legendTitle"] or "65+/100" in box["legendTitle"])
+        # the unit in the reader's words (helpers.base.words), not the catalogue's shorthand "65+/100 15–64"
+        assert "2024" in box["legendTitle"] and ("%" in box["legendTitle"] or unit_text("65+/100 15–64", "fi") in box["legendTitle"])
         assert box["caption"].startswith(data["labels"][model]) and "2024" in box["caption"]
         assert "Tilastokeskus" in box["source"] and "CC BY 4.0" in box["source"]
 

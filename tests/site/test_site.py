@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.base.words import date_text
 from helpers.models.model_files import model_names
 from helpers.site.pages import CONTENT_SECURITY_POLICY, LANGS, PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET
 
@@ -83,7 +84,8 @@ def test_front_page_is_the_answer(refreshed):
     assert "<th scope='col'>Alueilla, htv</th>" in index and "<th scope='col'>Alueilla, henkilöä</th>" in index
     for hub in ("mallit/index.html", "indikaattorit/index.html", "alueet/index.html", "kyselyt/kyselyt_2020_2021.html", "lahteet.html"):
         assert f"href=\"{hub}\"" in index and f"href='{hub}'" in index
-    assert f"Päivitetty {manifest['refreshed_at'][:16].replace('T', ' ')} (UTC): 42 ajoa onnistui, 0 epäonnistui" in index
+    # the refresh time in Finnish local time and the reader's words; run counts stay in the manifest
+    assert f"Päivitetty {date_text(manifest['refreshed_at'], 'fi', time=True)}." in index and "ajoa" not in index and "UTC" not in index
     csv = (site / "index.paatostaulu-floor.csv").read_bytes()
     assert csv.startswith(b"\xef\xbb\xbf") and "Peruste;Kumpi parempi;18+1;".encode() in csv
     meta = json.loads(text(site / "index.paatostaulu-floor.json"))
@@ -151,7 +153,11 @@ def test_hubs(refreshed):
     assert len(re.findall(r"<li data-haku=", ind)) == 11
     assert "<a href='osuus_65_kunta_2024.html'>65 vuotta täyttäneiden osuus väestöstä (%) 2024 – Kunnat</a>" in ind
     regions = text(site / "alueet" / "index.html")
-    assert regions.count("<g class='nro'>") == 22 and "<a href='90.html'>" in regions and "<a href='91.html'>" in regions
+    # labels are the profiles' codes (Kanta-Häme 07, its profile 07.html); the map is a group of links, not an image
+    assert len(re.findall(r"<text x='[\d.]+' y='[\d.]+'>(?:\d\d)</text>", regions)) == 22 and "<a href='90.html'>" in regions
+    assert "<a href='07.html' aria-label='07 Kanta-Hämeen hyvinvointialue'>" in regions and "<a href='91.html'>" in regions
+    assert "<span class='selite-nro'>07</span> <a href='07.html'>Kanta-Hämeen hyvinvointialue</a>" in regions
+    assert "role='img'" not in regions[regions.index("<figure"):regions.index("</figure>")]
     assert len(re.findall(r"<li><a href='\.\./aluerajat/", regions)) == 6
 
 

@@ -75,14 +75,15 @@ def test_every_source_with_licence_and_latest_fetch(written):
                       r"<td>([^<]*)</td><td class='num'>(\d+)</td><td>([^<]*)</td></tr>", text)
     by_name = {html.unescape(name): (fetched, int(n), origin) for name, fetched, n, origin in rows}
     assert len(by_name) == 4  # geo, stat, sotkanet: every service, fetched or not; a source the package does not know
-    assert by_name["uusi_lahde"] == ("2025-03-02 10:00 UTC", 1, "lähde")
+    # times in Finnish local time, as a reader writes them (never ISO, never UTC)
+    assert by_name["uusi_lahde"] == ("2.3.2025 klo 12.00", 1, "lähde")
     statfin = next(v for k, v in by_name.items() if "StatFin" in k)
-    assert statfin == ("2025-03-03 04:18 UTC", 1, "lähde")  # the same request twice: once, its latest fetch
+    assert statfin == ("3.3.2025 klo 06.18", 1, "lähde")  # the same request twice: once, its latest fetch
     geo = next(v for k, v in by_name.items() if "tilastointialueet" in k)
-    assert geo == ("2025-02-24 04:17 UTC", 1, "peilikopio")  # a failed run: its last successful inputs
+    assert geo == ("24.2.2025 klo 06.17", 1, "tallennettu vastaus")  # a failed run: its last successful inputs
     sotkanet = next(v for k, v in by_name.items() if "Sotkanet" in k)
     assert sotkanet == ("", 0, "")
-    assert "Päivitetty 2025-03-03 04:17 UTC (suoraan lähteistä)." in text
+    assert "Päivitetty 3.3.2025 klo 06.17 (suoraan lähteistä)." in text
 
 
 def test_cited_documents_listed(written):
@@ -91,10 +92,12 @@ def test_cited_documents_listed(written):
     docs = citations.sources()
     assert len(docs) >= 5
     for row in docs.itertuples():
-        assert row.title in text and citations.format_date(row.date) in text
+        assert row.title in text and citations.format_date(row.date, "en") in text
     p = Links()
     p.feed(paths[2].read_text(encoding="utf-8"))
-    assert {u for u in docs["url"] if u} <= set(p.hrefs)
+    # Finlex pages: the Finnish original on an English page (no translation recorded); other addresses as given
+    assert {citations.finlex_url(u, "en") for u in docs["url"] if u} <= set(p.hrefs)
+    assert not any("finlex.fi/sv/" in h for h in p.hrefs)
 
 
 def test_manifest_text_cannot_inject(written):

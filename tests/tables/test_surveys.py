@@ -32,7 +32,11 @@ def test_charts_speak_the_page_language_and_quote_the_survey():
 
     sv = support_chart("sv")
     assert sv.layout.title.text == "Stöd för stödstrukturen, enkäten 2020 (n = 562)" and sv.layout.xaxis.title.text == "% av de svarande"
-    assert [t.name for t in sv.data] == ["Kyllä", "Ei", "En osaa sanoa"]  # answer options quoted as asked
+    assert [t.name for t in sv.data] == ["Ja", "Nej", "Vet inte"]  # the answer options in the page's language
+    assert [t.name for t in support_chart("fi").data] == ["Kyllä", "Ei", "En osaa sanoa"]  # as asked
+    assert [y.replace("<br>", " ") for y in sv.data[0].y] == ["En landskapsbaserad stödstruktur",
+                                                              "En stödstruktur baserad på specialupptagningsområden"]
+    assert "Kyllä" not in str(support_chart("en").to_dict()) and "Yhteistyörakenteiden" not in str(means_chart("en").to_dict())
     assert list(sv.data[0].x) == [72, 26]
     assert list(membership_chart("en").data[0].x) == ["Member of a national federation", "Member of SOSTE"]
     assert list(means_chart("sv").data[0].text) == ["3,3", "3,4", "3,6"] and means_chart("en").data[0].text[0] == "3.3"

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.base.numbers import fmt_number
+from helpers.base.words import area_name
 from helpers.models import apportionment
 from helpers.models.metrics import REFERENCE
 from helpers.models.model_files import load_model, model_names
@@ -164,7 +165,8 @@ def model_column(model, year: int = 2025, rule: CommonRule = CommonRule()) -> di
     m = load_model(model)
     units, split, distances = unit_base(m, year)
     units = units.sort_values("unit_code", ignore_index=True)
-    names = {lang: units[f"unit_name_{lang}"].fillna(units["unit_name_fi"]).replace("", np.nan).fillna(units["unit_name_fi"]).tolist()
+    # a unit named in Finnish only (the 2021 build) gets its words translated (helpers.base.words.area_name)
+    names = {lang: [area_name(n if isinstance(n, str) and n else fi, lang) for n, fi in zip(units[f"unit_name_{lang}"], units["unit_name_fi"])]
              for lang in LANGS}
     assoc = units["sote_associations"].where(units["sote_associations"].notna(), units["sote_associations_estimate"])
     assoc_estimated = bool(units["sote_associations"].isna().any())
@@ -550,7 +552,7 @@ def association_context(data: dict, year: int = 2025) -> dict[str, str]:
 
         same = sorted(ratios, key=ratios.get) == sorted(alt, key=alt.get)
         out[lang] = ASSOCIATION_TEXT[lang].format(
-            as_of=format_date(associations.LATEST), c3=fmt_number(c3, 0, lang), soste=fmt_number(soste, 0, lang),
+            as_of=format_date(str(associations.LATEST), lang), c3=fmt_number(c3, 0, lang), soste=fmt_number(soste, 0, lang),
             soste_as_of=START_OF[lang].format(year=start_year),
             u_min=fmt_number(share[i_min], 0, lang), u_min_name=names[latest.loc[i_min, "maakunta_code"]],
             u_max=fmt_number(share[i_max], 0, lang), u_max_name=names[latest.loc[i_max, "maakunta_code"]], gap=fmt_number(gap, 0, lang),

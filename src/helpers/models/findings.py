@@ -13,6 +13,7 @@ from helpers.models.model_files import load_model, resolve
 from helpers.geo.municipality_key import municipality_key, units_for
 from helpers.base.numbers import fmt_number
 from helpers.base.languages import check_lang
+from helpers.base.words import area_name
 from helpers.models.scorecard import value
 
 # The staffing each model is read under in the findings: its own where the source gives it, otherwise 18+1's per unit.
@@ -60,8 +61,11 @@ def _ref(scenario, metric, statistic, decimals, unit_code=""):
 
 def _unit_name(card, scenario, metric, which, lang):
     card = _rows_of(card, scenario)
-    rows = card.loc[(card["metric"] == metric) & (card["scope"] == "unit"), ["value", f"unit_name_{lang}"]]
-    return rows.loc[rows["value"].idxmax() if which == "max" else rows["value"].idxmin(), f"unit_name_{lang}"]
+    rows = card.loc[(card["metric"] == metric) & (card["scope"] == "unit"), list(dict.fromkeys(["value", "unit_name_fi", f"unit_name_{lang}"]))]
+    row = rows.loc[rows["value"].idxmax() if which == "max" else rows["value"].idxmin()]
+    own = row[f"unit_name_{lang}"]
+    # a unit named in Finnish only (the 2021 build) carries the Finnish name in every language: translate its words
+    return area_name(own if isinstance(own, str) and own else row["unit_name_fi"], lang)
 
 
 class _ByScenario(dict):
@@ -102,7 +106,8 @@ def _relation_names(year: int, lang: str) -> dict:
     key = municipality_key(year)
     key = key[key["mainland"]]
     res = resolve("rakenne_2021", year).merge(key[["kunta_code", "hyvinvointialue_code", "yhteistyoalue_code"]], on="kunta_code")
-    units = {code: (set(g["hyvinvointialue_code"]), g[f"unit_name_{lang}"].iloc[0] or g["unit_name_fi"].iloc[0]) for code, g in res.groupby("unit_code")}
+    units = {code: (set(g["hyvinvointialue_code"]), area_name(g[f"unit_name_{lang}"].iloc[0] or g["unit_name_fi"].iloc[0], lang))
+             for code, g in res.groupby("unit_code")}
     areas = {code: set(g["hyvinvointialue_code"]) for code, g in key.groupby("yhteistyoalue_code")}
     area_names = units_for(year, "yhteistyoalue").set_index("code")[f"name_{lang}"]
     same, joined, joined_area = [], [], []

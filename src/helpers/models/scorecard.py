@@ -25,6 +25,7 @@ import shapely
 from helpers.base import config
 from helpers.sources.citations import format_date, short_cite
 from helpers.base.errors import invalid
+from helpers.base.words import area_name
 from helpers.models.metrics import (REFERENCE, STAFFING, _split_welfare_regions, coordination_htv, staffing_label, unit_metrics,
                              uses_headcounts)
 from helpers.models.model_files import load_model, model_names, resolve
@@ -174,7 +175,7 @@ def _unit_table(model_id: str, year: int, staffing: str, allocation: Allocation 
         units["regional_htv"] = [float(x) for x in apportionment.apportion(weights.tolist(), allocation.budget, allocation.method, floor=floor)]
         info["coordination"] = 0.0
         empty = units["regional_htv"] == 0
-        left = {lang: units.loc[empty, f"unit_name_{lang}"].fillna(units.loc[empty, "unit_name_fi"]).tolist() for lang in LANGS}
+        left = {lang: [_unit_name(u, lang) for _, u in units[empty].iterrows()] for lang in LANGS}
         labels = {lang: f"{allocation.budget} {UNIT_WORD['htv'][lang]} {WEIGHT_LABELS[allocation.weight][lang]}, "
                         f"{apportionment.METHOD_LABELS[allocation.method][lang]}, {FLOOR_WORDS[floor][lang]}"
                         + (f" ({NO_WORKER_WORDS[lang]}: {', '.join(left[lang])})" if left[lang] else "") for lang in LANGS}
@@ -201,6 +202,12 @@ def _summary(values: pd.Series, additive: bool) -> dict[str, float]:
     lo, hi, mean = v.min(), v.max(), v.mean()
     return {"min": lo, "max": hi, "range": hi - lo, "max_min": hi / lo if lo > 0 else np.nan,
             "cv": float(v.std() / mean) if mean else np.nan, "sum": v.sum() if additive else np.nan}
+
+
+def _unit_name(u, lang: str) -> str:
+    """A unit's name in ``lang``: its own, else the Finnish one with its words translated (the 2021 build)."""
+    own = u.get(f"unit_name_{lang}")
+    return area_name(own if isinstance(own, str) and own else u["unit_name_fi"], lang)
 
 
 def _scenario_rows(model_id, year: int, staffing: str, allocation: Allocation | None) -> list[dict]:
@@ -230,7 +237,7 @@ def _scenario_rows(model_id, year: int, staffing: str, allocation: Allocation | 
             elif metric.endswith("_per_htv") and not (u["regional_htv"] > 0):
                 note = {"fi": "ei alueellista työntekijää", "sv": "ingen regional arbetstagare", "en": "no regional worker"}
             rows.append({**base, "scope": "unit", "unit_code": u["unit_code"], "unit_name_fi": u["unit_name_fi"],
-                         "unit_name_sv": u["unit_name_sv"] or u["unit_name_fi"], "unit_name_en": u["unit_name_en"] or u["unit_name_fi"],
+                         "unit_name_sv": _unit_name(u, "sv"), "unit_name_en": _unit_name(u, "en"),
                          "metric": metric, "metric_label_fi": fi, "metric_label_sv": sv, "metric_label_en": en,
                          "statistic": "value", "value": float(value) if pd.notna(value) else np.nan, "unit": unit_of(metric, unit),
                          **{f"note_{lang}": note[lang] for lang in LANGS}})
@@ -295,7 +302,7 @@ def scorecard(models: list[str] | None = None, year: int = 2025, staffings: list
         rows += _scenario_rows(ref, year, "lahteen_mukaan", None)
     out = pd.DataFrame(rows, columns=COLUMNS)
     out.attrs["sources"] = [
-        "Väestö: Tilastokeskus, vaestoalue:kunta_vaki2024 (31.12.2024)",
+        "Väestö: Tilastokeskus, kuntien väestö 31.12.2024 (väestöalueet, WFS), CC BY 4.0",
         associations.SOURCE + f", tilanne {format_date(str(associations.LATEST))}",
         "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4 500 000 (pohja-aineisto Maanmittauslaitos)",
         "Mallit: " + "; ".join(short_cite(k) for k in MODEL_SOURCE_KEYS),
@@ -324,9 +331,9 @@ SOURCE_LABELS = {
 def source_lines(lang: str = "fi") -> list[str]:
     """The scorecard's sources in the page's language (the population line is the page's own)."""
     s = SOURCE_LABELS
-    return [s["associations"][lang].format(date=format_date(str(associations.LATEST))), s["boundaries"][lang],
-            s["models"][lang] + "; ".join(short_cite(k) for k in MODEL_SOURCE_KEYS),
-            s["survey"][lang] + short_cite("sotunet_kysely_2020"), s["methods"][lang] + apportionment.CITATION]
+    return [s["associations"][lang].format(date=format_date(str(associations.LATEST), lang)), s["boundaries"][lang],
+            s["models"][lang] + "; ".join(short_cite(k, lang) for k in MODEL_SOURCE_KEYS),
+            s["survey"][lang] + short_cite("sotunet_kysely_2020", lang), s["methods"][lang] + apportionment.CITATION]
 
 
 # The documents the seven models come from (data/lahteet.csv).

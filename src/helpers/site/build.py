@@ -19,6 +19,7 @@ from helpers.figures.svgmap import country_frame, svg_shapes
 from helpers.models.model_files import load_model, model_names, resolve
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import fmt_value
+from helpers.base.words import area_name, unit_decimals, unit_text
 from helpers.figures.flag_marks import flag_marks, flag_meanings
 from helpers.site.indicator_pages import file_stem
 from helpers.site.pages import PLOTLY_ASSET, num, read_page_meta, site_dir, table, write_page
@@ -102,6 +103,7 @@ def _profile_models(year: int, lang: str) -> pd.DataFrame:
             covered = covered.dropna(subset=["unit_code"])
             for unit, g in covered.groupby("unit_name_fi"):
                 local = g[f"unit_name_{lang}"].iloc[0] if f"unit_name_{lang}" in g.columns and isinstance(g[f"unit_name_{lang}"].iloc[0], str) else unit
+                local = area_name(local, lang)  # a unit named in Finnish only (the 2021 build): its words translated
                 rows.append({"region_code": region, "model_id": name, "model": model.label(lang), "unit": local,
                              "municipalities": len(g)})
     return pd.DataFrame(rows)
@@ -263,7 +265,7 @@ def write_region_profile(region: str, year: int = 2025, lang: str = "fi", langs=
 
 
 def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path:
-    from helpers.sources.citations import cite
+    from helpers.sources.citations import cite, reader_source
     from helpers.site.downloads import table_files
     from helpers.site.model_view import LICENCE, model_view_link
     from helpers.site.pages import _href, link, page_in
@@ -276,7 +278,8 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
     key = municipality_key(year)
     own = key[key["hyvinvointialue_code"] == region]
     yta = ", ".join(sorted(set(own[f"yhteistyoalue_name_{lang}"].fillna(own["yhteistyoalue_name_fi"]))))
-    ervas = own.groupby("erva2020_name_fi").size()
+    erva_col = f"erva2020_name_{lang}" if f"erva2020_name_{lang}" in own.columns else "erva2020_name_fi"
+    ervas = own.assign(erva=own[erva_col].fillna(own["erva2020_name_fi"])).groupby("erva").size()
     erva_text = "; ".join(f"{n} ({c} {t['munis_word']})" if len(ervas) > 1 else n for n, c in ervas.items())
     flagged = "region_flags" in ind.columns
     marks, notes = flag_marks([*ind["region_flags"], *ind["country_flags"]] if flagged else None, source=[*ind["source"], *ind["source"]],
@@ -285,16 +288,18 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
     ind_rows, recs = [], []
     head = [h.format(name=name) for h in t["ind_head"]]
     for i, r in enumerate(ind.itertuples()):
-        dec = 0 if r.unit in ("henkeä", "kuntaa") else 1
+        dec = unit_decimals(r.unit)
+        # the dependency ratio's name spells its unit out; after the number it would only repeat it at length
+        shown_unit = "" if r.unit == "65+/100 15–64" else unit_text(r.unit, lang)
         label = str(names.get(r.indicator_id, r.name_fi))
         # runs.yaml writes a welfare-region page for every key indicator's shown year (runs run in parallel, so the
         # page may not be there yet while this one is written)
         target = page_in(site, f"indikaattorit/{file_stem(r.indicator_id)}_hyvinvointialue_{r.year}.html", lang)
         ind_rows.append([link(label, _href(target, path)), num(r.year),
-                         num(fmt_value(r.region, r.unit, dec, lang), mark=marks[i] if flagged else ""),
-                         num(fmt_value(r.country, r.unit, dec, lang), mark=marks[len(ind) + i] if flagged else "")])
+                         num(fmt_value(r.region, shown_unit, dec, lang), mark=marks[i] if flagged else ""),
+                         num(fmt_value(r.country, shown_unit, dec, lang), mark=marks[len(ind) + i] if flagged else "")])
         recs.append({head[0]: label, head[1]: int(r.year), head[2]: round(float(r.region), dec) if r.region == r.region else float("nan"),
-                     head[3]: round(float(r.country), dec), "unit": r.unit})
+                     head[3]: round(float(r.country), dec), "unit": unit_text(r.unit, lang)})
     ind_df = pd.DataFrame(recs)
     ind_dl = table_files(ind_df, page=path, name="tunnusluvut", title=f"{t['ind_caption']}: {name}", sources=sorted(set(ind["source"])),
                          licence=LICENCE, decimals={head[2]: 1, head[3]: 1}, lang=lang)
@@ -306,7 +311,8 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
         mod_rows.append([str(r.model), link(unit, href), num(r.municipalities)])
         mod_recs.append({t["mod_head"][0]: str(r.model), t["mod_head"][1]: unit, t["mod_head"][2]: int(r.municipalities)})
     mod_dl = table_files(pd.DataFrame(mod_recs), page=path, name="mallit", title=f"{t['mod_caption']}: {name}",
-                         sources=[cite(load_model(m).source.ref, url=False) for m in model_names() if load_model(m).source.ref], licence=LICENCE, lang=lang)
+                         sources=[cite(load_model(m).source.ref, url=False, lang=lang) for m in model_names() if load_model(m).source.ref],
+                         licence=LICENCE, lang=lang)
     # The locator as a pre-drawn map (no plotly.js on the page: it was nine tenths of a profile's first visit).
     frame = country_frame(year, mainland=False, width=300)
     shapes = svg_shapes(layer, frame, name_col=f"name_{lang}" if f"name_{lang}" in layer.columns else "name_fi")
@@ -319,9 +325,9 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
         "facts": [(t["yta"], yta), (t["erva"], erva_text), (t["munis"].format(year=year), len(own))],
         "indicators": table(ind_rows, caption=t["ind_caption"], header=head, cls="levea", footnotes=notes, downloads=ind_dl),
         "models": table(mod_rows, caption=t["mod_caption"], header=t["mod_head"], cls="levea", downloads=mod_dl),
-        "source_lines": [*sorted(set(ind["source"])), boundary_attribution(year, lang),
-                         f"{t['model_word']}: " + "; ".join(dict.fromkeys(cite(load_model(m).source.ref, url=False) for m in model_names()
-                                                                           if load_model(m).source.ref))],
+        "source_lines": [*dict.fromkeys(reader_source(s, lang) for s in sorted(set(ind["source"]))), boundary_attribution(year, lang),
+                         f"{t['model_word']}: " + "; ".join(dict.fromkeys(cite(load_model(m).source.ref, url=False, lang=lang).rstrip(".")
+                                                                           for m in model_names() if load_model(m).source.ref)) + "."],
     }
     return write_page(path, title=t["title"].format(name=name), template="profile.html.j2", context=context, lang=lang,
                       description=t["description"].format(name=name), data_year=year)
@@ -358,7 +364,7 @@ def _staffing_table(region: str, year: int, lang: str, path: Path) -> dict:
         if per and r.associations_estimated:
             mark = f"({t['estimate']})"
             notes.add(t["estimate_note"])
-        rows.append([label, getattr(r, f"unit_name_{lang}") or r.unit_name_fi, num(fmt_number(r.population, 0, lang)),
+        rows.append([label, area_name(getattr(r, f"unit_name_{lang}") or r.unit_name_fi, lang), num(fmt_number(r.population, 0, lang)),
                      num(workers), num(per, mark=mark)])
     return table(rows, caption=t["staff_caption"], header=t["staff_head"], cls="levea profiilin-mallit",
                  footnotes=[CommonRule().text(HEADLINE_VARIANT, lang), *sorted(notes)])
@@ -379,7 +385,7 @@ def compare_data(year: int) -> dict:
     return {"year": year, "regions": {c: {lang: layer.set_index("code").loc[c, f"name_{lang}"] for lang in ("fi", "sv", "en")}
                                       for c in layer["code"]},
             "indicators": [{"id": ind, "name": {lang: names.loc[ind, f"name_{lang}"] for lang in ("fi", "sv", "en")},
-                            "unit": names.loc[ind, "unit"], "decimals": 0 if names.loc[ind, "unit"] in ("henkeä", "kuntaa") else 1}
+                            "unit": names.loc[ind, "unit"], "decimals": unit_decimals(names.loc[ind, "unit"])}
                            for ind, _, _ in PROFILE_INDICATORS],
             "series": series, "break_areas": marks, "breaks": trends.attrs.get("breaks", [])}
 
@@ -390,10 +396,9 @@ def compare_payload(region: str, year: int, lang: str) -> dict:
 
     data = compare_data(year)
     t = PROFILE_TEXT[lang]
-    units = {"henkeä": {"fi": "henkeä", "sv": "personer", "en": "persons"}, "kuntaa": {"fi": "kuntaa", "sv": "kommuner", "en": "municipalities"}}
     return {"lang": lang, "self": region, "country": COUNTRY, "colours": list(SERIES_COLOURS), "nbsp": NBSP,
             "names": {**{c: n[lang] for c, n in data["regions"].items()}, COUNTRY: t["country"]},
-            "indicators": [{"id": i["id"], "name": i["name"][lang], "unit": units.get(i["unit"], {}).get(lang, i["unit"]),
+            "indicators": [{"id": i["id"], "name": i["name"][lang], "unit": unit_text(i["unit"], lang),
                             "decimals": i["decimals"]} for i in data["indicators"]],
             "series": data["series"], "break_areas": data["break_areas"],
             "breaks": [{"year": b["year"], "label": b["label"][lang], "text": b["text"][lang], "source": b["source"]} for b in data["breaks"]],
@@ -454,7 +459,9 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
             (REGIONS_PAGE, lambda langs: write_region_picker(site, langs=langs)),
             (SOURCES_PAGE, lambda langs: write_sources_page(manifest, site, langs=langs)),
             ("index.html", lambda langs: write_front_page(manifest, site, data, langs=langs)),
-            (PROFILE_DATA.as_posix(), lambda langs: write_profile_assets(site))]
+            # the profiles' comparison data (every region's trends: seconds of table building) only for a site with
+            # profiles; a refresh of other runs leaves it as it is
+            (PROFILE_DATA.as_posix(), lambda langs: write_profile_assets(site) if any((site / "alueet").glob("[0-9]*.html")) else [])]
     for rel, write in hubs:
         if problems is None:
             write(LANGS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from helpers.base.words import date_text
 from helpers.models.decision import EVENNESS_SCOPE
 from helpers.site.decision_tables import decision_table, sources_view_table
 from helpers.site.model_view import DEFAULT_PAIR, PAGE as MODEL_PAGE, model_map, scorecard_sources
@@ -36,9 +37,10 @@ TEXT = {
                     "alueet/index.html": "Hyvinvointialueiden profiilit ja aluerajat",
                     "kyselyt/kyselyt_2020_2021.html": "Kysely tukirakenteesta 2020 ja tilannekuvakysely 2021",
                     "lahteet.html": "Tietolähteet, lisenssit, hakuajat ja menetelmä"},
-        "refresh": "Päivitys", "refreshed": "Päivitetty {t} (UTC): {ok} ajoa onnistui, {failed} epäonnistui, {skipped} ohitettiin muuttumattomina.",
+        "refresh": "Päivitys", "refreshed": "Päivitetty {t}.",
         "failed": "Viimeisin päivitys epäonnistui näissä ajoissa; niiden sivut ovat edelliseltä onnistuneelta ajolta:",
         "notices": "Huomautukset päivityksestä:",
+        "licence_line": "Tilastokeskus, THL Sotkanet, Maanmittauslaitos: CC BY 4.0",
     },
     "sv": {
         "title": "Sote-järjestökartat", "description": "Modellerna för organisationernas regionala stödstruktur och regionala nyckeltal: svaret först",
@@ -60,9 +62,10 @@ TEXT = {
                     "alueet/index.html": "Välfärdsområdenas profiler och områdesgränser",
                     "kyselyt/kyselyt_2020_2021.html": "Enkäten om stödstrukturen 2020 och lägesenkäten 2021",
                     "lahteet.html": "Datakällor, licenser, hämtningstider och metod"},
-        "refresh": "Uppdatering", "refreshed": "Uppdaterad {t} (UTC): {ok} körningar lyckades, {failed} misslyckades, {skipped} hoppades över som oförändrade.",
+        "refresh": "Uppdatering", "refreshed": "Uppdaterad {t}.",
         "failed": "Den senaste uppdateringen misslyckades i dessa körningar; deras sidor är från den senaste lyckade körningen:",
         "notices": "Anmärkningar om uppdateringen:",
+        "licence_line": "Statistikcentralen, THL Sotkanet, Lantmäteriverket: CC BY 4.0",
     },
     "en": {
         "title": "Sote-järjestökartat", "description": "Models of the NGOs' regional support structure and regional key figures: the answer first",
@@ -84,9 +87,10 @@ TEXT = {
                     "alueet/index.html": "Profiles of the welfare regions and boundary maps",
                     "kyselyt/kyselyt_2020_2021.html": "The 2020 support-structure survey and the 2021 situation survey",
                     "lahteet.html": "Data sources, licences, retrieval times and method"},
-        "refresh": "Refresh", "refreshed": "Refreshed {t} (UTC): {ok} runs succeeded, {failed} failed, {skipped} skipped as unchanged.",
+        "refresh": "Refresh", "refreshed": "Refreshed {t}.",
         "failed": "The latest refresh failed in these runs; their pages are from the last successful run:",
         "notices": "Notes from the refresh:",
+        "licence_line": "Statistics Finland, THL Sotkanet, National Land Survey of Finland: CC BY 4.0",
     },
 }
 
@@ -95,14 +99,15 @@ def refresh_summary(manifest: dict | None, lang: str) -> dict:
     """What the refresh did, from the manifest: the time, the counts, the failed runs and every run's notices."""
     t = TEXT[lang]
     manifest = manifest or {}
-    when = (manifest.get("refreshed_at") or datetime.now(timezone.utc).isoformat(timespec="seconds"))[:16].replace("T", " ")
+    # Finnish local time in the reader's words; how many runs ran is the manifest's business, not the reader's
+    when = date_text(manifest.get("refreshed_at") or datetime.now(timezone.utc), lang, time=True)
     runs = manifest.get("runs") or {}
     runs = runs if isinstance(runs, dict) else {}
     counts = {"ok": 0, "failed": 0, "skipped": 0, **(manifest.get("counts") or {})}
     failed = [str(r.get("name", k)) + (f": {r.get('error')}" if r.get("error") else "") for k, r in runs.items()
               if isinstance(r, dict) and r.get("status") == "failed"]
     notices = sorted({f"{r.get('name', k)}: {n}" for k, r in runs.items() if isinstance(r, dict) for n in (r.get("notices") or [])})
-    return {"line": t["refreshed"].format(t=when, **{k: counts.get(k, 0) for k in ("ok", "failed", "skipped")}),
+    return {"line": t["refreshed"].format(t=when), "counts": {k: counts.get(k, 0) for k in ("ok", "failed", "skipped")},
             "failed": [f[:300] for f in failed], "notices": [n[:300] for n in notices]}
 
 

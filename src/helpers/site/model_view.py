@@ -19,6 +19,7 @@ from helpers.models.metrics import STAFFING_LABELS
 from helpers.models.model_files import load_model, model_names, resolve, source_text, unit_layer
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import MISSING_LABEL, fmt_number
+from helpers.base.words import area_name, unit_text, word
 from helpers.site.pages import LANGS, cell, num, page_in, table, write_page
 from helpers.figures.maps import MISSING_COLOUR
 from helpers.figures.svgmap import country_frame, unit_map_data
@@ -109,9 +110,10 @@ TEXT = {
     },
 }
 LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
-POPULATION_SOURCE = {"fi": "Väestö: Tilastokeskus, väestö 31.12.2024, CC BY 4.0",
-                     "sv": "Befolkning: Statistikcentralen, befolkning 31.12.2024, CC BY 4.0",
-                     "en": "Population: Statistics Finland, population 31 Dec 2024, CC BY 4.0"}
+POPULATION_SOURCE = {lang: f"{word('population', lang)}: {word('statistics_finland', lang)}, " + text for lang, text in (
+    ("fi", "kuntien väestö 31.12.2024 (väestöalueet, WFS), CC BY 4.0"),
+    ("sv", "kommunernas befolkning 31.12.2024 (befolkningsområden, WFS), CC BY 4.0"),
+    ("en", "population of municipalities 31 December 2024 (population areas, WFS), CC BY 4.0"))}
 
 
 # --------------------------------------------------------------------------- the scorecard data
@@ -220,7 +222,11 @@ def scorecard_sources(data: dict | None, lang: str) -> list[str]:
 
 @lru_cache(maxsize=16)
 def _layer(model: str, year: int):
-    return unit_layer(model, year)
+    layer = unit_layer(model, year)
+    for lang in ("sv", "en"):  # a unit named in Finnish only (the 2021 build): its words in the page's language
+        own = layer[f"name_{lang}"] if f"name_{lang}" in layer.columns else pd.Series(None, index=layer.index)
+        layer[f"name_{lang}"] = [area_name(n if isinstance(n, str) and n else fi, lang) for n, fi in zip(own, layer["name_fi"])]
+    return layer
 
 
 @lru_cache(maxsize=2)
@@ -298,14 +304,12 @@ def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Pa
 # --------------------------------------------------------------------------- an indicator on the units
 
 DEFAULT_INDICATOR = "vanhushuoltosuhde"  # what researchers asked for first: the old-age dependency ratio by unit
-UNIT_WORDS = {"sv": {"henkeä": "personer", "kuntaa": "kommuner", "65+/100 15–64": "65+/100 15–64-åringar"},
-              "en": {"henkeä": "persons", "kuntaa": "municipalities", "65+/100 15–64": "65+/100 aged 15–64"}}
 CLASSES = 5
 
 
 def unit_word(unit: str, lang: str) -> str:
-    """The catalogue's (Finnish) unit in the page's language."""
-    return UNIT_WORDS.get(lang, {}).get(unit, unit)
+    """The catalogue's (Finnish) unit in the page's language (``helpers.base.words.unit_text``)."""
+    return unit_text(unit, lang)
 
 
 def indicator_classes(ui: dict, indicator: str) -> list[float]:
@@ -333,6 +337,7 @@ def indicator_view(data: dict | None, models: list[str], maps: list[dict], year:
     page's JSON the script draws from. None when the site data has no indicators."""
     from helpers.figures.maps import _palette
     from helpers.site.indicator_pages import decimals_for
+    from helpers.sources.citations import reader_source
 
     ui = (data or {}).get("unit_indicators")
     if not ui or not ui.get("indicators"):
@@ -349,11 +354,13 @@ def indicator_view(data: dict | None, models: list[str], maps: list[dict], year:
         classes = [{"upper": b, "colour": c, "label": f"{fmt_number(lo, dec, lang)} – {fmt_number(b, dec, lang)}"}
                    for lo, b, c in zip(lows, breaks, colours)]
         name = meta["name"][lang]
-        header = f"{name} {meta['year']}" if unit == "%" or unit in name else f"{name} {meta['year']} ({unit_word(unit, lang)})"
+        # the dependency ratio's name spells its unit out already
+        said = unit == "%" or unit in name or unit_word(unit, lang) in name or unit == "65+/100 15–64"
+        header = f"{name} {meta['year']}" if said else f"{name} {meta['year']} ({unit_word(unit, lang)})"
         indicators[ind] = {"name": name, "year": meta["year"], "unit": unit_word(unit, lang), "decimals": dec, "classes": classes,
                            "header": header,
                            "legend": t["ind_legend"].format(unit=unit_word(unit, lang), year=meta["year"]),
-                           "source": f"{t['ind_source']}: {meta['source']}"}
+                           "source": f"{t['ind_source']}: {reader_source(meta['source'], lang)}"}
         order.append(ind)
     default = DEFAULT_INDICATOR if DEFAULT_INDICATOR in indicators else order[0]
     per_model, blocks = {}, []

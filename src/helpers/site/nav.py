@@ -9,7 +9,7 @@ from pathlib import Path
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.layers import load_layer
 from helpers.site.pages import LANGS, _href, lang_root, page_in, read_page_meta, write_page
-from helpers.figures.svgmap import unit_map_data
+from helpers.site.hub import hub_map
 
 INDICATORS_PAGE = "indikaattorit/index.html"
 REGIONS_PAGE = "alueet/index.html"
@@ -70,8 +70,7 @@ def write_region_picker(site: Path, year: int = 2025, langs=LANGS) -> list[Path]
         page = page_in(site, REGIONS_PAGE, lang)
         hrefs = {c: _href(page_in(site, f"alueet/{c}.html", lang), page) for c in layer["code"]
                  if page_in(site, f"alueet/{c}.html", lang).is_file()}
-        region_map = unit_map_data(layer, frame(year), map_id="hyvinvointialueet", title=t["map"], lang=lang, hrefs=hrefs,
-                                   source=[boundary_attribution(year, lang)])
+        region_map = hub_map(layer, frame(year), title=t["map"], lang=lang, hrefs=hrefs, source=[boundary_attribution(year, lang)])
         aland = page_in(site, "alueet/91.html", lang)
         boundaries = [{"href": _href(p["path"], page), "title": p["title"], "description": p["description"]}
                       for p in _pages(site, "aluerajat", lang)]

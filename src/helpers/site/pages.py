@@ -32,6 +32,7 @@ from helpers.base import config
 from helpers.base.config import PACKAGE_ASSETS_DIR, PARTIAL_PLOTLY
 from helpers.base.files import atomic_write_text
 from helpers.base.languages import LANGS
+from helpers.base.words import word
 from helpers.sources import snapshot
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -39,7 +40,8 @@ PLOTLY_ASSET = Path("assets") / (PARTIAL_PLOTLY if (PACKAGE_ASSETS_DIR / PARTIAL
 SITE_SCRIPT = Path("assets") / "site.js"
 STYLESHEET = Path("assets") / "site.css"
 SERIES_SCRIPT = Path("assets") / "series.js"  # the indicator pages' script (indicator_pages.write_series_page)
-SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET, SERIES_SCRIPT)  # written once into the site, not per page
+FIGURE_TOOLS = Path("assets") / "figure_tools.js"  # every page: figure image downloads, citation, table scroll cues
+SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET, SERIES_SCRIPT, FIGURE_TOOLS)  # written once into the site, not per page
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
 HOME_LABEL = {"fi": "Etusivu", "sv": "Startsida", "en": "Home"}
 # The site header: (page inside a language's folder, label per language). Sections are the first folder of a page.
@@ -80,7 +82,9 @@ def site_script() -> str:
 
 
 def ensure_site_script(site: Path | None = None) -> Path:
-    """Copy the site script into the site once (rewritten when the package's copy changed)."""
+    """Copy the site script into the site once (rewritten when the package's copy changed), and the figure tools
+    every page loads beside it."""
+    _ensure_file(Path(site or site_dir()) / FIGURE_TOOLS, (PACKAGE_ASSETS_DIR / FIGURE_TOOLS.name).read_text(encoding="utf-8"))
     return _ensure_file(Path(site or site_dir()) / SITE_SCRIPT, site_script())
 
 
@@ -345,8 +349,9 @@ def data_origin_text(lang: str) -> dict | None:
 
 
 RUN_NAME_ENV = config.RUN_NAME_ENV  # set by the refresh for the run whose kernel writes the page
-METHOD_LABEL = {"fi": "Menetelmä: sivun tehnyt muistikirja ajettuna (.ipynb)", "sv": "Metod: anteckningsboken som gjorde sidan, körd (.ipynb)",
-                "en": "Method: the executed notebook that made this page (.ipynb)"}
+# The link to the run's executed notebook: a reader's word for it (the file's type is in the link's ``type``).
+METHOD_LABEL = {lang: word("calculation_notebook", lang) for lang in LANGS}
+METHOD_LEAD = {"fi": "Menetelmä", "sv": "Metod", "en": "Method"}
 
 
 def method_link(page: Path, site: Path, lang: str) -> dict | None:
@@ -356,7 +361,8 @@ def method_link(page: Path, site: Path, lang: str) -> dict | None:
     if not name or not name.replace("_", "").replace("-", "").isalnum() or not name.isascii():
         return None
     target = Path(site).resolve().parent / "notebooks" / f"{name}.ipynb"
-    return {"href": Path(os.path.relpath(target, Path(page).resolve().parent)).as_posix(), "label": METHOD_LABEL.get(lang, METHOD_LABEL["fi"])}
+    return {"href": Path(os.path.relpath(target, Path(page).resolve().parent)).as_posix(), "label": METHOD_LABEL.get(lang, METHOD_LABEL["fi"]),
+            "lead": METHOD_LEAD.get(lang, METHOD_LEAD["fi"])}
 
 
 # --------------------------------------------------------------------------- reading a page's head back

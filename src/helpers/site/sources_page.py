@@ -14,6 +14,7 @@ from pathlib import Path
 from helpers.sources import citations, flags, registry as sources, snapshot
 from helpers.geo import layers as geography
 from helpers.base.languages import LANGS, check_lang
+from helpers.base.words import date_text
 from helpers.site.pages import site_dir, write_page
 
 PAGE_NAME = "lahteet.html"
@@ -24,8 +25,8 @@ TEXT = {
         "title": "Lähteet ja menetelmä", "description": "Tietolähteet, lisenssit, hakuajat, asiakirjat ja menetelmä",
         "services": "Tietolähteet", "service": "Lähde", "attribution": "Mainitse näin", "licence": "Lisenssi",
         "fetched": "Haettu viimeksi", "requests": "Hakuja", "origin": "Mistä luettu",
-        "inputs": "Haetut aineistot", "inputs_intro": "Jokainen päivityksen lukema kysely: osoite, hakuaika ja sisällön tarkiste (sha256).",
-        "url": "Osoite", "time": "Haettu", "sha": "sha256 (alku)",
+        "inputs": "Haetut aineistot", "inputs_intro": "Jokainen päivityksen lukema kysely: aineisto (linkki kyselyn osoitteeseen), hakuaika ja sisällön tarkiste (sha256).",
+        "url": "Aineisto", "time": "Haettu", "sha": "sha256 (alku)",
         "documents": "Asiakirjat", "documents_intro": "Mallien, kyselyjen ja sivujen alkuperäiset asiakirjat.",
         "publisher": "Julkaisija", "doc_title": "Otsikko", "date": "Päiväys", "link": "Osoite",
         "flags": "Arvojen merkinnät", "flags_intro": "Lähteen arvoon liittämät merkinnät näkyvät taulukoissa tähtinä ja alaviitteinä.",
@@ -40,15 +41,15 @@ TEXT = {
             "Päivitys ajetaan viikoittain; jokaisen haun osoite, aika ja tarkiste tallennetaan, joten luvut voi "
             "tarkistaa ja toistaa. Lähteen merkinnät (esim. ennakkotieto) kulkevat luvun mukana.",
         ],
-        "refreshed": "Päivitetty", "mode": {"live": "suoraan lähteistä", "mirror": "peilikopiosta", "snapshot": "projektin tallennetuista lähdevastauksista"},
-        "origins": {"live": "lähde", "cache": "välimuisti", "mirror": "peilikopio"}, "none": "Ei hakuja manifestissa.",
+        "refreshed": "Päivitetty", "mode": {"live": "suoraan lähteistä", "mirror": "offline-kopiosta", "snapshot": "projektin tallennetuista lähdevastauksista"},
+        "origins": {"live": "lähde", "cache": "välimuisti", "mirror": "tallennettu vastaus"}, "none": "Ei hakuja manifestissa.",
     },
     "sv": {
         "title": "Källor och metod", "description": "Datakällor, licenser, hämtningstider, dokument och metod",
         "services": "Datakällor", "service": "Källa", "attribution": "Ange så här", "licence": "Licens",
         "fetched": "Senast hämtad", "requests": "Förfrågningar", "origin": "Läst från",
-        "inputs": "Hämtade uppgifter", "inputs_intro": "Varje förfrågan uppdateringen läste: adress, hämtningstid och innehållets kontrollsumma (sha256).",
-        "url": "Adress", "time": "Hämtad", "sha": "sha256 (början)",
+        "inputs": "Hämtade uppgifter", "inputs_intro": "Varje förfrågan uppdateringen läste: uppgifterna (länk till förfrågans adress), hämtningstid och innehållets kontrollsumma (sha256).",
+        "url": "Uppgifter", "time": "Hämtad", "sha": "sha256 (början)",
         "documents": "Dokument", "documents_intro": "Originaldokumenten bakom modellerna, enkäterna och sidorna.",
         "publisher": "Utgivare", "doc_title": "Titel", "date": "Datum", "link": "Adress",
         "flags": "Markeringar av värden", "flags_intro": "Källans markeringar av ett värde visas i tabellerna som asterisker och fotnoter.",
@@ -63,15 +64,15 @@ TEXT = {
             "Uppdateringen körs varje vecka; varje förfrågans adress, tid och kontrollsumma sparas, så att siffrorna "
             "kan kontrolleras och upprepas. Källans markeringar (t.ex. preliminär uppgift) följer med siffran.",
         ],
-        "refreshed": "Uppdaterad", "mode": {"live": "direkt från källorna", "mirror": "från en spegelkopia", "snapshot": "från projektets sparade källsvar"},
-        "origins": {"live": "källan", "cache": "cache", "mirror": "spegelkopia"}, "none": "Inga förfrågningar i manifestet.",
+        "refreshed": "Uppdaterad", "mode": {"live": "direkt från källorna", "mirror": "från en offlinekopia", "snapshot": "från projektets sparade källsvar"},
+        "origins": {"live": "källan", "cache": "cache", "mirror": "sparat svar"}, "none": "Inga förfrågningar i manifestet.",
     },
     "en": {
         "title": "Sources and method", "description": "Data sources, licences, retrieval times, documents and method",
         "services": "Data sources", "service": "Source", "attribution": "Attribute as", "licence": "Licence",
         "fetched": "Last fetched", "requests": "Requests", "origin": "Read from",
-        "inputs": "Data retrieved", "inputs_intro": "Every request the refresh read: address, time of retrieval and checksum of the content (sha256).",
-        "url": "Address", "time": "Fetched", "sha": "sha256 (start)",
+        "inputs": "Data retrieved", "inputs_intro": "Every request the refresh read: the data (linked to the request's address), time of retrieval and checksum of the content (sha256).",
+        "url": "Data", "time": "Fetched", "sha": "sha256 (start)",
         "documents": "Documents", "documents_intro": "The original documents behind the models, surveys and pages.",
         "publisher": "Publisher", "doc_title": "Title", "date": "Date", "link": "Address",
         "flags": "Value flags", "flags_intro": "Flags a source puts on a value appear in the tables as asterisks and footnotes.",
@@ -87,8 +88,8 @@ TEXT = {
             "The refresh runs weekly; each request's address, time and checksum are recorded, so the figures can be "
             "checked and reproduced. A source's flags (e.g. preliminary figure) travel with the figure.",
         ],
-        "refreshed": "Refreshed", "mode": {"live": "from the sources", "mirror": "from a mirror copy", "snapshot": "from the project's recorded answers"},
-        "origins": {"live": "source", "cache": "cache", "mirror": "mirror"}, "none": "No requests in the manifest.",
+        "refreshed": "Refreshed", "mode": {"live": "from the sources", "mirror": "from an offline copy", "snapshot": "from the project's recorded answers"},
+        "origins": {"live": "source", "cache": "cache", "mirror": "recorded answer"}, "none": "No requests in the manifest.",
     },
 }
 LICENCE_URLS = {sources.CC_BY_4: sources.CC_BY_4_URL}
@@ -117,12 +118,57 @@ def _run_inputs(manifest: Mapping | None) -> list[dict]:
     return sorted(found.values(), key=lambda r: (str(r.get("source", "")), str(r.get("url", "")), str(r.get("body", ""))))
 
 
-def _time(value) -> str:
-    """``2025-03-03T04:17:09+00:00`` -> ``2025-03-03 04:17 UTC``."""
-    text = str(value or "")
-    if len(text) >= 16 and text[10] == "T":
-        return text[:10] + " " + text[11:16] + (" UTC" if text.endswith(("+00:00", "Z")) else "")
-    return text
+def _time(value, lang: str = "fi") -> str:
+    """``2025-03-03T04:17:09+00:00`` -> ``3.3.2025 klo 06.17`` (Finnish local time, in the reader's words)."""
+    return date_text(value, lang, time=True) if value else ""
+
+
+# What a request asked for, in the reader's words (the address itself stays the link).
+_LEVELS = {"kunta": ("kunnat", "kommuner", "municipalities"), "maakunta": ("maakunnat", "landskap", "regions"),
+           "hyvinvointialue": ("hyvinvointialueet", "välfärdsområden", "wellbeing services counties"),
+           "yhteistyoalue": ("yhteistyöalueet", "samarbetsområden", "collaborative areas")}
+_REQUEST_WORDS = {
+    "boundaries": ("Aluerajat: {what} {year}", "Områdesgränser: {what} {year}", "Boundaries: {what} {year}"),
+    "population": ("Kuntien väestö 31.12.{year}", "Kommunernas befolkning 31.12.{year}", "Population of municipalities 31 December {year}"),
+    "table_meta": ("StatFin-taulukko {table}: kuvaus", "StatFin-tabell {table}: beskrivning", "StatFin table {table}: description"),
+    "table_data": ("StatFin-taulukko {table}: luvut", "StatFin-tabell {table}: siffror", "StatFin table {table}: figures"),
+    "sotkanet_data": ("Sotkanet-indikaattori {id}: luvut {years}", "Sotkanet-indikator {id}: siffror {years}", "Sotkanet indicator {id}: figures {years}"),
+    "sotkanet_meta": ("Sotkanet-indikaattori {id}: kuvaus", "Sotkanet-indikator {id}: beskrivning", "Sotkanet indicator {id}: description"),
+    "sotkanet_regions": ("Sotkanetin alueluettelo", "Sotkanets områdesförteckning", "Sotkanet's list of regions"),
+}
+
+
+def request_label(url, method: str = "GET", lang: str = "fi") -> str:
+    """What a request read, for a reader (``Aluerajat: kunnat 2025``); an address the page does not know is shown
+    as its host and path, never with its query (layer and parameter names); a text that is no https address as it
+    is."""
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    text = str(url or "")
+    i = LANGS.index(lang)
+    if not _https(text):
+        return text
+    parts = urlsplit(text)
+    query = parse_qs(parts.query)
+    layer = (query.get("typeName") or query.get("typename") or [""])[0]
+    if m := re.fullmatch(r"tilastointialueet:(\w+?)4500k_(\d{4})", layer):
+        what = _LEVELS.get(m[1], (m[1],) * 3)[i]
+        return _REQUEST_WORDS["boundaries"][i].format(what=what, year=m[2])
+    if m := re.fullmatch(r"vaestoalue:kunta_vaki(\d{4})", layer):
+        return _REQUEST_WORDS["population"][i].format(year=m[1])
+    if m := re.search(r"/(?:statfin_\w+?_pxt_)?(\w+)\.px$", parts.path):
+        return _REQUEST_WORDS["table_data" if str(method).upper() == "POST" else "table_meta"][i].format(table=m[1])
+    if "sotkanet.fi" in parts.netloc:
+        if parts.path.endswith("/regions"):
+            return _REQUEST_WORDS["sotkanet_regions"][i]
+        if m := re.search(r"/indicators/(\d+)$", parts.path):
+            return _REQUEST_WORDS["sotkanet_meta"][i].format(id=m[1])
+        if query.get("indicator"):
+            years = sorted(query.get("years", []))
+            span = (years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}") if years else ""
+            return _REQUEST_WORDS["sotkanet_data"][i].format(id=query["indicator"][0], years=span).strip()
+    return parts.netloc + parts.path
 
 
 def context(manifest: Mapping | None, lang: str = "fi") -> dict:
@@ -135,26 +181,29 @@ def context(manifest: Mapping | None, lang: str = "fi") -> dict:
         src = sources.SOURCES.get(key)
         licence = (src.licence if src else "") or next((str(r.get("licence")) for r in mine if r.get("licence")), "")
         services.append({
-            "name": src.title_fi if src else key,
+            "name": src.title(lang) if src else key,
             "attribution": src.attribution(lang) if src else "",
             "licence": licence, "licence_url": LICENCE_URLS.get(licence, ""),
-            "fetched": _time(max((str(r.get("fetched_at") or "") for r in mine), default="")),
+            "fetched": _time(max((str(r.get("fetched_at") or "") for r in mine), default=""), lang),
             "requests": len(mine),
             "origins": ", ".join(t["origins"].get(o, o) for o in sorted({str(r.get("origin")) for r in mine if r.get("origin")})),
-            "inputs": [{"url": str(r.get("url") or ""), "href": _https(r.get("url")), "method": str(r.get("method") or ""),
+            "inputs": [{"url": request_label(r.get("url"), str(r.get("method") or "GET"), lang), "href": _https(r.get("url")),
+                        "method": str(r.get("method") or ""),
                         "body": "" if r.get("body") in (None, "", {}) else str(r.get("body")),
-                        "time": _time(r.get("fetched_at")), "origin": t["origins"].get(str(r.get("origin")), str(r.get("origin") or "")),
+                        "time": _time(r.get("fetched_at"), lang), "origin": t["origins"].get(str(r.get("origin")), str(r.get("origin") or "")),
                         "sha": str(r.get("sha256") or "")[:12]} for r in mine],
         })
-    documents = [{"publisher": row.publisher + (f" ({row.author})" if row.author else ""), "title": row.title,
-                  "date": citations.format_date(row.date), "url": row.url, "href": _https(row.url)}
-                 for row in citations.sources().itertuples()]
+    documents = []
+    for row in citations.sources().itertuples():
+        url = citations.document_url(row.key, lang)  # a Finlex page in the page's language
+        documents.append({"publisher": row.publisher + (f" ({row.author})" if row.author else ""), "title": row.title,
+                          "date": citations.format_date(row.date, lang), "url": url, "href": _https(url)})
     flag_rows = [{"flag": word, "meaning": meanings[LANGS.index(lang)]} for word, meanings in flags.MEANINGS.items()]
     geo = sources.SOURCES.get("geo")
     mode = str((manifest or {}).get("mode") or "")
     return {"t": t, "services": services, "documents": documents, "flag_rows": flag_rows,
             "boundary_note": geography.geometry_is_generalised_note(lang), "boundary_attribution": geo.attribution(lang) if geo else "",
-            "refreshed": _time((manifest or {}).get("refreshed_at")),
+            "refreshed": _time((manifest or {}).get("refreshed_at"), lang),
             "mode": t["mode"].get(mode, mode) + (f" ({snapshot.dates_text(lang)})" if mode == "snapshot" else ""),
             "any_inputs": bool(inputs)}
 

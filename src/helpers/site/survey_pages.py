@@ -12,12 +12,14 @@ from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.layers import load_layer
 from helpers.figures.maps import add_source_note, category_map
 from helpers.base.numbers import fmt_number, plotly_separators
+from helpers.base.words import word
 from helpers.site.pages import figure, num, site_dir, table, write_page
 from helpers.tables.surveys import situation_2021, source_line, support_2020, surveys
 
 ANSWER_COLOURS = {"Kyllä": "#009E73", "Ei": "#D55E00", "En osaa sanoa": "#999999"}
 
-# The charts' own words (titles, axes, the map's categories); the questions and answer options stay quoted in Finnish.
+# The charts' own words (titles, axes, the map's categories). The questions and answer options are the surveys' own
+# Finnish words; a Swedish or English page shows the site's translation of them and says so (TEXT["note"]).
 WORDS = {
     "fi": {"support": "Kannatus tukirakenteelle, kysely 2020 (n = {n})", "pct": "% vastaajista",
            "members": "Vastaajien jäsenyydet (n = {n})", "valtakunnallinen_liitto": "Valtakunnallisen liiton jäsen", "soste": "SOSTEn jäsen",
@@ -59,7 +61,8 @@ def support_chart(lang: str = "fi") -> go.Figure:
     fig = go.Figure()
     for answer, colour in ANSWER_COLOURS.items():
         part = df[df["answer_fi"] == answer]
-        fig.add_trace(go.Bar(name=answer, y=[_label(t) for t in part["question_fi"]], x=part["pct"].tolist(), orientation="h", marker_color=colour,
+        fig.add_trace(go.Bar(name=word(answer, lang), y=[_label(question_text(q, lang)) for q in part["question"]], x=part["pct"].tolist(),
+                             orientation="h", marker_color=colour,
                              text=[f"{v}\u00a0%" for v in part["pct"]], textposition="inside"))
     add_source_note(fig, source_line("kysely_2020", lang))
     fig.update_layout(barmode="stack", title=w["support"].format(n=n), xaxis=dict(title=w["pct"], range=[0, 100]),
@@ -82,7 +85,8 @@ def means_chart(lang: str = "fi") -> go.Figure:
     w = _words(lang)
     q = situation_2021()
     n = surveys()["kysely_2021"]["answers"]
-    fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=[_label(t) for t in q["text_fi"]], orientation="h", marker_color="#56B4E9",
+    fig = go.Figure(go.Bar(x=q["mean"].tolist(), y=[_label(question_text(i, lang, t)) for i, t in zip(q["id"], q["text_fi"])],
+                           orientation="h", marker_color="#56B4E9",
                            text=[fmt_number(v, 1, lang) for v in q["mean"]], textposition="outside"))
     add_source_note(fig, source_line("kysely_2021", lang))
     fig.update_layout(title=w["means"].format(n=n), xaxis=dict(title=w["mean"], range=[0, 5]),
@@ -166,6 +170,27 @@ QUESTIONS_2021 = {"osallistaminen": {"fi": "Osallistaa järjestöt valmisteluun"
                   "tavoittaminen": {"fi": "Tavoittaa sote-yhdistykset", "sv": "Nå social- och hälsovårdsföreningarna", "en": "Reach social and health associations"}}
 
 
+# The 2021 questions in full (data/kyselyt.yaml quotes the Finnish); Swedish and English are the site's translation.
+QUESTION_TEXTS_2021 = {
+    "osallistaminen": {"sv": "Samarbetsstrukturernas förmåga att involvera organisationerna i beredningen av social- och hälsovårdsreformen",
+                       "en": "The cooperation structures' ability to involve NGOs in preparing the health and social services reform"},
+    "yhdistaminen": {"sv": "Samarbetsstrukturernas förmåga att förena organisationsfältet",
+                     "en": "The cooperation structures' ability to unite the NGO field"},
+    "tavoittaminen": {"sv": "Samarbetsstrukturernas förmåga att nå social- och hälsovårdsföreningarna",
+                      "en": "The cooperation structures' ability to reach social and health associations"},
+}
+
+
+def question_text(question: str, lang: str, finnish: str = "") -> str:
+    """A survey question in the page's language: the Finnish original on a Finnish page (``finnish``, else the 2020
+    question's label), the site's translation on the others (the page's note says so)."""
+    if question in QUESTION_WORDS:
+        return QUESTION_WORDS[question][lang]
+    if lang == "fi":
+        return finnish or question
+    return QUESTION_TEXTS_2021.get(question, {}).get(lang) or finnish or question
+
+
 def context_tables(year: int, lang: str) -> dict:
     """Who ran each survey and how respondents came, which model each 2020 question asked about, and which welfare
     region the 2021 survey named in which question."""
@@ -210,15 +235,20 @@ TEXT = {
            "head": ["Kysymys", "Keskiarvo"], "note": ""},
     "sv": {"title": "Enkäterna 2020 och 2021", "heading": "Enkäterna om organisationernas regionala stödstruktur (2020) och läget (2021)",
            "description": "Enkäten om stödstrukturen 2020 och lägesenkäten 2021", "means": "Lägesenkäten 2021, medelvärden",
-           "head": ["Fråga", "Medelvärde"], "note": "Frågorna och svarsalternativen citeras på finska, som de ställdes."},
+           "head": ["Fråga", "Medelvärde"],
+           "note": "Översättning: enkäterna ställdes på finska; frågorna och svarsalternativen på den här sidan är webbplatsens "
+                   "översättning, inte enkätens egen ordalydelse."},
     "en": {"title": "Surveys 2020 and 2021", "heading": "Surveys on the NGOs' regional support structure (2020) and situation (2021)",
            "description": "The 2020 support-structure survey and the 2021 situation survey", "means": "Situation survey 2021, means",
-           "head": ["Question", "Mean"], "note": "The questions and answer options are quoted in Finnish, as they were asked."},
+           "head": ["Question", "Mean"],
+           "note": "Translation: the surveys were asked in Finnish; the questions and answer options on this page are the site's "
+                   "translation, not the surveys' own wording."},
 }
 
 
 def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
-    """Write the page in every language of ``langs`` (the survey texts are quoted in Finnish); returns the Finnish path."""
+    """Write the page in every language of ``langs`` (the survey texts in Finnish on the Finnish page, the site's
+    translation on the others); returns the Finnish path."""
     from helpers.site.downloads import table_files
     from helpers.site.pages import lang_root
 
@@ -229,12 +259,13 @@ def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
         charts = [figure(support_chart(lang)), figure(membership_chart(lang)), figure(means_chart(lang))]
         mentions = figure(mentions_map(year, lang))
         path = lang_root(site_dir(), lang) / page_path().relative_to(site_dir())
-        df = pd.DataFrame({t["head"][0]: q["text_fi"].astype(str).tolist(), t["head"][1]: q["mean"].round(1).tolist()})
+        texts = [question_text(i, lang, str(f)) for i, f in zip(q["id"], q["text_fi"])]
+        df = pd.DataFrame({t["head"][0]: texts, t["head"][1]: q["mean"].round(1).tolist()})
         downloads = table_files(df, page=path, name="keskiarvot", title=t["means"], sources=[source_line("kysely_2021", lang)],
                                 licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", decimals={t["head"][1]: 1}, lang=lang)
         context = {
             "heading": t["heading"], "note": t["note"], "charts": charts,
-            "means": table(([str(r.text_fi), num(fmt_number(r.mean, 1, lang))] for r in q.itertuples()), caption=t["means"],
+            "means": table(([text, num(fmt_number(r.mean, 1, lang))] for text, r in zip(texts, q.itertuples())), caption=t["means"],
                            header=t["head"], downloads=downloads),
             "map": mentions, "context": context_tables(year, lang),
             "source_lines": [source_line("kysely_2020", lang), source_line("kysely_2021", lang), boundary_attribution(year, lang)],

@@ -18,11 +18,15 @@ import pandas as pd
 
 from helpers.base import config
 from helpers.base.errors import ValidationError, invalid
+from helpers.base.words import date_text, finlex_url, word
 
 SOURCES_FILE = "lahteet.csv"
 COLUMNS = ["key", "publisher", "author", "title", "date", "url"]
 _DATE = re.compile(r"\d{4}(-\d{2}-\d{2})?")
-SOURCE_WORD = {"fi": "Lähde", "sv": "Källa", "en": "Source"}
+SOURCE_WORD = {lang: word("source", lang) for lang in ("fi", "sv", "en")}
+# English translations of cited acts, where Finlex publishes one (key -> address); none of the cited acts is recorded
+# with one, so English pages link to the Finnish original.
+TRANSLATIONS: dict[str, str] = {}
 
 
 def parse_table(text: str) -> list[tuple[int, list[str]]]:
@@ -102,30 +106,95 @@ def check_key(key: str) -> str:
     return key
 
 
-def format_date(date: str) -> str:
-    """``2020-02-13`` -> ``13.2.2020`` (the Finnish way; a bare year stays as it is)."""
-    if len(date) == 4:
-        return date
-    y, m, d = date.split("-")
-    return f"{int(d)}.{int(m)}.{y}"
+def format_date(date: str, lang: str = "fi") -> str:
+    """``2020-02-13`` -> ``13.2.2020`` (fi, sv) or ``13 February 2020`` (en); a bare year stays as it is."""
+    return date_text(date, lang)
 
 
-def cite(key: str, *, url: bool = True) -> str:
-    """One-line citation: ``Publisher (Author): Title, 13.2.2020. https://…``."""
+def _url(row, lang: str) -> str:
+    """The document's address for a page in ``lang`` (a Finlex page in the page's language; see ``finlex_url``)."""
+    return finlex_url(row["url"], lang, TRANSLATIONS.get(row["key"])) if row["url"] else ""
+
+
+def cite(key: str, *, url: bool = True, lang: str = "fi") -> str:
+    """One-line citation: ``Publisher (Author): Title, 13.2.2020. https://…`` (the title in its own language, the
+    date and a Finlex address in the page's)."""
     row = sources().loc[check_key(key)]
     who = row["publisher"] + (f" ({row['author']})" if row["author"] else "")
-    text = f"{who}: {row['title']}, {format_date(row['date'])}."
-    return f"{text} {row['url']}" if url and row["url"] else text
+    text = f"{who}: {row['title']}, {format_date(row['date'], lang)}."
+    return f"{text} {_url(row, lang)}" if url and row["url"] else text
 
 
-def short_cite(key: str) -> str:
+def short_cite(key: str, lang: str = "fi") -> str:
     """Short form for figure notes, where a line must fit the figure: ``Publisher: Title, 13.2.2020``."""
     row = sources().loc[check_key(key)]
-    return f"{row['publisher']}: {row['title']}, {format_date(row['date'])}"
+    return f"{row['publisher']}: {row['title']}, {format_date(row['date'], lang)}"
+
+
+def document_url(key: str, lang: str = "fi") -> str:
+    """The address of a cited document for a page in ``lang`` (empty when the source gives none)."""
+    return _url(sources().loc[check_key(key)], lang)
 
 
 def source_line(keys, lang: str = "fi") -> str:
     """``Lähde: …`` / ``Lähteet``-style line for one or more keys, in the page's language."""
     keys = [keys] if isinstance(keys, str) else list(dict.fromkeys(keys))
     word = SOURCE_WORD.get(lang, SOURCE_WORD["fi"])
-    return f"{word}: " + " ".join(cite(k) for k in keys)
+    return f"{word}: " + " ".join(cite(k, lang=lang) for k in keys)
+
+
+# --------------------------------------------------------------------------- a data table's source in reader words
+
+# The source column of the indicator tables (helpers.tables.indicators) keeps the service's own names (a table id, a
+# layer id); a page shows it as publisher, dataset, date and licence in its own language.
+_PUBLISHER = {"Tilastokeskus": "statistics_finland"}
+_DATA_WORDS = {
+    "table": {"fi": "StatFin-taulukko {t}", "sv": "StatFin-tabell {t}", "en": "StatFin table {t}"},
+    "division": {"fi": "aluejako {y}", "sv": "indelning {y}", "en": "{y} division"},
+    "updated": {"fi": "päivitetty {d}", "sv": "uppdaterad {d}", "en": "updated {d}"},
+    "change": {"fi": "muutos {a}–{b}", "sv": "förändring {a}–{b}", "en": "change {a}–{b}"},
+    "population": {"fi": "kuntien väestö 31.12.{y} (väestöalueet, WFS)", "sv": "kommunernas befolkning 31.12.{y} (befolkningsområden, WFS)",
+                   "en": "population of municipalities 31 December {y} (population areas, WFS)"},
+    "boundaries": {"fi": "kuntapohjaiset tilastointialueet {y} (aluerajat 1:4 500 000)",
+                   "sv": "kommunbaserade statistikområden {y} (gränser 1:4 500 000)",
+                   "en": "municipality-based statistical units {y} (boundaries 1:4,500,000)"},
+    "indicator": {"fi": "indikaattori {i}", "sv": "indikator {i}", "en": "indicator {i}"},
+    "retrieved": {"fi": "haettu {d}", "sv": "hämtad {d}", "en": "retrieved {d}"},
+}
+_PXWEB = re.compile(r"^(?P<who>[^,(]+?) \(StatFin\), taulukko (?:\S+?_pxt_)?(?P<table>[^\s(]+?)(?:\.px)? \(aluejako (?P<div>\d{4})\)"
+                    r", päivitetty (?P<updated>[\d-]*)(?:; muutos (?P<a>\d{4})–(?P<b>\d{4}))?; (?P<licence>.+)$")
+_WFS = re.compile(r"^(?P<who>[^,(]+?) \(WFS vaestoalue\), vaestoalue:kunta_vaki(?P<year>\d{4})(?: \([^)]*\))?; (?P<licence>.+)$")
+_BOUNDS = re.compile(r"^(?P<who>[^,(]+?) \(aluerajat\), kunta4500k_(?P<year>\d{4}); (?P<licence>.+)$")
+_SOTKANET = re.compile(r"^THL, Sotkanet, indikaattori (?P<id>\d+); (?P<licence>.+)$")
+
+
+def _publisher(name: str, lang: str) -> str:
+    name = name.strip()
+    return word(_PUBLISHER[name], lang) if name in _PUBLISHER else name
+
+
+def reader_source(text, lang: str = "fi", retrieved=None) -> str:
+    """A table's stored source (``Tilastokeskus (StatFin), taulukko 11re (aluejako 2026), päivitetty 2026-04-01;
+    CC BY 4.0``) as a reader reads it in ``lang``: publisher, dataset, date, licence, with no layer or file name
+    (``Statistics Finland, StatFin table 11re (2026 division), updated 1 April 2026, CC BY 4.0``); ``retrieved`` (a
+    date or timestamp) adds when it was fetched. Text of another form is returned as it is."""
+    w = {k: v[lang] for k, v in _DATA_WORDS.items()}
+    text = str(text)
+    parts = None
+    if m := _PXWEB.match(text):
+        parts = [_publisher(m["who"], lang), w["table"].format(t=m["table"]) + f" ({w['division'].format(y=m['div'])})"]
+        if m["updated"]:
+            parts.append(w["updated"].format(d=date_text(m["updated"], lang)))
+        if m["a"]:
+            parts.append(w["change"].format(a=m["a"], b=m["b"]))
+    elif m := _WFS.match(text):
+        parts = [_publisher(m["who"], lang), w["population"].format(y=m["year"])]
+    elif m := _BOUNDS.match(text):
+        parts = [_publisher(m["who"], lang), w["boundaries"].format(y=m["year"])]
+    elif m := _SOTKANET.match(text):
+        parts = ["THL, Sotkanet", w["indicator"].format(i=m["id"])]
+    if parts is None:
+        return text
+    if retrieved:
+        parts.append(w["retrieved"].format(d=date_text(retrieved, lang)))
+    return ", ".join([*parts, m["licence"]])

@@ -24,16 +24,24 @@ class Source:
     attribution_en: str
     licence: str
     max_age: timedelta  # a cached response older than this is fetched again, never served as fresh
+    title_sv: str = ""
+    title_en: str = ""
 
     def attribution(self, lang: str = "fi") -> str:
         return {"fi": self.attribution_fi, "sv": self.attribution_sv, "en": self.attribution_en}[lang]
+
+    def title(self, lang: str = "fi") -> str:
+        """The service as a reader of ``lang`` names it (publisher, dataset, kind of interface)."""
+        return {"fi": self.title_fi, "sv": self.title_sv, "en": self.title_en}[lang] or self.title_fi
 
 
 SOURCES: dict[str, Source] = {
     "geo": Source(
         key="geo",
         mirror_subdir="geo",
-        title_fi="Tilastokeskus, kuntapohjaiset tilastointialueet (WFS tilastointialueet)",
+        title_fi="Tilastokeskus, kuntapohjaiset tilastointialueet (WFS-rajapinta)",
+        title_sv="Statistikcentralen, kommunbaserade statistikområden (WFS-gränssnitt)",
+        title_en="Statistics Finland, municipality-based statistical units (WFS interface)",
         attribution_fi="Aluerajat: Tilastokeskus, pohja-aineisto Maanmittauslaitos",
         attribution_sv="Områdesgränser: Statistikcentralen, grunddata Lantmäteriverket",
         attribution_en="Boundaries: Statistics Finland, based on National Land Survey of Finland data",
@@ -43,7 +51,9 @@ SOURCES: dict[str, Source] = {
     "stat": Source(
         key="stat",
         mirror_subdir="stat",
-        title_fi="Tilastokeskus, StatFin (PxWeb) ja väestöalueet (WFS vaestoalue)",
+        title_fi="Tilastokeskus, StatFin-tietokanta (PxWeb) ja väestöalueet (WFS-rajapinta)",
+        title_sv="Statistikcentralen, databasen StatFin (PxWeb) och befolkningsområden (WFS-gränssnitt)",
+        title_en="Statistics Finland, StatFin database (PxWeb) and population areas (WFS interface)",
         attribution_fi="Lähde: Tilastokeskus",
         attribution_sv="Källa: Statistikcentralen",
         attribution_en="Source: Statistics Finland",
@@ -53,7 +63,9 @@ SOURCES: dict[str, Source] = {
     "sotkanet": Source(
         key="sotkanet",
         mirror_subdir="sotkanet",
-        title_fi="THL, Sotkanet-indikaattoripankki (REST 1.1)",
+        title_fi="THL, Sotkanet-indikaattoripankki (REST-rajapinta)",
+        title_sv="THL, indikatorbanken Sotkanet (REST-gränssnitt)",
+        title_en="THL, Sotkanet indicator bank (REST interface)",
         attribution_fi="Lähde: THL, Sotkanet",
         attribution_sv="Källa: THL, Sotkanet",
         attribution_en="Source: THL, Sotkanet",
