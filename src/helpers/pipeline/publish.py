@@ -313,15 +313,16 @@ def _site_step_file(rel: str) -> bool:
     every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
     missed here is only written again by that step, which runs right after the removal."""
     from helpers.base.languages import LANGS
+    from helpers.site.builder import DATA_FILE as BUILDER_DATA, PAGE as BUILDER
     from helpers.site.model_view import PAGE as MODEL_VIEW
     from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE
     from helpers.site.pages import PLOTLY_ASSET
     from helpers.site.sources_page import PAGE_NAME as SOURCES_PAGE
 
     parts = Path(rel).parts
-    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]):
+    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]) or Path(rel) == Path("site") / BUILDER_DATA:
         return True
-    for hub in (MODEL_VIEW, INDICATORS_PAGE, REGIONS_PAGE, SOURCES_PAGE, "index.html"):
+    for hub in (MODEL_VIEW, BUILDER, INDICATORS_PAGE, REGIONS_PAGE, SOURCES_PAGE, "index.html"):
         for lang in LANGS:
             page = Path("site") / (hub if lang == LANGS[0] else f"{lang}/{hub}")
             if Path(rel).parent == page.parent and Path(rel).name.startswith(f"{page.stem}."):
