@@ -20,6 +20,9 @@ from urllib.parse import unquote, urldefrag
 import pytest
 
 from helpers.base import config
+
+from tests.site.reader_words import reader_text_problems
+from tests.site.table_checks import table_problems
 from helpers.site.downloads import read_csv
 from helpers.geo.groupings import grouping_layer
 
@@ -215,8 +218,12 @@ def test_every_page_in_a_real_browser_offline(refreshed, tab, phone):
             shot += 1
         # Late requests are watched once per page kind, on the Finnish page at 1280 px: the Swedish and English pages
         # load the same scripts and assets (0.5 s of waiting per page saved 94 times).
-        problems += check_page(rel, phone.visit(path, shots / f"{name}__360.png" if lang == "fi" else None, settle=False),
-                               PHONE["width"])
+        seen = phone.visit(path, shots / f"{name}__360.png" if lang == "fi" else None, settle=False)
+        problems += check_page(rel, seen, PHONE["width"])
+        # what a reader of the page's language meets: no Finnish word that has a translation, no internal names, and
+        # at 360 px every table's row label and deciding column in view
+        problems += [f"{rel} @360: {p}" for p in reader_text_problems(seen["body"], lang)]
+        problems += [f"{rel} @360: {p}" for p in table_problems(phone.page)]
         shot += lang == "fi"
     print(f"\n{len(pages)} pages checked in {time.perf_counter() - started:.0f} s")
     assert not problems, "\n".join(problems)

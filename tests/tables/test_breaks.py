@@ -42,7 +42,7 @@ def test_welfare_region_rows_of_the_reform_year_are_marked():
     assert set(marked.loc[marked["break"] != "", "year"]) == {2023}
     assert set(marked.loc[marked["break"] != "", "break"]) == {"järjestäjä vaihtui 2023"}
     (info,) = marked.attrs["breaks"]
-    assert info["kind"] == "organiser" and "612/2021" in info["source"] and info["text"]["sv"].startswith("Ordnandet")
+    assert info["kind"] == "organiser" and "612/2021" in info["source"]["fi"] and "/sv/" not in info["source"]["fi"] and info["text"]["sv"].startswith("Ordnandet")
     sv = breaks.mark(indicator_table("vaesto", [2023, 2024], level="hyvinvointialue"), division_year=2025, lang="sv")
     assert set(sv["break"]) == {"", "huvudmannen byttes 2023"}
 

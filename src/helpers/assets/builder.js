@@ -93,8 +93,13 @@
     return lo > 0 ? [hi / lo, hi] : [NaN, NaN];
   }
 
+  // Connected pieces over land borders. Åland has none: with mainland areas it is counted with them (across the sea,
+  // as the law keeps it apart anyway), not as a second piece.
   function pieces(members) {
     var inUnit = {}, seen = {}, count = 0;
+    if (members.length > 1) {
+      members = members.filter(function (i) { return i !== ALAND; });
+    }
     members.forEach(function (i) { inUnit[i] = true; });
     members.forEach(function (start) {
       if (seen[start]) { return; }
@@ -365,7 +370,8 @@
         el("td", {class: "num"}, [s ? fmt(x.assoc / s, 0) : "–"]),
         el("td", {class: "num"}, [s ? fmt(x.regions / s, 2) : "–"]),
         el("td", {class: "num"}, [fmt(x.dist, 0)]),
-        el("td", {"data-pieces": String(x.pieces), class: x.pieces > 1 ? "rk-osissa-solu" : ""}, [x.pieces > 1 ? fill(M.pieces, {n: x.pieces}) : M.whole])];
+        el("td", {"data-pieces": String(x.pieces), class: x.pieces > 1 ? "rk-osissa-solu" : ""}, [(x.pieces > 1 ? fill(M.pieces, {n: x.pieces}) : M.whole) +
+                                                                                   (x.members.length > 1 && x.members.indexOf(ALAND) >= 0 ? M.aland_sea : "")])];
       return el("tr", {"data-unit": String(x.n)}, cells);
     });
     ub.appendChild(table(M.plan, [M.unit_n.replace(" {n}", ""), M.areas, M.residents, M.workers, M.per_worker, M.assoc_per_worker, M.counterparts, M.distance, M.shape], urows, "rk-yksikkotaulu"));

@@ -97,9 +97,10 @@
     var table = el("table", {"class": "levea pv-yhteenveto"});
     table.appendChild(el("caption", {}, T.latest));
     var head = el("tr");
-    head.appendChild(el("th", {scope: "col"}, ""));
-    head.appendChild(el("th", {scope: "col"}, T.year));
+    // the regions first and the year last, as the key-figure table: what a phone shows without scrolling
+    head.appendChild(el("th", {scope: "col"}, T.indicator));
     areas.forEach(function (c) { head.appendChild(el("th", {scope: "col", "data-area": c}, D.names[c])); });
+    head.appendChild(el("th", {scope: "col"}, T.year));
     table.appendChild(el("thead")).appendChild(head);
     var body = el("tbody");
     D.indicators.forEach(function (ind) {
@@ -107,11 +108,11 @@
       var last = latest(s[D.self] || []) || latest(s[D.country] || []);
       var tr = el("tr", {"data-indicator": ind.id});
       tr.appendChild(el("th", {scope: "row"}, title(ind)));
-      tr.appendChild(el("td", {"class": "num"}, last ? String(last[0]) : T.none));
       areas.forEach(function (c) {
         var hit = last && (s[c] || []).filter(function (p) { return p[0] === last[0]; })[0];
         tr.appendChild(el("td", {"class": "num", "data-area": c}, hit ? fmt(hit[1], ind.decimals) + (ind.unit === "%" ? D.nbsp + "%" : "") : T.none));
       });
+      tr.appendChild(el("td", {"class": "num"}, last ? String(last[0]) : T.none));
       body.appendChild(tr);
     });
     table.appendChild(body);

@@ -215,7 +215,8 @@
       var g = titled(svg("g", {"class": "sr-katko"}, box), b.label + ": " + b.text);
       svg("line", {x1: bx, x2: bx, y1: T, y2: H - B}, g);
       var right = bx > W * 0.6;  // the label on the side with room, never past the edge
-      svg("text", {x: right ? bx - 3 : bx + 3, y: T - 4, "text-anchor": right ? "end" : "start"}, g, b.label);
+      // at the foot of the line: the top right is where a rising whole-country line ends with its own name
+      svg("text", {x: right ? bx - 3 : bx + 3, y: H - B - 5, "text-anchor": right ? "end" : "start", "class": "sr-katko-nimi"}, g, b.label);
     });
     var yi = D.years.indexOf(state.year);
     svg("line", {x1: x(yi), x2: x(yi), y1: T, y2: H - B, "class": "sr-nyt"}, box);

@@ -200,7 +200,7 @@ def _profile_staffing(year: int) -> pd.DataFrame:
 PROFILE_TEXT = {
     "fi": {"title": "Alueprofiili: {name}", "yta": "Yhteistyöalue", "erva": "Erityisvastuualue 2020", "munis": "Kuntia ({year})",
            "munis_word": "kuntaa", "others": "muut alueet", "ind_caption": "Keskeiset tunnusluvut alueella ja koko maassa",
-           "ind_head": ["Tunnusluku", "Vuosi", "{name}", "Koko maa"], "mod_caption": "Alue tukirakennemalleissa",
+           "ind_head": ["Tunnusluku", "{name}", "Koko maa", "Vuosi"], "mod_caption": "Alue tukirakennemalleissa",
            "mod_head": ["Malli", "Mallin alue", "Kuntia"], "not_in": "ei mukana mallissa", "model_word": "Mallit",
            "description": "{name}: tunnusluvut, yhteistyöalue, erva 2020 ja alue tukirakennemalleissa",
            "staff_caption": "Alueen yksikkö kussakin mallissa: asukkaat ja sote-yhdistyksiä työntekijää kohden",
@@ -216,7 +216,7 @@ PROFILE_TEXT = {
            "country_table": "Koko maa vain taulukoissa: sen mittakaavassa alueiden viivat olisivat suoria.", "link": "Linkki tähän vertailuun", "data_link": "Vertailun aineisto (JSON)"},
     "sv": {"title": "Områdesprofil: {name}", "yta": "Samarbetsområde", "erva": "Specialupptagningsområde 2020", "munis": "Kommuner ({year})",
            "munis_word": "kommuner", "others": "övriga områden", "ind_caption": "Centrala nyckeltal i området och i hela landet",
-           "ind_head": ["Nyckeltal", "År", "{name}", "Hela landet"], "mod_caption": "Området i stödstrukturmodellerna",
+           "ind_head": ["Nyckeltal", "{name}", "Hela landet", "År"], "mod_caption": "Området i stödstrukturmodellerna",
            "mod_head": ["Modell", "Modellens område", "Kommuner"], "not_in": "inte med i modellen", "model_word": "Modeller",
            "description": "{name}: nyckeltal, samarbetsområde, specialupptagningsområde 2020 och området i stödstrukturmodellerna",
            "staff_caption": "Områdets enhet i varje modell: invånare och social- och hälsovårdsföreningar per arbetstagare",
@@ -232,7 +232,7 @@ PROFILE_TEXT = {
            "country_table": "Hela landet bara i tabellerna: i dess skala vore områdenas linjer raka.", "link": "Länk till den här jämförelsen", "data_link": "Jämförelsens data (JSON)"},
     "en": {"title": "Regional profile: {name}", "yta": "Collaborative area", "erva": "Special responsibility area 2020",
            "munis": "Municipalities ({year})", "munis_word": "municipalities", "others": "other regions",
-           "ind_caption": "Key figures in the region and in the whole country", "ind_head": ["Indicator", "Year", "{name}", "Whole country"],
+           "ind_caption": "Key figures in the region and in the whole country", "ind_head": ["Indicator", "{name}", "Whole country", "Year"],
            "mod_caption": "The region in the support-structure models", "mod_head": ["Model", "The model's area", "Municipalities"],
            "not_in": "not in the model", "model_word": "Models",
            "description": "{name}: key figures, collaborative area, 2020 special responsibility area and the region in the support models",
@@ -295,14 +295,15 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
         # runs.yaml writes a welfare-region page for every key indicator's shown year (runs run in parallel, so the
         # page may not be there yet while this one is written)
         target = page_in(site, f"indikaattorit/{file_stem(r.indicator_id)}_hyvinvointialue_{r.year}.html", lang)
-        ind_rows.append([link(label, _href(target, path)), num(r.year),
+        # the region and the whole country first (what a phone shows without scrolling), the year last
+        ind_rows.append([link(label, _href(target, path)),
                          num(fmt_value(r.region, shown_unit, dec, lang), mark=marks[i] if flagged else ""),
-                         num(fmt_value(r.country, shown_unit, dec, lang), mark=marks[len(ind) + i] if flagged else "")])
-        recs.append({head[0]: label, head[1]: int(r.year), head[2]: round(float(r.region), dec) if r.region == r.region else float("nan"),
-                     head[3]: round(float(r.country), dec), "unit": unit_text(r.unit, lang)})
+                         num(fmt_value(r.country, shown_unit, dec, lang), mark=marks[len(ind) + i] if flagged else ""), num(r.year)])
+        recs.append({head[0]: label, head[1]: round(float(r.region), dec) if r.region == r.region else float("nan"),
+                     head[2]: round(float(r.country), dec), head[3]: int(r.year), "unit": unit_text(r.unit, lang)})
     ind_df = pd.DataFrame(recs)
     ind_dl = table_files(ind_df, page=path, name="tunnusluvut", title=f"{t['ind_caption']}: {name}", sources=sorted(set(ind["source"])),
-                         licence=LICENCE, decimals={head[2]: 1, head[3]: 1}, lang=lang)
+                         licence=LICENCE, decimals={head[1]: 1, head[2]: 1}, lang=lang)
     mod = profile_models(region, year, lang)
     mod_rows, mod_recs = [], []
     for r in mod.itertuples():
@@ -401,8 +402,8 @@ def compare_payload(region: str, year: int, lang: str) -> dict:
             "indicators": [{"id": i["id"], "name": i["name"][lang], "unit": unit_text(i["unit"], lang),
                             "decimals": i["decimals"]} for i in data["indicators"]],
             "series": data["series"], "break_areas": data["break_areas"],
-            "breaks": [{"year": b["year"], "label": b["label"][lang], "text": b["text"][lang], "source": b["source"]} for b in data["breaks"]],
-            "text": {k: t[k] for k in ("latest", "year", "as_table", "none", "country", "country_table")}}
+            "breaks": [{"year": b["year"], "label": b["label"][lang], "text": b["text"][lang], "source": b["source"][lang]} for b in data["breaks"]],
+            "text": {**{k: t[k] for k in ("latest", "year", "as_table", "none", "country", "country_table")}, "indicator": t["ind_head"][0]}}
 
 
 def write_profile_assets(site: Path | None = None, year: int = 2025) -> list[Path]:

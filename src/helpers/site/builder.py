@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers.base.words import area_name
 from helpers.base.files import atomic_write_text
 from helpers.base.languages import LANGS
 from helpers.figures.colours import QUALITATIVE
@@ -94,7 +95,7 @@ TEXT = {
 # What the script says (it never builds markup from these or from a file: text nodes only).
 MESSAGES = {
     "fi": {"unit_n": "Yksikkö {n}", "plan": "Suunnitelma", "incomplete": "{n} aluetta ei vielä ole missään yksikössä: tunnusluvut lasketaan, kun jokainen alue on jossakin yksikössä.",
-           "pieces": "{n} osassa", "whole": "yhtenäinen", "split_units": "Yksiköitä kahdessa tai useammassa osassa: {units}. Ne on merkitty kartalle katkoviivalla.",
+           "pieces": "{n} osassa", "whole": "yhtenäinen", "aland_sea": " + Ahvenanmaa meren yli", "split_units": "Yksiköitä kahdessa tai useammassa osassa: {units}. Ne on merkitty kartalle katkoviivalla.",
            "infeasible": "Ei jaettavissa: {n} yksikköä mutta {budget} htv. Ilman lattiaa ilman työntekijää jäisivät: {units}.",
            "left_out": "Ilman työntekijää: {units}.", "even": "{k} yksikköä: {share} kaikista yhtenäisistä {k} yksikön jaoista ({count}) on väestöltään vähintään yhtä tasaisia (suurin / pienin {ratio}, yksi työntekijä yksikköä kohden).",
            "even_range": "välillä {lo}–{hi} %", "even_none": "Osuus tasaisemmista jaoista lasketaan vain yhtenäisille 5 ja 6 yksikön jaoille.",
@@ -113,7 +114,7 @@ MESSAGES = {
            "counterparts": "Hyvinvointialueita / htv", "distance": "Pisin etäisyys, km", "areas": "Alueet", "shape": "Yhtenäisyys",
            "criterion": "Tunnusluku", "largest": "suurin", "smallest": "pienin", "unit_residents": "Yksikön asukkaat: suurin / pienin"},
     "sv": {"unit_n": "Enhet {n}", "plan": "Planen", "incomplete": "{n} områden är ännu inte i någon enhet: nyckeltalen räknas när varje område hör till en enhet.",
-           "pieces": "i {n} delar", "whole": "sammanhängande", "split_units": "Enheter i två eller flera delar: {units}. De är markerade med streckad linje på kartan.",
+           "pieces": "i {n} delar", "whole": "sammanhängande", "aland_sea": " + Åland över havet", "split_units": "Enheter i två eller flera delar: {units}. De är markerade med streckad linje på kartan.",
            "infeasible": "Kan inte fördelas: {n} enheter men {budget} årsverken. Utan golv skulle dessa bli utan arbetstagare: {units}.",
            "left_out": "Utan arbetstagare: {units}.", "even": "{k} enheter: {share} av alla sammanhängande indelningar i {k} enheter ({count}) är minst lika jämna i befolkning (störst / minst {ratio}, en arbetstagare per enhet).",
            "even_range": "mellan {lo} och {hi} %", "even_none": "Andelen jämnare indelningar räknas bara för sammanhängande indelningar i 5 och 6 enheter.",
@@ -132,7 +133,7 @@ MESSAGES = {
            "counterparts": "Välfärdsområden / årsverke", "distance": "Längsta avstånd, km", "areas": "Områden", "shape": "Sammanhang",
            "criterion": "Nyckeltal", "largest": "störst", "smallest": "minst", "unit_residents": "Enhetens invånare: störst / minst"},
     "en": {"unit_n": "Unit {n}", "plan": "The plan", "incomplete": "{n} areas are not in a unit yet: the figures are computed once every area is in a unit.",
-           "pieces": "in {n} pieces", "whole": "connected", "split_units": "Units in two or more pieces: {units}. They are marked with a dashed line on the map.",
+           "pieces": "in {n} pieces", "whole": "connected", "aland_sea": " + Åland across the sea", "split_units": "Units in two or more pieces: {units}. They are marked with a dashed line on the map.",
            "infeasible": "Cannot be allocated: {n} units but {budget} person-years. With no floor these would get no worker: {units}.",
            "left_out": "No worker: {units}.", "even": "{k} units: {share} of all connected groupings into {k} units ({count}) are at least as even in population (largest / smallest {ratio}, one worker per unit).",
            "even_range": "between {lo} and {hi} %", "even_none": "The share of more even groupings is computed for connected groupings into 5 and 6 units only.",
@@ -166,7 +167,7 @@ def _page_data(data: dict, lang: str) -> dict:
     areas = [{"code": a["code"], "opt": not a["mainland"], "mk": a["maakunta"], "pop": a["population"], "c3": a["maakunta_associations"],
               "est": a["associations_estimate"], "name": a["name"][lang]} for a in data["areas"]]
     models = [{"id": m["id"], "label": SHORT_LABELS.get(m["id"], m["label"])[lang] if m["id"] in SHORT_LABELS else m["label"][lang],
-               "split": m["split"], "aland": m["aland"], "units": [{"name": u["name"][lang], "members": u["members"]} for u in m["units"]]}
+               "split": m["split"], "aland": m["aland"], "units": [{"name": area_name(u["name"][lang], lang), "members": u["members"]} for u in m["units"]]}
               for m in data["models"]]
     criteria = {c: {"label": CRITERIA[c][0][lang], "unit": CRITERIA[c][1][lang], "decimals": CRITERIA[c][3]} for c in SHOWN_CRITERIA}
     return {"year": data["year"], "areas": areas, "edges": data["edges"], "distances": data["distances"], "models": models,

@@ -10,6 +10,8 @@ from helpers.figures.charts import ranked_bars
 from helpers.site.value_tables import value_table
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.groupings import grouping_layer
+from helpers.base.words import unit_text
+from helpers.sources.citations import reader_source
 from helpers.tables import small_numbers
 from helpers.tables.indicators import catalogue_row, indicator_table, value_scale
 from helpers.figures.maps import choropleth
@@ -50,7 +52,7 @@ def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year
         from helpers.base.errors import invalid
 
         raise invalid("year", year, sorted(table["year"].unique()))
-    unit, name, dec = row["unit"], row[f"name_{lang}"], decimals_for(row["unit"])
+    unit, name, dec = unit_text(row["unit"], lang), row[f"name_{lang}"], decimals_for(row["unit"])
     layer = grouping_layer(level, division_year)
     note = source_line(one, division_year, lang)
     fig_map = choropleth(layer, one, title=f"{name} {year}", unit=unit, year=year, attribution=note, lang=lang,
@@ -211,7 +213,8 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     # The break column in the page's language (the table carries it in the language it was marked in).
     words = {f"{b['label'][lg]} {b['year']}": f"{b['label'][lang]} {b['year']}" for b in table.attrs.get("breaks", []) for lg in ("fi", "sv", "en")}
     table = table.assign(**{"break": ["; ".join(words.get(w, w) for w in str(v).split("; ")) if v else "" for v in table["break"]]})
-    name, unit, dec = row[f"name_{lang}"], row["unit"], decimals_for(row["unit"])
+    # the unit in the reader's language ("henkeä" -> "persons"); the catalogue's own in the CSV's unit column
+    name, unit, dec = row[f"name_{lang}"], unit_text(row["unit"], lang), decimals_for(row["unit"])
     years = sorted(set(table["year"].astype(int)))
     if year not in years:
         from helpers.base.errors import invalid
@@ -276,7 +279,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         shown_where = (t["areas_all"] if not others else t["areas_but"].format(areas=", ".join(others)) if len(others) < len(where)
                        else t["break_areas"].format(areas=", ".join(names[c] for c in where)))
         break_rows.append({"y": int(b["year"]), "gap": bool(b["gap"]), "label": word, "text": b["text"][lang], "areas": where,
-                           "where": shown_where, "source": b["source"]})
+                           "where": shown_where, "source": b["source"][lang]})
 
     page_data = {
         "years": years, "year": int(year), "unit": unit, "dec": dec, "bins": breaks, "colours": colours, "missing": MISSING_COLOUR,
@@ -309,7 +312,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
              str(b)] for y, area, v, f, b, sm in zip(ordered["year"], ordered[f"area_name_{lang}"], ordered["value"],
                                                       ordered["value_flags"], ordered["break"], smalls)]
     csv = pd.DataFrame({head[0]: ordered["year"].astype(int), head[1]: ordered[f"area_name_{lang}"].astype(str),
-                        head[2]: ordered["value"].round(dec), head[3]: ordered["break"].astype(str), "unit": unit,
+                        head[2]: ordered["value"].round(dec), head[3]: ordered["break"].astype(str), "unit": row["unit"],
                         "area_code": ordered["area_code"].astype(str), "value_flags": ordered["value_flags"].astype(str)})
     if small_n:
         # ranks with the range random variation allows, after the value (the table is the year's ranking)
@@ -325,7 +328,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         csv["table"] = ordered["table"].astype(str)
     csv.attrs = dict(table.attrs)
     sources = sorted(set(table["source"].astype(str)))
-    source_lines_ = [*sources, boundary_attribution(division_year, lang)]
+    source_lines_ = [*(reader_source(x, lang) for x in sources), boundary_attribution(division_year, lang)]
     # Rows of the other years are laid out only when asked for: a stylesheet rule hides them until the script takes
     # over (and a <noscript> style shows them all), so the first paint need not lay out 1 200 rows.
     other = [{"muu": "1"} if int(y) != int(year) else {} for y in ordered["year"]]
@@ -337,8 +340,8 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     per_table = []
     if "table" in table.columns and table["table"].nunique() > 1:
         for tab, ys in table.groupby("table")["year"]:
-            per_table.append(f"{tab} {_years_text(sorted(set(ys.astype(int))))}")
-    notes_text = row["notes"] if isinstance(row["notes"], str) else ""
+            per_table.append(f"{str(tab).split('_')[-1]} {_years_text(sorted(set(ys.astype(int))))}")  # 11re, not vaerak/statfin_vaerak_pxt_11re
+    notes_text = row["notes"] if isinstance(row["notes"], str) and lang == "fi" else ""  # the catalogue's notes are Finnish
     missing = int(table["value"].isna().sum())
     k_unsure, n_ranked = small_numbers.unsure_count(table, year) if small_n else (0, 0)
     context = {
@@ -356,7 +359,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         "unsure": st["unsure"].format(year=year, k=k_unsure, n=n_ranked) if small_n and k_unsure else "",
     }
     return write_page(path, title=title, template="indicator_series.html.j2", context=context, lang=lang,
-                      description=f"{row['name_fi']}: {LEVEL_TITLES['fi'].get(level, level).lower()}, {_years_text(years)}", data_year=year)
+                      description=f"{name}: {level_label.lower()}, {_years_text(years)}", data_year=year)
 
 
 def ensure_series_script(site: Path | None = None) -> Path:

@@ -18,12 +18,13 @@ from helpers.models.model_files import check_year, load_model, model_names, sour
 from helpers.geo.municipality_key import erva_yta_differences
 from helpers.base.numbers import fmt_number, fmt_value, plotly_separators
 from helpers.figures.flag_marks import flag_marks, flag_meanings
+from helpers.site.model_view import POPULATION_SOURCE
 from helpers.site.pages import cell, figure, frame_table, site_dir, table, write_page
 from helpers.sources.population import municipal_population_wfs
 # Moved to the models stage; imported here so that notebooks and pages keep their old import path.
 from helpers.models.unit_indicators import OUTSIDE_CODE, OUTSIDE_NAME, indicator_by_unit  # noqa: F401
 
-POP_NOTE = "Väestö: Tilastokeskus, vaestoalue:kunta_vaki2024 (31.12.2024), CC BY 4.0"
+POP_NOTE = POPULATION_SOURCE["fi"]  # these comparison pages are Finnish
 
 
 def check_models(models) -> list[str]:

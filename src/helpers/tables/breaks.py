@@ -151,6 +151,8 @@ def mark(table: pd.DataFrame, *, division_year: int, mapping: pd.Series | None =
     out.attrs["breaks"] = [{"year": int(b["year"]), "kind": b["kind"], "gap": bool(b["gap"]),
                             "label": {lg: KINDS[b["kind"]][lg] for lg in LANGS},
                             "text": {lg: b[f"text_{lg}"] for lg in LANGS},
-                            "source": citations.cite(b["source"], url=False) if b["level"] != "kunta" else b["source"]}
+                            # the citation in each language (its date and Finlex address are the page's)
+                            "source": {lg: citations.cite(b["source"], url=False, lang=lg) if b["level"] != "kunta" else b["source"]
+                                       for lg in LANGS}}
                            for b_i, b in rows.iterrows() if b_i in used]
     return out

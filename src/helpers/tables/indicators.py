@@ -215,7 +215,7 @@ def sotkanet_row(indicator: int, *, fresh: bool = False) -> dict:
         "small_n": "",  # the project's default threshold (helpers.tables.small_numbers)
         "years": sotkanet.years_text(meta["range"]),
         "notes": (f"Johdettu Sotkanetin metatiedoista (/indicators/{meta['id']}, päivitetty {meta['data_updated'] or '?'}). "
-                  f"Yhdistely: osoittaja absValue, nimittäjä absValue × {rule['scale']} / arvo"),
+                  f"Yhdistely: osoittaja on lukumäärä, nimittäjä lukumäärä × {rule['scale']} / arvo"),
         "scale": rule["scale"], "decimals": "" if meta["decimals"] is None else str(meta["decimals"]),
         **{f"producer_{lang}": org[lang] for lang in ("fi", "sv", "en")},
     }

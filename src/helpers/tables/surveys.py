@@ -165,5 +165,5 @@ def source_line(which: str, lang: str = "fi", *, short: bool = False) -> str:
     from helpers.sources.citations import source_line as cite_line
 
     if short:
-        return f"{SOURCE_WORD.get(lang, SOURCE_WORD['fi'])}: {short_cite(source_ref(which))}"
+        return f"{SOURCE_WORD.get(lang, SOURCE_WORD['fi'])}: {short_cite(source_ref(which), lang)}"
     return cite_line(source_ref(which), lang)
