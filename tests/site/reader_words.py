@@ -45,6 +45,8 @@ def reader_text_problems(text: str, lang: str) -> list[str]:
     Finnish word the table has another word for (sv and en pages), ``"layer id 'kunta4500k_2025'"`` and the like
     for internal names (every language). Empty when the text is clean."""
     problems = []
+    # an address (a cite line's page address) is no word: its folders keep their Finnish names in every language
+    text = re.sub(r"\b(?:https?|file)://\S+", " ", text)
     if lang != "fi":
         for fi, own, pattern in _finnish_patterns(lang):
             if pattern.search(text):

@@ -21,6 +21,7 @@ import pytest
 
 from helpers.base import config
 
+from tests.site.map_checks import map_class_problems
 from tests.site.reader_words import reader_text_problems
 from tests.site.table_checks import table_problems
 from helpers.site.downloads import read_csv
@@ -224,6 +225,8 @@ def test_every_page_in_a_real_browser_offline(refreshed, tab, phone):
         # at 360 px every table's row label and deciding column in view
         problems += [f"{rel} @360: {p}" for p in reader_text_problems(seen["body"], lang)]
         problems += [f"{rel} @360: {p}" for p in table_problems(phone.page)]
+        # a map of few areas: two different values never share a colour
+        problems += [f"{rel} @360: {p}" for p in map_class_problems(phone.page)]
         shot += lang == "fi"
     print(f"\n{len(pages)} pages checked in {time.perf_counter() - started:.0f} s")
     assert not problems, "\n".join(problems)

@@ -5,7 +5,6 @@ with ``reader_words.reader_text_problems``."""
 from __future__ import annotations
 
 import json
-import re
 
 from tests.site.reader_words import figure_text, page_text, reader_text_problems
 
@@ -44,25 +43,6 @@ def test_page_text_reads_what_a_reader_sees():
     assert "Kyllä" in figure_text(figure)
 
 
-# Leaks in pages this check found whose text another module writes, each with its fix; an entry is removed when the
-# module is fixed (an entry that no longer matches is harmless). Nothing else is tolerated.
-#   indicator pages (helpers/site/indicator_pages.py, templates/indicator*.html.j2, assets/series.js): the unit after
-#     a value, in the legend and the table's header through helpers.base.words.unit_text(unit, lang); the source lines
-#     through helpers.sources.citations.reader_source(source, lang); the page's description in its language (the
-#     indicator list repeats it).
-#   boundary pages (helpers/site/boundary_pages.py "source"): the population line without the layer id, as
-#     helpers.site.model_view.POPULATION_SOURCE words it.
-KNOWN_ELSEWHERE = (
-    (re.compile(r"^(sv/|en/)?indikaattorit/[^/]+\.html$"),
-     re.compile(r"^(Finnish '(henkeä|kuntaa|Tilastokeskus|Väestö|Aluerajat)'|ISO date|layer id)")),
-    (re.compile(r"^(sv/|en/)?aluerajat/kunta_\d{4}\.html$"), re.compile(r"^layer id 'vaestoalue:kunta_vaki\d{4}'")),
-)
-
-
-def _known(rel: str, problem: str) -> bool:
-    return any(page.match(rel) and what.match(problem) for page, what in KNOWN_ELSEWHERE)
-
-
 def _pages(site):
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site).as_posix()
@@ -77,8 +57,6 @@ def test_every_page_speaks_its_language_and_shows_no_internal_names(refreshed):
     found, checked = [], {"fi": 0, "sv": 0, "en": 0}
     for rel, lang, path in _pages(site):
         checked[lang] += 1
-        for problem in reader_text_problems(page_text(path.read_text(encoding="utf-8")), lang):
-            if not _known(rel, problem):
-                found.append(f"{rel}: {problem}")
+        found += [f"{rel}: {problem}" for problem in reader_text_problems(page_text(path.read_text(encoding="utf-8")), lang)]
     assert min(checked.values()) >= 20, checked  # not vacuous: the whole site in each language
     assert not found, f"{len(found)} problems:\n" + "\n".join(found)

@@ -65,7 +65,7 @@ def test_indicator_on_18_1_and_5_1_units_matches_a_hand_computation(refreshed, t
     tab.page.select_option("#indikaattori-valinta", indicator)
     data = page_data(tab)
     meta = data["indicators"][indicator]
-    assert meta["year"] == 2024 and len(meta["classes"]) == 5
+    assert meta["year"] == 2024 and 5 <= len(meta["classes"]) <= 9  # few-unit models keep their values apart
     expected = hand_ratio(numerator, denominator)
     shown = tab.page.evaluate(SHOWN)
     assert [b["model"] for b in shown] == PAIR

@@ -136,8 +136,10 @@
     }
     // the table's rows of the year shown (its first cell is the year)
     document.querySelectorAll("table.sarjataulu > tbody > tr").forEach(function (tr) {
-      tr.removeAttribute("data-muu");  // the stylesheet's first-paint hiding; from here on the script decides
       tr.hidden = tr.cells[0].textContent !== String(state.year);
+    });
+    document.querySelectorAll("table.sarjataulu").forEach(function (t) {
+      t.classList.add("sr-valmis");  // the stylesheet's first-paint rule gives way: from here on the script decides
     });
   }
 

@@ -164,9 +164,9 @@ def choropleth(gdf: gpd.GeoDataFrame, values, *, value_col: str = "value", code_
     ``values``: a DataFrame with ``code_col`` and ``value_col`` (e.g. an indicator_table year), or a Series by code.
     Every region of ``gdf`` must have a row (missing values are NaN): a region absent from the table is an error.
     """
-    from helpers.figures.classify import assign_classes, class_breaks
+    from helpers.figures.classify import assign_classes, class_breaks, class_labels
     from helpers.tables.joins import join_strict
-    from helpers.base.numbers import fmt_number, plotly_separators
+    from helpers.base.numbers import plotly_separators
 
     if isinstance(values, pd.Series):
         values = values.rename(value_col).rename_axis(code_col).reset_index()
@@ -176,16 +176,15 @@ def choropleth(gdf: gpd.GeoDataFrame, values, *, value_col: str = "value", code_
     joined = join_strict(layer[["code", f"name_{lang}", "geometry"]], table[[code_col, value_col]], table_code=code_col)
     web = for_web(joined, tolerance_m)
     geojson = geojson_of(web)
-    breaks = class_breaks(web[value_col], scheme, k, bins)
+    # Classed as the legend prints the values; a map of few areas gets a class (a colour) per distinct value.
+    breaks = class_breaks(web[value_col], scheme, k, bins, decimals=decimals)
     classes = assign_classes(web[value_col], breaks)
+    labels = class_labels(web[value_col], breaks, decimals=decimals, lang=lang)
     colours = _palette(palette, max(len(breaks), 1))
     words = LEGEND_TEXT[lang]
     traces = []
-    lower = float(pd.to_numeric(web[value_col], errors="coerce").min()) if breaks else None
-    for i, upper in enumerate(breaks):
-        members = web[classes == i]
-        label = f"{fmt_number(lower, decimals, lang)} – {fmt_number(upper, decimals, lang)}"
-        lower = upper
+    for i, label in enumerate(labels):
+        members = web[(classes == i).fillna(False).to_numpy()]
         if members.empty:
             continue
         traces.append(_class_trace(geojson, members, colours[i], label, value_col, unit, year, lang, decimals))
@@ -247,5 +246,13 @@ def category_map(gdf: gpd.GeoDataFrame, categories: pd.Series, *, title: str, at
     fig = go.Figure(data=traces)
     fit_geo(fig, web)
     add_source_note(fig, attribution)
-    fig.update_layout(title=title, height=720, margin=dict(l=0, r=0, t=50, b=90), legend=dict(x=0, y=0.98, bgcolor="rgba(255,255,255,0.8)"))
+    legend = dict(x=0, y=0.98, bgcolor="rgba(255,255,255,0.8)")
+    used = [t.colorscale[0][1] for t in traces]
+    if len(set(used)) < len(used):  # a small palette over many categories (a model's units): say what a colour means
+        import textwrap
+
+        from helpers.figures.svgmap import COLOUR_NOTE
+
+        legend["title"] = dict(text="<br>".join(textwrap.wrap(COLOUR_NOTE[lang], 30)), font=dict(size=11))
+    fig.update_layout(title=title, height=720, margin=dict(l=0, r=0, t=50, b=90), legend=legend)
     return fig

@@ -104,6 +104,10 @@ def _drawn(geoms_wkb: tuple[bytes, ...], frame: Frame, tolerance_m: float) -> tu
 
 SCALE_BAR_KM = 200
 SCALE_TEXT = {"fi": "{km} km", "sv": "{km} km", "en": "{km} km"}
+# A small palette colours many units so that neighbours differ: a colour seen twice is two units, said on the map.
+COLOUR_NOTE = {"fi": "Värit erottavat naapuriyksiköt; sama väri ei tarkoita samaa yksikköä.",
+               "sv": "Färgerna skiljer grannenheterna åt; samma färg betyder inte samma enhet.",
+               "en": "Colours tell neighbouring units apart; the same colour does not mean the same unit."}
 
 
 def numbered(shapes: list[dict], colours: list[str]) -> list[dict]:
@@ -132,6 +136,10 @@ def unit_map_data(gdf: gpd.GeoDataFrame, frame: Frame, *, map_id: str, title: st
         s["href"] = (hrefs or {}).get(s["code"], "")
     bar = SCALE_BAR_KM * 1000 * frame.scale
     x0, y0 = 8.0, frame.height - 10
-    return {"id": map_id, "title": title, "view_box": frame.view_box, "shapes": shapes, "source": list(source or []),
+    # Fixed colours (a caller's own) mean what the caller says; the neighbour colouring's reuse is explained here,
+    # first of the lines under the map.
+    note = COLOUR_NOTE[lang] if not colours and len(set(fills)) < len(fills) else ""
+    return {"id": map_id, "title": title, "view_box": frame.view_box, "shapes": shapes,
+            "source": ([note] if note else []) + list(source or []), "colour_note": note,
             "r": round(frame.width / 50, 1),
             "scale": {"x": x0, "y": y0, "x2": round(x0 + bar, 1), "label": SCALE_TEXT[lang].format(km=SCALE_BAR_KM)}}

@@ -10,6 +10,7 @@ from helpers.geo.groupings import grouping_layer
 from helpers.base.languages import check_lang
 from helpers.figures.maps import boundary_map
 from helpers.geo.municipality_key import KEY_LEVELS
+from helpers.base.numbers import fmt_number
 from helpers.site.pages import figure, num, site_dir, table, write_page
 
 LEVEL_TITLES = {
@@ -67,6 +68,70 @@ def colour_note(lang: str, *, labelled: bool) -> str:
 TABLE_HEAD = {"fi": ["Koodi", "Nimi", "Kuntia"], "sv": ["Kod", "Namn", "Kommuner"], "en": ["Code", "Name", "Municipalities"]}
 DESCRIPTION = {"fi": "{h}: rajat kartalla", "sv": "{h}: gränserna på kartan", "en": "{h}: boundaries on the map"}
 
+# The municipalities' page: 308 bars made a page 17 700 px tall. The largest and the smallest ten as charts, every
+# municipality in a table that a search box filters (assets/taulukkohaku.js; without it the whole table shows).
+EXTREMES = 10
+MUNICIPAL_TEXT = {
+    "fi": {"population": "Väkiluku 31.12.{y}", "largest": "Väkiluvultaan suurimmat {n} kuntaa", "smallest": "Väkiluvultaan pienimmät {n} kuntaa",
+           "charts": "Suurimmat ja pienimmät kunnat", "search": "Etsi kuntaa nimellä tai koodilla", "placeholder": "esim. Kuopio, 297",
+           "shown": "Näkyvissä {n}/{total} kuntaa", "unit": "henkeä",
+           "source": "Väestö: Tilastokeskus, kuntien väestö 31.12.{y} (väestöalueet, WFS), CC BY 4.0"},
+    "sv": {"population": "Folkmängd 31.12.{y}", "largest": "De {n} största kommunerna efter folkmängd", "smallest": "De {n} minsta kommunerna efter folkmängd",
+           "charts": "De största och minsta kommunerna", "search": "Sök en kommun med namn eller kod", "placeholder": "t.ex. Kuopio, 297",
+           "shown": "{n}/{total} kommuner visas", "unit": "personer",
+           "source": "Befolkning: Statistikcentralen, kommunernas befolkning 31.12.{y} (befolkningsområden, WFS), CC BY 4.0"},
+    "en": {"population": "Population 31 Dec {y}", "largest": "The {n} largest municipalities by population", "smallest": "The {n} smallest municipalities by population",
+           "charts": "The largest and the smallest municipalities", "search": "Find a municipality by name or code", "placeholder": "e.g. Kuopio, 297",
+           "shown": "{n} of {total} municipalities shown", "unit": "persons",
+           "source": "Population: Statistics Finland, population of municipalities 31 December {y} (population areas, WFS), CC BY 4.0"},
+}
+FILTER_SCRIPT = "assets/taulukkohaku.js"
+
+
+def municipal_population(year: int):
+    """(statistics year, kunta_code -> population) for the municipalities of division ``year``: the population
+    answer drawn on that division (population.WFS_POPULATION_YEARS), or None when there is none."""
+    from helpers.sources.population import WFS_POPULATION_YEARS, municipal_population_wfs
+
+    stat = next((s for s, division in sorted(WFS_POPULATION_YEARS.items(), reverse=True) if division == year), None)
+    if stat is None:
+        return None
+    pop = municipal_population_wfs(stat)
+    return stat, dict(zip(pop["kunta_code"].astype(str), pop["population_total"].astype(int)))
+
+
+def extremes_charts(layer, population: dict, stat_year: int, lang: str) -> list:
+    """The largest and the smallest ``EXTREMES`` municipalities by population, a ranked bar chart each (each on its
+    own scale: Helsinki's 684 018 would flatten the smallest to nothing)."""
+    import pandas as pd
+
+    from helpers.figures.charts import ranked_bars
+
+    t = MUNICIPAL_TEXT[lang]
+    names = [str(getattr(r, f"name_{lang}", None) or r.name_fi) for r in layer.itertuples()]
+    table = pd.DataFrame({"area_code": layer["code"].astype(str).values, "area_name": names})
+    table["value"] = [population.get(c) for c in table["area_code"]]
+    table = table.dropna(subset=["value"]).sort_values("value", ascending=False)
+    note = t["source"].format(y=stat_year)
+    out = []
+    for key, part in (("largest", table.head(EXTREMES)), ("smallest", table.tail(EXTREMES))):
+        fig = ranked_bars(part, name_col="area_name", title=t[key].format(n=len(part)), unit=t["unit"], year=stat_year,
+                          attribution=note, lang=lang, decimals=0)
+        out.append(fig)
+    return out
+
+
+def ensure_filter_script(site: Path) -> Path:
+    """Copy the table filter into the site (rewritten when the package's copy changed)."""
+    from helpers.base.config import PACKAGE_ASSETS_DIR
+    from helpers.base.files import atomic_write_text
+
+    target = Path(site) / FILTER_SCRIPT
+    text = (PACKAGE_ASSETS_DIR / "taulukkohaku.js").read_text(encoding="utf-8")
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        atomic_write_text(target, text)
+    return target
+
 
 def write_boundary_page(level: str, year: int, *, mainland: bool = False, lang: str = "fi", extra_html: str = "",
                         png: bool = False, langs=("fi", "sv", "en")) -> Path:
@@ -95,18 +160,45 @@ def _write_boundary_page(level, year, *, mainland, lang, extra_html, png, png_pa
             png_name, png_path = image.name, image
     heading = f"{LEVEL_TITLES[lang][level]} {year}"
     head = TABLE_HEAD[lang]
-    rows = [[str(r.code), str(getattr(r, f"name_{lang}") or r.name_fi), num(r.municipalities)] for r in layer.itertuples()]
     import pandas as pd
 
-    df = pd.DataFrame({head[0]: [r[0] for r in rows], head[1]: [r[1] for r in rows], head[2]: [int(m) for m in layer["municipalities"]]})
-    downloads = table_files(df, page=path, name="alueet", title=heading, sources=[attribution(year, lang)],
+    municipal = municipal_population(year) if level == "kunta" else None
+    charts, search = [], None
+    names = [str(getattr(r, f"name_{lang}") or r.name_fi) for r in layer.itertuples()]
+    sources = [attribution(year, lang)]
+    if level == "kunta":
+        # A municipality is one municipality: its population instead of a count of 1 (none when the division year
+        # has no population answer: then code and name only).
+        t = MUNICIPAL_TEXT[lang]
+        codes = layer["code"].astype(str).tolist()
+        df = pd.DataFrame({head[0]: codes, head[1]: names})
+        rows = [[c, n] for c, n in zip(codes, names)]
+        head = head[:2]
+        if municipal is not None:
+            stat_year, population = municipal
+            head = [*head, t["population"].format(y=stat_year)]
+            pops = [population.get(c) for c in codes]
+            rows = [[c, n, num(fmt_number(p, 0, lang))] for c, n, p in zip(codes, names, pops)]
+            df[head[2]] = pd.array(pops, dtype="Int64")
+            charts = [figure(f) for f in extremes_charts(layer, population, stat_year, lang)]
+            sources.append(t["source"].format(y=stat_year))
+        script = ensure_filter_script(site_dir())
+        search = {"label": t["search"], "placeholder": t["placeholder"], "shown": t["shown"], "script": _href(script, path),
+                  "heading": t["charts"]}
+    else:
+        rows = [[str(r.code), n, num(r.municipalities)] for r, n in zip(layer.itertuples(), names)]
+        df = pd.DataFrame({head[0]: [r[0] for r in rows], head[1]: [r[1] for r in rows], head[2]: [int(m) for m in layer["municipalities"]]})
+    downloads = table_files(df, page=path, name="alueet", title=heading, sources=sources,
                             licence="CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)", lang=lang)
     context = {
         "heading": heading, "map": figure(fig),
         "colour_note": colour_note(lang, labelled=any(t.type == "scattergeo" for t in fig.data)),
         "source_lines": [attribution(year, lang)],
         "png_name": png_name, "png_label": PNG_LINK[lang], "extra_html": extra_html,
-        "regions": table(rows, caption=heading, header=head, downloads=downloads),
+        # A Swedish or English page finds a municipality by its Finnish name too (data-haku, assets/taulukkohaku.js).
+        "regions": table(rows, caption=heading, header=head, downloads=downloads, cls="kuntataulu" if search else "",
+                         row_attrs=[{"haku": str(n)} for n in layer["name_fi"]] if search else None),
+        "charts": charts, "search": search,
     }
     return write_page(path, title=heading, template="boundary.html.j2", context=context, lang=lang,
                       description=DESCRIPTION[lang].format(h=heading)), png_path

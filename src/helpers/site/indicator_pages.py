@@ -194,7 +194,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
                       scheme: str = "quantiles", show_aland: bool = True, bins: list[float] | None = None, k: int = 5) -> Path:
     """One language of an indicator page over every year of ``table`` (see ``write_indicator_page``)."""
     from helpers.base.numbers import fmt_number, fmt_value
-    from helpers.figures.classify import assign_classes, class_breaks
+    from helpers.figures.classify import assign_classes, class_breaks, legend_entries
     from helpers.figures.flag_marks import flag_marks, flag_meanings
     from helpers.figures.maps import _palette, drop_aland
     from helpers.figures.svgmap import country_frame, svg_shapes
@@ -230,13 +230,10 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     path = lang_root(site, lang) / "indikaattorit" / f"{file_stem(indicator_id)}_{level}_{year}.html"
 
     # Classes from every year's values, so a colour means the same in every year.
-    breaks = class_breaks(table["value"], scheme, k, bins)
+    # A map of few areas (5 + 1 collaboration areas) keeps each year's values apart; classes as the page rounds.
+    breaks = class_breaks(table["value"], scheme, k, bins, decimals=dec, groups=table["year"])
     colours = _palette("viridis", max(len(breaks), 1))
-    lower = float(pd.to_numeric(table["value"], errors="coerce").min()) if breaks else None
-    legend = []
-    for i, upper in enumerate(breaks):
-        legend.append({"colour": colours[i], "label": f"{fmt_number(lower, dec, lang)} – {fmt_number(upper, dec, lang)}"})
-        lower = upper
+    legend = legend_entries(table["value"], breaks, colours, decimals=dec, lang=lang)
     legend.append({"colour": MISSING_COLOUR, "label": t["missing"]})
     any_small = bool(small_n) and bool(table["small"].any())
     if any_small:
@@ -329,11 +326,12 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     csv.attrs = dict(table.attrs)
     sources = sorted(set(table["source"].astype(str)))
     source_lines_ = [*(reader_source(x, lang) for x in sources), boundary_attribution(division_year, lang)]
-    # Rows of the other years are laid out only when asked for: a stylesheet rule hides them until the script takes
-    # over (and a <noscript> style shows them all), so the first paint need not lay out 1 200 rows.
-    other = [{"muu": "1"} if int(y) != int(year) else {} for y in ordered["year"]]
+    # Rows of the other years are laid out only when asked for: a stylesheet rule shows only the rows marked as the
+    # year shown until the script takes over (and a <noscript> style shows them all), so the first paint need not lay
+    # out 1 200 rows. The shown year's rows carry the mark (23 attributes rather than 1 200).
+    shown_now = [{"nyt": "1"} if int(y) == int(year) else {} for y in ordered["year"]]
     values = table_data(rows, caption=t["table"].format(name=name), header=head, cls="arvot sarjataulu", footnotes=notes,
-                        row_attrs=other)
+                        row_attrs=shown_now)
     values["downloads"] = table_files(csv, page=path, name="arvot", title=title, sources=source_lines_, licence=LICENCE,
                                       decimals={head[2]: dec}, units={head[2]: unit}, lang=lang)
     script = ensure_series_script(site)  # a shared asset: a refresh publishes it once, at its end (site.build)

@@ -312,14 +312,16 @@ def unit_word(unit: str, lang: str) -> str:
     return unit_text(unit, lang)
 
 
-def indicator_classes(ui: dict, indicator: str) -> list[float]:
-    """Upper bounds of the indicator's value classes (quantiles) over the mapped units of every model, so one colour
-    means the same values on every map whichever models are chosen; Åland is not on the maps and not in the fit."""
+def indicator_classes(ui: dict, indicator: str, decimals: int | None = None) -> list[float]:
+    """Upper bounds of the indicator's value classes over the mapped units of every model, so one colour means the
+    same values on every map whichever models are chosen; a map of few units (the 5 + 1 models) gets its units'
+    values apart (classify.class_breaks, groups); Åland is not on the maps and not in the fit."""
     from helpers.figures.classify import class_breaks
 
-    values = [v for m in ui["models"].values() for code, v in (m["values"].get(indicator) or {}).items()
-              if code != ui["outside"] and v is not None]
-    return [float(b) for b in class_breaks(pd.Series(values, dtype="float64"), "quantiles", CLASSES)]
+    pairs = [(name, v) for name, m in ui["models"].items() for code, v in (m["values"].get(indicator) or {}).items()
+             if code != ui["outside"] and v is not None]
+    return [float(b) for b in class_breaks(pd.Series([v for _, v in pairs], dtype="float64"), "quantiles", CLASSES,
+                                           decimals=decimals, groups=[name for name, _ in pairs])]
 
 
 def class_of(value, breaks: list[float]) -> int | None:
@@ -347,12 +349,13 @@ def indicator_view(data: dict | None, models: list[str], maps: list[dict], year:
     for meta in ui["indicators"]:
         ind, unit = meta["id"], meta["unit"]
         dec = decimals_for(unit)
-        breaks = indicator_classes(ui, ind)
+        from helpers.figures.classify import class_labels
+
+        values = [v for m in ui["models"].values() for c, v in (m["values"].get(ind) or {}).items() if c != ui["outside"] and v is not None]
+        breaks = indicator_classes(ui, ind, dec)
         colours = _palette("viridis", max(len(breaks), 1))
-        lows = [min(v for m in ui["models"].values() for c, v in (m["values"].get(ind) or {}).items()
-                    if c != ui["outside"] and v is not None)] + breaks[:-1] if breaks else []
-        classes = [{"upper": b, "colour": c, "label": f"{fmt_number(lo, dec, lang)} – {fmt_number(b, dec, lang)}"}
-                   for lo, b, c in zip(lows, breaks, colours)]
+        classes = [{"upper": b, "colour": c, "label": label}
+                   for b, c, label in zip(breaks, colours, class_labels(values, breaks, decimals=dec, lang=lang))]
         name = meta["name"][lang]
         # the dependency ratio's name spells its unit out already
         said = unit == "%" or unit in name or unit_word(unit, lang) in name or unit == "65+/100 15–64"
