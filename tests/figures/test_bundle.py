@@ -103,7 +103,7 @@ def written_figures(tmp_path_factory):
 
 
 def test_written_figures_use_only_what_the_bundle_has(written_figures):
-    assert len(written_figures) >= 10
+    assert len(written_figures) >= 6  # the survey page's charts are pre-drawn SVG (no plotly figure)
     types = {t.get("type", "scatter") for _, f in written_figures for t in f["data"]}
     assert {"choropleth", "bar"} <= types <= TRACES, types
     for page, f in written_figures:

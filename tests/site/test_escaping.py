@@ -8,7 +8,8 @@ tests/pipeline/test_hostile_sources.py, the PxWeb answer of population 2023-2024
 status symbol that is itself markup (it reaches the pages as the flag "merkintä …", in a cell's mark and a footnote).
 
 Every text node and attribute of every table cell (``td``/``th``), caption (``caption``/``figcaption``), footnote
-(``p.huomautus``, ``p.lahde``, ``p.saanto``) and the JSON of every figure is checked: a payload is there only whole,
+(``p.huomautus``, ``p.lahde``, ``p.saanto``), pre-drawn figure (``figure``, an ``svg``: a ``<text>``'s lines joined with
+blanks, as its label was wrapped) and the JSON of every figure is checked: a payload is there only whole,
 as text (html.parser gives entity-escaped text back as the characters), never as an element or attribute; the JSON
 carries ``<`` only as ``\\u003c``. Every page of the refresh (three languages, the hubs and front page the refresh
 builds) is checked, not just the HTML above its first figure. The browser test (test_injection_browser.py) keeps what
@@ -83,7 +84,8 @@ def site(tmp_path_factory, shared) -> Path:
 
 class Page(HTMLParser):
     """Every element (tag, attributes) and text node of a page with the regions it lies in: ``cell`` (td, th),
-    ``caption`` (caption, figcaption), ``footnote`` (p.huomautus, p.lahde, p.saanto), ``figure-json``."""
+    ``caption`` (caption, figcaption), ``footnote`` (p.huomautus, p.lahde, p.saanto), ``figure`` (svg), ``figure-json``.
+    An SVG ``<text>`` is one text node: its ``<tspan>`` lines joined with blanks (a label wrapped at its blanks)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -91,6 +93,7 @@ class Page(HTMLParser):
         self.elements: list[tuple[str, list, frozenset]] = []
         self.texts: list[tuple[str, frozenset]] = []
         self.figures: list[str] = []
+        self.svg_text: list[str] | None = None
 
     def _regions(self) -> frozenset:
         return frozenset().union(*(r for _, r in self.stack)) if self.stack else frozenset()
@@ -103,6 +106,8 @@ class Page(HTMLParser):
             own.add("cell")
         if tag in ("caption", "figcaption"):
             own.add("caption")
+        if tag == "svg":
+            own.add("figure")  # a pre-drawn figure's text and titles
         if tag == "p" and classes & FOOTNOTE_CLASSES:
             own.add("footnote")
         if tag == "script" and ("plotly-figure" in classes or a.get("type") == "application/json"):
@@ -114,11 +119,16 @@ class Page(HTMLParser):
         self.elements.append((tag, attrs, regions))
         if tag not in VOID:
             self.stack.append((tag, regions))
+        if tag == "text":
+            self.svg_text = []
 
     def handle_startendtag(self, tag, attrs):
         self.elements.append((tag, attrs, self._regions() | self._own(tag, attrs)))
 
     def handle_endtag(self, tag):
+        if tag == "text" and self.svg_text is not None:
+            self.texts.append((" ".join(self.svg_text), self._regions()))
+            self.svg_text = None
         for i in range(len(self.stack) - 1, -1, -1):
             if self.stack[i][0] == tag:
                 del self.stack[i:]
@@ -126,7 +136,9 @@ class Page(HTMLParser):
 
     def handle_data(self, data):
         regions = self._regions()
-        if "figure-json" in regions:
+        if self.svg_text is not None:
+            self.svg_text.append(data)
+        elif "figure-json" in regions:
             self.figures.append(data)
         else:
             self.texts.append((data, regions))
@@ -224,7 +236,7 @@ def test_every_cell_caption_footnote_and_figure_shows_the_payloads_only_as_text(
                                                        "figure-json": [BOUNDARY_PAYLOAD]}),
     ("sv/indikaattorit/vaesto_hyvinvointialue_2024.html", {"footnote": [f"merkintä {PAYLOAD}"]}),  # names: the layer's Swedish
     ("kyselyt/kyselyt_2020_2021.html", {"cell": [payload("kysymys")], "footnote": [payload("kysely-lahde")],
-                                        "figure-json": [payload("kysymys")]}),
+                                        "figure": [payload("kysymys")]}),  # pre-drawn SVG: a bar's label and title
     ("alueet/90.html", {"cell": [payload("yhteistyoalue"), payload("erva2020"), payload("yksikko")]}),
 ])
 def test_payloads_lower_on_the_page_are_checked_where_they_are(pages, rel, places):

@@ -142,7 +142,7 @@ def test_model_view_holds_every_model(refreshed):
 
 def test_survey_page(refreshed):
     page = text(refreshed / "site" / "kyselyt" / "kyselyt_2020_2021.html")
-    assert "(n = 562)" in page and "72\\u00a0%" in page and "3,6" in page
+    assert "(n = 562)" in page and "72\u00a0%" in page and "3,6" in page
     assert "Sosiaaliturvayhdistykset / Sotunet" in page or "Sotunet" in page
 
 

@@ -1,4 +1,8 @@
-"""Charts and page of the 2020 support-structure survey and the 2021 situation survey (notebook 04)."""
+"""Charts and page of the 2020 support-structure survey and the 2021 situation survey (notebook 04).
+
+The notebook shows the plotly charts (``support_chart``, ``membership_chart``, ``means_chart``, ``mentions_map``); the
+page draws the same numbers as pre-drawn SVG (``support_bars``, ``membership_bars``, ``means_bars``, ``mentions_svg``),
+so a first visit loads no plotly.js."""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ import plotly.graph_objects as go
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.layers import load_layer
 from helpers.figures.maps import add_source_note, category_map
-from helpers.base.numbers import fmt_number, plotly_separators
+from helpers.base.numbers import fmt_number, fmt_percent, plotly_separators
 from helpers.base.words import word
-from helpers.site.pages import figure, num, site_dir, table, write_page
+from helpers.site.pages import num, site_dir, table, write_page
 from helpers.tables.surveys import situation_2021, source_line, support_2020, surveys
 
 ANSWER_COLOURS = {"Kyllä": "#009E73", "Ei": "#D55E00", "En osaa sanoa": "#999999"}
@@ -112,6 +116,76 @@ def mentions_map(year: int = 2025, lang: str = "fi") -> go.Figure:
     return category_map(layer, mentions_2021(year).map(words), title=w["map"], lang=lang,
                         attribution=f"{source_line('kysely_2021', lang)}<br>{boundary_attribution(year, lang)}",
                         order=[words[m] for m in MENTIONS], colours={words[m]: c for m, c in MENTION_COLOURS.items()})
+
+
+# --------------------------------------------------------------------------- the page's pre-drawn SVG figures
+# The page draws the same numbers as the charts above as SVG in its HTML: no plotly.js (1.2 MB) on a first visit.
+
+def _percent(lang: str):
+    return lambda v: fmt_percent(v, 0, lang)
+
+
+def support_bars(lang: str = "fi") -> dict:
+    from helpers.figures.svgbars import bar_chart
+
+    w = _words(lang)
+    df = support_2020()
+    n = surveys()["kysely_2020"]["respondents"]
+    questions = list(dict.fromkeys(df["question"]))
+    series = [{"name": word(answer, lang), "colour": colour,
+               "values": [int(df[(df["question"] == q) & (df["answer_fi"] == answer)]["pct"].iloc[0]) for q in questions]}
+              for answer, colour in ANSWER_COLOURS.items()]
+    chart = bar_chart([question_text(q, lang) for q in questions], series, title=w["support"].format(n=n), axis_title=w["pct"],
+                      value_max=100, ticks=[0, 25, 50, 75, 100], fmt=_percent(lang), stacked=True, n=n)
+    return {**chart, "source": [source_line("kysely_2020", lang)]}
+
+
+def membership_bars(lang: str = "fi") -> dict:
+    from helpers.figures.svgbars import bar_chart
+
+    w = _words(lang)
+    s = surveys()["kysely_2020"]
+    chart = bar_chart([w[k] for k in s["membership_pct"]], [{"name": w["pct"], "colour": "#0072B2", "values": list(s["membership_pct"].values())}],
+                      title=w["members"].format(n=s["respondents"]), axis_title=w["pct"], value_max=100, ticks=[0, 25, 50, 75, 100],
+                      fmt=_percent(lang), n=s["respondents"])
+    return {**chart, "source": [source_line("kysely_2020", lang)]}
+
+
+def means_bars(lang: str = "fi") -> dict:
+    from helpers.figures.svgbars import bar_chart
+
+    w = _words(lang)
+    q = situation_2021()
+    n = surveys()["kysely_2021"]["answers"]
+    chart = bar_chart([question_text(i, lang, t) for i, t in zip(q["id"], q["text_fi"])],
+                      [{"name": w["mean"], "colour": "#56B4E9", "values": q["mean"].tolist()}], title=w["means"].format(n=n),
+                      axis_title=w["mean"], value_max=5, ticks=[0, 1, 2, 3, 4, 5], fmt=lambda v: fmt_number(v, 1, lang),
+                      tick_fmt=lambda v: fmt_number(v, 0, lang), n=n)
+    return {**chart, "source": [source_line("kysely_2021", lang)]}
+
+
+# "both" has no colour of its own in the plotly map's palette order; here one no other category uses.
+BOTH_COLOUR = "#CC79A7"
+
+
+def mentions_svg(year: int = 2025, lang: str = "fi") -> dict:
+    """The 2021 mentions as a pre-drawn map: a path per welfare region with its name and category as the title, and
+    a legend of the categories the map shows."""
+    from helpers.figures.svgmap import country_frame, svg_shapes
+
+    w, words = _words(lang), MENTION_WORDS[lang]
+    colours = {**MENTION_COLOURS, "mainittu sekä vahvimmaksi että heikoimmaksi": BOTH_COLOUR}
+    layer = load_layer("hyvinvointialue", year, mainland=True)
+    labels = mentions_2021(year)
+    frame = country_frame(year, mainland=True, width=400)
+    name_col = f"name_{lang}" if f"name_{lang}" in layer.columns else "name_fi"
+    shapes = svg_shapes(layer, frame, name_col=name_col)
+    for s, fallback in zip(shapes, layer["name_fi"]):
+        name = s["name"] if s["name"] not in ("", "None", "nan") else str(fallback)
+        s.update(fill=colours[labels[s["code"]]], label=f"{name}: {words[labels[s['code']]]}", category=words[labels[s["code"]]])
+    legend = [{"colour": colours[m], "label": words[m]} for m in MENTIONS if (labels == m).any()]
+    return {"title": w["map"], "view_box": frame.view_box, "shapes": shapes, "legend": legend,
+            "source": [source_line("kysely_2021", lang), boundary_attribution(year, lang)]}
 
 
 CONTEXT = {
@@ -256,8 +330,8 @@ def write_survey_page(year: int = 2025, langs=("fi", "sv", "en")) -> Path:
     written = []
     for lang in langs:
         t = TEXT[lang]
-        charts = [figure(support_chart(lang)), figure(membership_chart(lang)), figure(means_chart(lang))]
-        mentions = figure(mentions_map(year, lang))
+        charts = [support_bars(lang), membership_bars(lang), means_bars(lang)]
+        mentions = mentions_svg(year, lang)
         path = lang_root(site_dir(), lang) / page_path().relative_to(site_dir())
         texts = [question_text(i, lang, str(f)) for i, f in zip(q["id"], q["text_fi"])]
         df = pd.DataFrame({t["head"][0]: texts, t["head"][1]: q["mean"].round(1).tolist()})
