@@ -17,7 +17,7 @@ def test_indicator_notebook_writes_pages(tmp_path):
     site = config.outputs_root() / config.SCRATCH_DIR / "site" / "indikaattorit"  # run by hand: a trial, not the published site
     assert not (config.outputs_root() / "site" / "indikaattorit" / "vaesto_hyvinvointialue_2024.html").exists()
     page = (site / "vaesto_hyvinvointialue_2024.html").read_text(encoding="utf-8")
-    assert "Väkiluku 31.12. 2023–2024" in page and "Tilastokeskus (StatFin), taulukko 11re" in page and "CC BY 4.0" in page
+    assert "Väkiluku 31.12. 2023–2024" in page and "Tilastokeskus, StatFin-taulukko 11re" in page and "CC BY 4.0" in page
     assert '<meta name="data-year" content="2024">' in page
     assert "684\u00a0018" in page  # Helsinki in the table, Finnish format
     size = (site / "vaesto_muutos_hyvinvointialue_2024.html").stat().st_size

@@ -36,8 +36,9 @@ def test_each_mistake_names_the_value_and_what_is_allowed(call, message):
 def test_fixed_classes_work_when_bins_are_given():
     t = indicator_table("osuus_65", [2024], level="hyvinvointialue", division_year=2025)
     fig_map, _, _ = indicator_figures(t, 2024, level="hyvinvointialue", division_year=2025, scheme="fixed", bins=[22, 25, 28, 34])
-    # the classes the bins define (the lowest starts at the smallest value), legend in Finnish number format
-    assert [tr.name for tr in fig_map.data] == ["16,5 – 22,0", "22,0 – 25,0", "25,0 – 28,0", "28,0 – 34,0"]
+    # the classes the bins define, each labelled by the lowest and highest value it holds in Finnish number format
+    # (24,99 and 25,02 % lie on either side of the bound 25 and both read 25,0)
+    assert [tr.name for tr in fig_map.data] == ["16,5–21,5", "22,4–25,0", "25,0–27,7", "28,6–33,9"]
     with pytest.raises(InvalidParameter, match="bins=None is not allowed"):
         indicator_figures(t, 2024, level="hyvinvointialue", division_year=2025, scheme="fixed")
 

@@ -28,7 +28,7 @@ def test_survey_source_lines_cite_publisher_title_date_not_files():
     assert line.startswith("Lähde: Sosiaaliturvayhdistykset / Sotunet") and "Kysely maakuntien tukirakenteista – vastaukset, 2020." in line
     assert line.endswith("https://www.sosiaaliturvayhdistykset.fi/jarjestoyhteistyon-rakenteista-maakunnissa-tanaan-ja-tulevaisuudessa/")
     assert source_line("kysely_2021", "en", short=True) == ("Source: SOSTE / Järjestöjen sote-muutostuki: Miltä näyttää järjestöjen "
-                                                              "kiinnittyminen sote-uudistuksen toimeenpanoon (Järjestöjen sote-muutostuen webinaari), 25.8.2021")
+                                                              "kiinnittyminen sote-uudistuksen toimeenpanoon (Järjestöjen sote-muutostuen webinaari), 25 August 2021")
     for text in (line, source_line("kysely_2021")):
         assert not re.search(r"seeds?/|\.txt|\d{3}_[0-9a-f]{16}", text)
 
