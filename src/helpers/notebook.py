@@ -32,7 +32,7 @@ from pandas.io.formats.style import Styler
 from helpers.base import config
 from helpers.base.languages import LANGS, check_lang
 from helpers.base.numbers import MISSING_LABEL, fmt_number
-from helpers.base.words import UNITS, WHOLE_NUMBER_UNITS
+from helpers.base.words import UNITS, unit_decimals
 
 _state = {"lang": "fi", "tables": 0}
 
@@ -93,8 +93,6 @@ COLUMN_LABELS = {
 # Units in the indicator catalogue (Finnish) as a reader of each language writes them (one table for the site and the
 # notebooks: helpers.base.words.UNITS).
 UNIT_LABELS = {lang: {unit: texts[lang] for unit, texts in UNITS.items()} for lang in ("fi", "sv", "en")}
-# Decimals of values by their unit, as the pages show them (others: one decimal).
-UNIT_DECIMALS = {unit: 0 for unit in WHOLE_NUMBER_UNITS}
 MISSING = MISSING_LABEL  # the same words the pages use
 # Original documents behind each support-structure model (keys of data/lahteet.csv).
 MODEL_SOURCES = {
@@ -301,7 +299,7 @@ def table(df: pd.DataFrame, lang: str | None = None, *, labels: dict[str, str] |
                                       {"selector": "td", "props": "vertical-align: top"}], overwrite=False)
     for unit in units.dropna().unique() if by_unit else []:
         rows = units.index[units == unit].tolist()
-        styler = styler.format(number(UNIT_DECIMALS.get(unit, 1)), subset=(rows, by_unit))
+        styler = styler.format(number(unit_decimals(unit)), subset=(rows, by_unit))
     return styler.format_index(escape="html", axis=1).hide(axis="index")
 
 

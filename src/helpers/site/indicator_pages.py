@@ -10,22 +10,17 @@ from helpers.figures.charts import ranked_bars
 from helpers.site.value_tables import value_table
 from helpers.geo.layers import attribution as boundary_attribution
 from helpers.geo.groupings import grouping_layer
-from helpers.base.words import unit_text
+from helpers.base.words import unit_decimals, unit_text
 from helpers.sources.citations import reader_source
 from helpers.tables import small_numbers
 from helpers.tables.indicators import catalogue_row, indicator_table, value_scale
 from helpers.figures.maps import choropleth
 from helpers.site.pages import render, site_dir, write_page
 
-DECIMALS = {"%": 1, "henkeä": 0, "kuntaa": 0, "km²": 0}
 NOSCRIPT_NOTE = {"fi": "Kartta ja pylväät piirretään JavaScriptillä; samat luvut ovat alla olevassa taulukossa.",
                  "sv": "Kartan och staplarna ritas med JavaScript; samma siffror finns i tabellen nedan.",
                  "en": "The map and bars are drawn with JavaScript; the table below has the same numbers."}
 MISSING_NOTE = {"fi": "Puuttuvia tai salattuja arvoja: {n}", "sv": "Saknade eller skyddade värden: {n}", "en": "Missing or suppressed values: {n}"}
-
-
-def decimals_for(unit: str) -> int:
-    return DECIMALS.get(unit, 1)
 
 
 def source_lines(table: pd.DataFrame, division_year: int, lang: str = "fi") -> list[str]:
@@ -52,7 +47,7 @@ def indicator_parts(table: pd.DataFrame, year: int, *, level: str, division_year
         from helpers.base.errors import invalid
 
         raise invalid("year", year, sorted(table["year"].unique()))
-    unit, name, dec = unit_text(row["unit"], lang), row[f"name_{lang}"], decimals_for(row["unit"])
+    unit, name, dec = unit_text(row["unit"], lang), row[f"name_{lang}"], unit_decimals(row["unit"])
     layer = grouping_layer(level, division_year)
     note = source_line(one, division_year, lang)
     fig_map = choropleth(layer, one, title=f"{name} {year}", unit=unit, year=year, attribution=note, lang=lang,
@@ -214,7 +209,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     words = {f"{b['label'][lg]} {b['year']}": f"{b['label'][lang]} {b['year']}" for b in table.attrs.get("breaks", []) for lg in ("fi", "sv", "en")}
     table = table.assign(**{"break": ["; ".join(words.get(w, w) for w in str(v).split("; ")) if v else "" for v in table["break"]]})
     # the unit in the reader's language ("henkeä" -> "persons"); the catalogue's own in the CSV's unit column
-    name, unit, dec = row[f"name_{lang}"], unit_text(row["unit"], lang), decimals_for(row["unit"])
+    name, unit, dec = row[f"name_{lang}"], unit_text(row["unit"], lang), unit_decimals(row["unit"])
     years = sorted(set(table["year"].astype(int)))
     if year not in years:
         from helpers.base.errors import invalid
@@ -341,7 +336,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
             per_table.append(f"{str(tab).split('_')[-1]} {_years_text(sorted(set(ys.astype(int))))}")  # 11re, not vaerak/statfin_vaerak_pxt_11re
     notes_text = row["notes"] if isinstance(row["notes"], str) and lang == "fi" else ""  # the catalogue's notes are Finnish
     missing = int(table["value"].isna().sum())
-    k_unsure, n_ranked = small_numbers.unsure_count(table, year) if small_n else (0, 0)
+    k_unsure, n_ranked = page_data["unsure"][str(year)] if small_n else (0, 0)  # the year shown first, as the script
     context = {
         "heading": title, "t": t, "intro": t["intro"] if len(years) > 1 else t["intro_one"], "noscript": t["noscript"].format(year=year),
         "map_caption": t["map"].format(level=level_label), "year": year, "years": years,

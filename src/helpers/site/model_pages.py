@@ -18,6 +18,7 @@ from helpers.models.model_files import check_year, load_model, model_names, sour
 from helpers.geo.municipality_key import erva_yta_differences
 from helpers.base.numbers import fmt_number, fmt_value, plotly_separators
 from helpers.figures.flag_marks import flag_marks, flag_meanings
+from helpers.base.words import unit_decimals
 from helpers.site.model_view import POPULATION_SOURCE
 from helpers.site.pages import cell, figure, frame_table, site_dir, table, write_page
 from helpers.sources.population import municipal_population_wfs
@@ -116,7 +117,6 @@ def indicator_map(model: str, year: int, indicator: str, indicator_years, lang: 
     """The indicator's latest year on the model's units (``indicator_by_unit``) as a classed map; Åland, outside the
     models, is not drawn (its value is in the tables)."""
     from helpers.figures.maps import choropleth
-    from helpers.site.indicator_pages import decimals_for
 
     m = load_model(model)
     layer = unit_layer(m, year)
@@ -126,7 +126,7 @@ def indicator_map(model: str, year: int, indicator: str, indicator_years, lang: 
     row = catalogue_row(indicator)
     note = f"{t['source'].iloc[0]}<br>{model_source(m, lang)}<br>{boundary_attribution(year, lang)}"
     return choropleth(layer, values, title=f"{m.label(lang)}: {row[f'name_{lang}']} {latest}", unit=row["unit"], year=latest,
-                      attribution=note, lang=lang, decimals=decimals_for(row["unit"]), show_aland=False)
+                      attribution=note, lang=lang, decimals=unit_decimals(row["unit"]), show_aland=False)
 
 
 def page_path(models: list[str], year: int, staffing: str) -> Path:

@@ -19,7 +19,7 @@ from helpers.models.metrics import STAFFING_LABELS
 from helpers.models.model_files import load_model, model_names, resolve, source_text, unit_layer
 from helpers.geo.municipality_key import municipality_key
 from helpers.base.numbers import MISSING_LABEL, fmt_number
-from helpers.base.words import area_name, unit_text, word
+from helpers.base.words import area_name, unit_decimals, unit_text, word
 from helpers.site.pages import LANGS, cell, num, page_in, table, write_page
 from helpers.figures.maps import MISSING_COLOUR
 from helpers.figures.svgmap import country_frame, unit_map_data
@@ -307,11 +307,6 @@ DEFAULT_INDICATOR = "vanhushuoltosuhde"  # what researchers asked for first: the
 CLASSES = 5
 
 
-def unit_word(unit: str, lang: str) -> str:
-    """The catalogue's (Finnish) unit in the page's language (``helpers.base.words.unit_text``)."""
-    return unit_text(unit, lang)
-
-
 def indicator_classes(ui: dict, indicator: str, decimals: int | None = None) -> list[float]:
     """Upper bounds of the indicator's value classes over the mapped units of every model, so one colour means the
     same values on every map whichever models are chosen; a map of few units (the 5 + 1 models) gets its units'
@@ -338,7 +333,7 @@ def indicator_view(data: dict | None, models: list[str], maps: list[dict], year:
     model has no values. The default indicator is drawn in the page (readable without the script); the rest is the
     page's JSON the script draws from. None when the site data has no indicators."""
     from helpers.figures.maps import _palette
-    from helpers.site.indicator_pages import decimals_for
+    from helpers.figures.classify import class_labels
     from helpers.sources.citations import reader_source
 
     ui = (data or {}).get("unit_indicators")
@@ -348,9 +343,7 @@ def indicator_view(data: dict | None, models: list[str], maps: list[dict], year:
     indicators, order = {}, []
     for meta in ui["indicators"]:
         ind, unit = meta["id"], meta["unit"]
-        dec = decimals_for(unit)
-        from helpers.figures.classify import class_labels
-
+        dec = unit_decimals(unit)
         values = [v for m in ui["models"].values() for c, v in (m["values"].get(ind) or {}).items() if c != ui["outside"] and v is not None]
         breaks = indicator_classes(ui, ind, dec)
         colours = _palette("viridis", max(len(breaks), 1))
@@ -358,11 +351,11 @@ def indicator_view(data: dict | None, models: list[str], maps: list[dict], year:
                    for b, c, label in zip(breaks, colours, class_labels(values, breaks, decimals=dec, lang=lang))]
         name = meta["name"][lang]
         # the dependency ratio's name spells its unit out already
-        said = unit == "%" or unit in name or unit_word(unit, lang) in name or unit == "65+/100 15–64"
-        header = f"{name} {meta['year']}" if said else f"{name} {meta['year']} ({unit_word(unit, lang)})"
-        indicators[ind] = {"name": name, "year": meta["year"], "unit": unit_word(unit, lang), "decimals": dec, "classes": classes,
+        said = unit == "%" or unit in name or unit_text(unit, lang) in name or unit == "65+/100 15–64"
+        header = f"{name} {meta['year']}" if said else f"{name} {meta['year']} ({unit_text(unit, lang)})"
+        indicators[ind] = {"name": name, "year": meta["year"], "unit": unit_text(unit, lang), "decimals": dec, "classes": classes,
                            "header": header,
-                           "legend": t["ind_legend"].format(unit=unit_word(unit, lang), year=meta["year"]),
+                           "legend": t["ind_legend"].format(unit=unit_text(unit, lang), year=meta["year"]),
                            "source": f"{t['ind_source']}: {reader_source(meta['source'], lang)}"}
         order.append(ind)
     default = DEFAULT_INDICATOR if DEFAULT_INDICATOR in indicators else order[0]
