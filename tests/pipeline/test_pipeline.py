@@ -175,12 +175,20 @@ def test_unchanged_runs_are_skipped_and_changes_rerun(tmp_path, monkeypatch, exe
     monkeypatch.setenv(config.MIRROR_ENV, str(mirror))
     outputs = tmp_path / "outputs"
     spec = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "read_source": True}}]
+    from helpers.pipeline import warm_kernels
+
+    servers = []
+    real_start = warm_kernels.start_shared
+    monkeypatch.setattr(warm_kernels, "start_shared", lambda kernel: servers.append(kernel) or real_start(kernel))
     assert toy(tmp_path, outputs, spec, dask=executor).counts()["ok"] == 1
     again = toy(tmp_path, outputs, spec, dask=executor)
     assert again.counts() == {"ok": 0, "skipped": 1, "failed": 0}
+    # the kernel server is started for runs that run: not for a refresh that skips them all
+    assert len(servers) == 1
     assert toy(tmp_path, outputs, spec, force=True, dask=executor).counts()["ok"] == 1
     changed = [{"name": "t_a", "notebook": "putki.ipynb", "parameters": {"message": "a", "version": 3, "read_source": True}}]
     assert toy(tmp_path, outputs, changed, dask=executor).counts()["ok"] == 1
+    assert len(servers) == 3
     assert toy(tmp_path, outputs, changed, dask=executor).counts()["skipped"] == 1
     # The source answers differently (one byte more in the mirror's file): the run is no longer up to date.
     entry = json.loads((outputs / "manifest.json").read_text(encoding="utf-8"))["runs"]["t_a"]

@@ -531,3 +531,32 @@ def test_a_named_pipe_in_place_of_a_layer_cache_file_is_removed_before_anything_
     assert [str(w.message) for w in caught if issubclass(w.category, CacheWarning)] == [
         f"{path}: a named pipe where a cache file should be; discarded and rebuilt from its source"]
     assert len(healed) == 23 and _sidecar(tmp_path).is_file()
+
+
+def test_a_json_value_is_read_back_while_its_answers_stay_the_same_and_rebuilt_when_one_changes(mirror, tmp_path):
+    from helpers.geo.layers import answer_sha256, layer_request
+    from helpers.sources.fetch import fetch
+    from helpers.tables.table_cache import cached_json
+
+    built = []
+
+    def build():
+        built.append(1)
+        return {"sha": answer_sha256("kunta", 2025), "pairs": (1, 2)}
+
+    first = cached_json("test_value", {"year": 2025}, build)
+    assert first == {"sha": answer_sha256("kunta", 2025), "pairs": [1, 2]}  # what a read gives, also the first time
+    assert cached_json("test_value", {"year": 2025}, build) == first and len(built) == 1
+
+    [value] = (tmp_path / "cache" / "tables").glob("test_value.*.value.json")
+    value.write_text('{"sha": "forged"}', encoding="utf-8")  # no longer the sidecar's sha256
+    with pytest.warns(CacheWarning, match="do not match the sidecar's sha256"):
+        assert cached_json("test_value", {"year": 2025}, build) == first
+    assert len(built) == 2
+
+    url, params = layer_request("kunta", 2025)
+    answer = Path(fetch("geo", url, params=params).provenance["mirror_file"])
+    assert answer.is_relative_to(mirror)  # the test's own copy
+    answer.write_bytes(answer.read_bytes() + b"\n")
+    again = cached_json("test_value", {"year": 2025}, build)
+    assert len(built) == 3 and again["sha"] != first["sha"]

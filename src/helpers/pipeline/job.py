@@ -134,8 +134,18 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
     elif dask is None and (os.environ.get(DASK_ENV) or "").strip():
         check_dask_address(os.environ[DASK_ENV], DASK_ENV)
     executor = make_executor(workers, dask)
-    # The kernel server imports while the runs are planned (it only imports; nothing is written).
-    server = warm_kernels.start_shared(kernel) if executor.name == "local" else None
+    servers: list = []
+
+    def start_server():
+        """The refresh's kernel server (imports what the notebooks use), once, when runs are going to run here."""
+        if not servers and (executor.name == "local" or getattr(executor, "this_machine", False)):
+            servers.append(warm_kernels.start_shared(kernel))
+
+    # With no manifest (or --force) every run runs: the kernel server imports while the runs are planned. Otherwise
+    # it starts only when a run is not skipped - a refresh that skips them all would share its two cores with
+    # imports nobody uses.
+    if executor.name == "local" and (force or not (outputs / MANIFEST).is_file()):
+        start_server()
     try:
         runs = select(load_runs(runs_file or RUNS_FILE, notebooks_dir), only, tags)
         check_data_tables(runs)  # first: a bad cell in data/ is named with its file, line and column, once
@@ -144,15 +154,16 @@ def refresh(*, runs_file: str | Path | None = None, notebooks_dir: Path | None =
         check_kernel(kernel)
         if hasattr(executor, "connect"):
             executor.connect()  # an unreachable scheduler stops the refresh here, before anything is written
-            if executor.this_machine:
-                server = warm_kernels.start_shared(kernel)
         every = not only and not tags  # a selection says nothing about the runs it left out (see _refresh_locked)
-        return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall, every)
+        return _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall, every,
+                                start_server)
     finally:
-        warm_kernels.stop_shared(server)
+        for server in servers:
+            warm_kernels.stop_shared(server)
 
 
-def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall, every=True) -> RefreshReport:
+def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall, every=True,
+                     start_server=None) -> RefreshReport:
     from filelock import FileLock, Timeout
 
     try:
@@ -172,7 +183,7 @@ def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, 
             if repaired and progress:
                 print(f"refresh: {repaired}", file=sys.stderr)
             report = _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall,
-                                     every)
+                                     every, start_server)
             report.repaired = repaired
             return report
         finally:
@@ -253,7 +264,7 @@ class _Progress:
 
 
 def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout, kernel, progress, build_index, wall,
-                    every=True) -> RefreshReport:
+                    every=True, start_server=None) -> RefreshReport:
     from helpers.pipeline.executors import RunTask, forwarded_env
 
     previous: dict = manifest.get("runs", {})
@@ -290,7 +301,6 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
     interrupted = 0
     completed = False
     started_executor = False
-    env = forwarded_env(executor.this_machine)
     with _Signals() as signals:
         try:
             try:
@@ -308,7 +318,12 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                     return -d if isinstance(d, (int, float)) and not isinstance(d, bool) else float("-inf")
 
                 pending.sort(key=last_duration)
+                if start_server is not None:
+                    start_server()
+                env = forwarded_env(executor.this_machine)  # after the server: its socket goes to the workers
                 executor.start(len(pending))
+                if build_index:
+                    _import_site_step()
                 started_executor = True
                 futures = {}
                 for run, fp in pending:
@@ -361,6 +376,27 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
     if build_index and not interrupted:
         problems += _write_site(manifest, outputs)
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)
+
+
+# What the site step after the runs imports: pandas, geopandas, the page modules, mapclassify (numba compiles its
+# Fisher-Jenks at import) and scipy's distances - 2-4 s that would otherwise run with both cores idle.
+SITE_STEP_MODULES = ("helpers.site.build", "helpers.site.model_view", "helpers.site.builder", "helpers.site.front_page",
+                     "helpers.site.nav", "helpers.site.sources_page", "mapclassify", "scipy.spatial.distance")
+
+
+def _import_site_step() -> None:
+    """Import the site step's modules in a background thread while the workers run (this process only waits for
+    them then). A module that fails to import here fails again, with its message, in the site step itself."""
+    import importlib
+
+    def work():
+        for name in SITE_STEP_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - see the docstring
+                pass
+
+    threading.Thread(target=work, name="site-step-imports", daemon=True).start()
 
 
 def _write_manifest(manifest: dict, outputs: Path, journal: Journal) -> list[str]:

@@ -258,13 +258,16 @@ def write_region_profile(region: str, year: int = 2025, lang: str = "fi", langs=
     if region not in codes:
         raise invalid("region", region, codes)
     ind = profile_indicators(region, year) if indicators is None else indicators
+    # what every language's page shares, built once (every region's trends were most of a profile run's time)
+    shared = {"compare": compare_data(year), "layer": load_layer("hyvinvointialue", year), "key": municipality_key(year),
+              "staffing": profile_staffing(year)}
     written = {}
     for one in dict.fromkeys([lang, *langs]):
-        written[one] = _write_profile(region, year, one, ind)
+        written[one] = _write_profile(region, year, one, ind, shared)
     return written[lang]
 
 
-def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path:
+def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame, shared: dict) -> Path:
     from helpers.sources.citations import cite, reader_source
     from helpers.site.downloads import table_files
     from helpers.site.model_view import LICENCE, model_view_link
@@ -273,9 +276,9 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
     t = PROFILE_TEXT[lang]
     site = site_dir()
     path = page_in(site, f"alueet/{region}.html", lang)
-    layer = load_layer("hyvinvointialue", year)
+    layer = shared["layer"]
     name = layer.set_index("code").loc[region, f"name_{lang}"]
-    key = municipality_key(year)
+    key = shared["key"]
     own = key[key["hyvinvointialue_code"] == region]
     yta = ", ".join(sorted(set(own[f"yhteistyoalue_name_{lang}"].fillna(own["yhteistyoalue_name_fi"]))))
     erva_col = f"erva2020_name_{lang}" if f"erva2020_name_{lang}" in own.columns else "erva2020_name_fi"
@@ -317,11 +320,11 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame) -> Path
     # The locator as a pre-drawn map (no plotly.js on the page: it was nine tenths of a profile's first visit).
     frame = country_frame(year, mainland=False, width=300)
     shapes = svg_shapes(layer, frame, name_col=f"name_{lang}" if f"name_{lang}" in layer.columns else "name_fi")
-    staffing = _staffing_table(region, year, lang, path)
+    staffing = _staffing_table(region, year, lang, shared["staffing"])
     context = {
         "heading": str(name), "t": t, "view_box": frame.view_box, "shapes": shapes, "region": region,
         "map_source": [boundary_attribution(year, lang)], "staffing": staffing,
-        "compare_data": compare_payload(region, year, lang), "script": _href(site / PROFILE_SCRIPT, path),
+        "compare_data": compare_payload(region, year, lang, shared["compare"]), "script": _href(site / PROFILE_SCRIPT, path),
         "data_href": _href(site / PROFILE_DATA, path),
         "facts": [(t["yta"], yta), (t["erva"], erva_text), (t["munis"].format(year=year), len(own))],
         "indicators": table(ind_rows, caption=t["ind_caption"], header=head, cls="levea", footnotes=notes, downloads=ind_dl),
@@ -339,7 +342,7 @@ PROFILE_DATA = Path("data") / "alueet.json"
 SERIES_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#000000")  # this region, the two added, the whole country
 
 
-def _staffing_table(region: str, year: int, lang: str, path: Path) -> dict:
+def _staffing_table(region: str, year: int, lang: str, staff: pd.DataFrame) -> dict:
     """A row per model: the region's unit, its residents, person-years and associations per person-year under the
     common rule, the rule named in the caption's note."""
     from helpers.models.decision import HEADLINE_VARIANT, SHORT_LABELS, CommonRule
@@ -347,7 +350,6 @@ def _staffing_table(region: str, year: int, lang: str, path: Path) -> dict:
 
     t = PROFILE_TEXT[lang]
     rows, notes = [], set()
-    staff = profile_staffing(year)
     for r in staff[staff["region_code"] == region].itertuples():
         label = SHORT_LABELS[r.model_id][lang] if r.model_id in SHORT_LABELS else load_model(r.model_id).label(lang)
         if not r.unit_code:
@@ -378,8 +380,10 @@ def compare_data(year: int) -> dict:
     names = catalogue().set_index("indicator_id")
     layer = load_layer("hyvinvointialue", year)
     series = {}
-    for (ind, area), g in trends.sort_values("year").groupby(["indicator_id", "area_code"], sort=False):
-        series.setdefault(ind, {})[area] = [[int(y), None if v != v else float(v)] for y, v in zip(g["year"], g["value"])]
+    # in the order the rows come (areas, years sorted): one pass, no per-group frames
+    ordered = trends.sort_values("year", kind="stable")
+    for ind, area, y, v in zip(ordered["indicator_id"], ordered["area_code"], ordered["year"], ordered["value"]):
+        series.setdefault(ind, {}).setdefault(area, []).append([int(y), None if v != v else float(v)])
     marks = {}
     for r in trends[trends["break_fi"] != ""].itertuples():
         marks.setdefault(r.indicator_id, {}).setdefault(str(r.year), []).append(r.area_code)
@@ -391,11 +395,12 @@ def compare_data(year: int) -> dict:
             "series": series, "break_areas": marks, "breaks": trends.attrs.get("breaks", [])}
 
 
-def compare_payload(region: str, year: int, lang: str) -> dict:
-    """What one profile's script reads (one language's labels; every region's values, so any two can be added)."""
+def compare_payload(region: str, year: int, lang: str, data: dict | None = None) -> dict:
+    """What one profile's script reads (one language's labels; every region's values, so any two can be added).
+    ``data``: ``compare_data(year)`` when the caller has it."""
     from helpers.base.numbers import NBSP
 
-    data = compare_data(year)
+    data = compare_data(year) if data is None else data
     t = PROFILE_TEXT[lang]
     return {"lang": lang, "self": region, "country": COUNTRY, "colours": list(SERIES_COLOURS), "nbsp": NBSP,
             "names": {**{c: n[lang] for c, n in data["regions"].items()}, COUNTRY: t["country"]},

@@ -43,22 +43,32 @@ def _entry_name(kind: str, key: dict) -> tuple[str, str]:
     return stem, f"{stem}.{_digest(code_version())}"
 
 
-def _read(name: str) -> tuple[pd.DataFrame, dict] | None:
-    data_path, meta_path = _folder() / f"{name}.parquet", _folder() / f"{name}.json"
+def _read(name: str, suffix: str = ".parquet") -> tuple[bytes, dict, Path, Path] | None:
+    """An entry's data bytes and sidecar when both are there and agree (sha256); a broken entry raises BadEntry."""
+    data_path, meta_path = _folder() / f"{name}{suffix}", _folder() / f"{name}.json"
     if not data_path.exists() and not meta_path.exists():
         return None
     try:
-        try:
-            meta = json.loads(meta_path.read_bytes())
-            data = data_path.read_bytes()
-        except FileNotFoundError:
-            raise BadEntry("half an entry (parquet or sidecar missing)") from None
-        except (ValueError, UnicodeDecodeError):
-            raise BadEntry("sidecar is not valid JSON") from None
-        if not isinstance(meta, dict) or not isinstance(meta.get("calls"), list) or not isinstance(meta.get("attrs"), dict):
-            raise BadEntry("sidecar fields missing or of the wrong type")
-        if hashlib.sha256(data).hexdigest() != meta.get("parquet_sha256"):
-            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+        meta = json.loads(meta_path.read_bytes())
+        data = data_path.read_bytes()
+    except FileNotFoundError:
+        raise BadEntry("half an entry (data or sidecar missing)") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadEntry("sidecar is not valid JSON") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("calls"), list) or not isinstance(meta.get("attrs"), dict):
+        raise BadEntry("sidecar fields missing or of the wrong type")
+    if hashlib.sha256(data).hexdigest() != meta.get("parquet_sha256"):
+        raise BadEntry(f"data bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+    return data, meta, data_path, meta_path
+
+
+def _read_table(name: str) -> tuple[pd.DataFrame, dict] | None:
+    data_path, meta_path = _folder() / f"{name}.parquet", _folder() / f"{name}.json"
+    try:
+        entry = _read(name)
+        if entry is None:
+            return None
+        data, meta = entry[:2]
         try:
             df = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files
@@ -98,7 +108,7 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
     stem, name = _entry_name(kind, key)
     try:
         with entry_lock(_folder(), stem):  # two workers: one writes an entry's two files while the other would read them
-            entry = _read(name)
+            entry = _read_table(name)
     except OSError:
         entry = None  # a cache folder that cannot be written: built every time
     if entry is not None:
@@ -133,3 +143,39 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
     except OSError:
         pass  # a read-only cache folder: the table is still right, only not kept
     return df
+
+
+def cached_json(kind: str, key: dict, build: Callable[[], dict]) -> dict:
+    """``build()``'s JSON-able value, from ``cache/tables/`` when it was built from the answers the sources give now:
+    the same rules as :func:`cached_table` (for what the site step derives, such as the model builder's data)."""
+    stem, name = _entry_name(kind, key)
+    entry = None
+    try:
+        with entry_lock(_folder(), stem):
+            try:
+                entry = _read(name, ".value.json")
+                if entry is not None:
+                    value = json.loads(entry[0])
+            except (BadEntry, OSError, ValueError, UnicodeDecodeError) as exc:
+                discard(_folder() / f"{name}.value.json", _folder() / f"{name}.json", str(exc))
+                entry = None
+    except OSError:
+        entry = None
+    if entry is not None and _answers_unchanged(entry[1]["calls"]) is not None:
+        return value
+    with recording_fetches() as calls:
+        built = build()
+    try:
+        data = json.dumps(built, ensure_ascii=False).encode("utf-8")
+        value = json.loads(data)  # what a read gives (lists for tuples), also the first time
+    except (TypeError, ValueError):
+        return built  # not storable as JSON: built every time
+    try:
+        meta = {"cache_version": CACHE_VERSION, "kind": kind, "key": key, "calls": json.loads(json.dumps(calls)), "attrs": {},
+                "parquet_sha256": hashlib.sha256(data).hexdigest()}
+        with entry_lock(_folder(), stem):
+            write_pair(_folder() / f"{name}.value.json", _folder() / f"{name}.json", data,
+                       json.dumps(meta, ensure_ascii=False).encode("utf-8"), older=stem)
+    except OSError:
+        pass  # a read-only cache folder: the value is still right, only not kept
+    return value
