@@ -34,7 +34,8 @@ def test_every_page_loads_the_figure_tools(refreshed):
     from helpers.base.config import PACKAGE_ASSETS_DIR
 
     site = refreshed / "site"
-    assert (site / "assets" / "figure_tools.js").read_bytes() == (PACKAGE_ASSETS_DIR / "figure_tools.js").read_bytes()
+    for asset in ("figure_tools.js", "figure_export.js"):  # the export: loaded on the first image download
+        assert (site / "assets" / asset).read_bytes() == (PACKAGE_ASSETS_DIR / asset).read_bytes()
     pages = sorted(site.glob("**/*.html"))
     assert len(pages) > 100
     for page in pages:
@@ -111,6 +112,7 @@ def test_figure_image_downloads_and_cite_line(refreshed, chromium_browser, tmp_p
         box.wait_for(state="visible")
         title = page.locator(f"{figure} figcaption").first.text_content().strip()
 
+        assert page.evaluate("() => window.SoteFigureExport === undefined")  # the image export is not part of the page's load
         svg = _download(page, box.locator("button[data-muoto=svg]"), tmp_path, "kuva.svg")
         root = ET.fromstring(svg)
         assert root.tag == f"{SVG_NS}svg" and float(root.get("width")) >= 640

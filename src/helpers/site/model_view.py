@@ -286,13 +286,15 @@ def units_table(data: dict | None, model: str, year: int, lang: str, *, page: Pa
         htv = seats.get(s["code"])
         per = pop / htv if pop is not None and htv else None
         codes = regions.get(s["code"], [])
-        recs.append({t["nro"]: s["n"], t["unit"]: s["name"], t["population"]: float("nan") if pop is None else pop,
-                     t["htv"]: float("nan") if htv is None else htv, t["per_htv"]: float("nan") if per is None else per,
+        # the map's number and the unit, then the deciding figure (residents per person-year): what a phone shows
+        # without scrolling
+        recs.append({t["nro"]: s["n"], t["unit"]: s["name"], t["per_htv"]: float("nan") if per is None else per,
+                     t["population"]: float("nan") if pop is None else pop, t["htv"]: float("nan") if htv is None else htv,
                      t["regions"]: ", ".join(names.get(c, c) for c in codes)})
         region_links = [{"text": names.get(c, c), "href": _href(page_in(site, f"alueet/{c}.html", lang), page)} for c in codes]
-        rows.append([num(s["n"]), s["name"], num(fmt_number(pop, 0, lang) if pop is not None else MISSING_LABEL[lang]),
-                     num(fmt_number(htv, 0, lang) if htv is not None else MISSING_LABEL[lang]),
-                     num(fmt_number(per, 0, lang) if per is not None else MISSING_LABEL[lang]), {**cell(""), "links": region_links}])
+        rows.append([num(s["n"]), s["name"], num(fmt_number(per, 0, lang) if per is not None else MISSING_LABEL[lang]),
+                     num(fmt_number(pop, 0, lang) if pop is not None else MISSING_LABEL[lang]),
+                     num(fmt_number(htv, 0, lang) if htv is not None else MISSING_LABEL[lang]), {**cell(""), "links": region_links}])
     df = pd.DataFrame(recs)
     caption = t["unit_caption"].format(model=load_model(model).label(lang))
     downloads = table_files(df, page=page, name=f"yksikot-{model.replace('_', '-')}", title=caption,

@@ -40,8 +40,9 @@ PLOTLY_ASSET = Path("assets") / (PARTIAL_PLOTLY if (PACKAGE_ASSETS_DIR / PARTIAL
 SITE_SCRIPT = Path("assets") / "site.js"
 STYLESHEET = Path("assets") / "site.css"
 SERIES_SCRIPT = Path("assets") / "series.js"  # the indicator pages' script (indicator_pages.write_series_page)
-FIGURE_TOOLS = Path("assets") / "figure_tools.js"  # every page: figure image downloads, citation, table scroll cues
-SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET, SERIES_SCRIPT, FIGURE_TOOLS)  # written once into the site, not per page
+FIGURE_TOOLS = Path("assets") / "figure_tools.js"  # every page: figure image buttons, citation, table scroll cues
+FIGURE_EXPORT = Path("assets") / "figure_export.js"  # loaded by the figure tools on the first image download
+SHARED_ASSETS = (PLOTLY_ASSET, SITE_SCRIPT, STYLESHEET, SERIES_SCRIPT, FIGURE_TOOLS, FIGURE_EXPORT)  # written once into the site, not per page
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
 HOME_LABEL = {"fi": "Etusivu", "sv": "Startsida", "en": "Home"}
 # The site header: (page inside a language's folder, label per language). Sections are the first folder of a page.
@@ -83,8 +84,9 @@ def site_script() -> str:
 
 def ensure_site_script(site: Path | None = None) -> Path:
     """Copy the site script into the site once (rewritten when the package's copy changed), and the figure tools
-    every page loads beside it."""
-    _ensure_file(Path(site or site_dir()) / FIGURE_TOOLS, (PACKAGE_ASSETS_DIR / FIGURE_TOOLS.name).read_text(encoding="utf-8"))
+    every page loads beside it (and the image export they load on a click)."""
+    for asset in (FIGURE_TOOLS, FIGURE_EXPORT):
+        _ensure_file(Path(site or site_dir()) / asset, (PACKAGE_ASSETS_DIR / asset.name).read_text(encoding="utf-8"))
     return _ensure_file(Path(site or site_dir()) / SITE_SCRIPT, site_script())
 
 
