@@ -83,7 +83,11 @@ def visit(browser, server, site: Path, rel: str, throttle: float) -> dict:
             first_map_ms = page.evaluate(FIRST_MAP_MS)
         except Exception:
             pass
-    page.wait_for_load_state("networkidle")
+    idle = True
+    try:
+        page.wait_for_load_state("networkidle", timeout=20_000)
+    except Exception:  # noqa: BLE001 - measured as far as it got, and said (a plotly page under throttle can keep going)
+        idle = False
     wall = time.perf_counter() - start
     time.sleep(0.2)  # the last loadingFinished events
     context.close()
@@ -93,7 +97,7 @@ def visit(browser, server, site: Path, rel: str, throttle: float) -> dict:
         if path.is_file():
             gz += len(gzip.compress(path.read_bytes(), 6))
     return {"page": rel, "bytes": sum(sizes.values()), "gzip": gz, "requests": len(sizes), "first_map_s": None if first_map_ms is None else first_map_ms / 1000,
-            "wall_s": wall, "errors": errors, "outside": outside}
+            "wall_s": wall, "errors": errors, "outside": outside, "idle": idle}
 
 
 BUILDER_PAGE, BUILDER_LIMIT, READY_LIMIT_S = "mallit/oma.html", 150_000, 1.0
@@ -194,7 +198,8 @@ def show(label: str, r: dict, limit_bytes: int | None = None, map_limit_s: float
     if r["first_map_s"] is not None and r["first_map_s"] > map_limit_s and limit_bytes is not None:
         flags.append(f"map over {map_limit_s:g} s")
     print(f"{label:<22} {r['bytes']:>11,} B  gzip {r['gzip']:>9,} B  {r['requests']:>3} req  first map {fm:>9}  "
-          f"load {r['wall_s']:.2f} s  {r['page']}" + (f"  [{', '.join(flags)}]" if flags else ""))
+          f"load {r['wall_s']:.2f} s  {r['page']}" + (f"  [{', '.join(flags)}]" if flags else "")
+          + ("" if r.get("idle", True) else "  (network not idle after 20 s: bytes so far)"))
     for e in r["errors"][:5]:
         print(f"    console error: {e}")
     for u in r["outside"][:5]:

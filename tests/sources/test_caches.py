@@ -560,3 +560,29 @@ def test_a_json_value_is_read_back_while_its_answers_stay_the_same_and_rebuilt_w
     answer.write_bytes(answer.read_bytes() + b"\n")
     again = cached_json("test_value", {"year": 2025}, build)
     assert len(built) == 3 and again["sha"] != first["sha"]
+
+
+def test_in_a_refresh_run_a_table_read_again_comes_from_memory_and_still_records_its_answers(mirror, tmp_path, monkeypatch):
+    from helpers.sources.fetch import recording_fetches
+    from helpers.tables import indicators, table_cache
+
+    monkeypatch.setattr(table_cache, "_RUN_TABLES", type(table_cache._RUN_TABLES)())
+    first = indicators.indicator_table("osuus_65", [2024], level="maakunta")  # builds the entry (not in a run)
+    with recording_fetches() as read_calls:
+        indicators.indicator_table("osuus_65", [2024], level="maakunta")  # read back from the files: these answers
+    reads = []
+    real_read = table_cache._read_table
+    monkeypatch.setattr(table_cache, "_read_table", lambda name: reads.append(name) or real_read(name))
+    monkeypatch.setenv("SOTE_RUN_NAME", "t_run")
+    log = tmp_path / "run.jsonl"
+    log.unlink(missing_ok=True)
+    a = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    with recording_fetches() as calls:  # a table built from it: built from the same answers
+        b = indicators.indicator_table("osuus_65", [2024], level="maakunta")
+    assert len(reads) == 1  # the entry's files once a run
+    assert a["value"].tolist() == b["value"].tolist() == first["value"].tolist()
+    assert calls and calls == read_calls
+    b.loc[0, "value"] = -1.0
+    assert indicators.indicator_table("osuus_65", [2024], level="maakunta").loc[0, "value"] != -1.0  # each caller its own copy
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 3 * len(read_calls)  # every use recorded as an input of the run

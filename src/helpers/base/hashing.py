@@ -42,10 +42,22 @@ def code_fingerprint(root: Path | None = None) -> str:
     return h.hexdigest()
 
 
+_RUN_CODE: dict[str, str] = {}
+
+
 def code_version() -> str:
     """``code_fingerprint()`` of the project, hashed again only when one of its files has another modification time or
-    size (a long-lived process asks often: every kernel start, every cached table)."""
+    size (a long-lived process asks often: every kernel start, every cached table). In a refresh run the code stays
+    as the run's fingerprint found it: looked at once (each look stats every file of the package)."""
     root = Path(config.PROJECT_ROOT)
+    if config.in_refresh_run():
+        if str(root) not in _RUN_CODE:
+            _RUN_CODE[str(root)] = _code_version(root)
+        return _RUN_CODE[str(root)]
+    return _code_version(root)
+
+
+def _code_version(root: Path) -> str:
     stamp = []
     for folder, pattern in CODE_GLOBS:
         for path in sorted((root / folder).rglob(pattern)):

@@ -12,9 +12,11 @@ costs the time.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
@@ -100,17 +102,39 @@ def _same_request(a: dict, b: dict) -> bool:
     return all(a.get(k) == b.get(k) for k in ("source", "method", "url", "body"))
 
 
+# In a refresh run a table read once is kept in memory (its answers are still asked again, so they are recorded as
+# inputs and as what a table built from it was built from): a region profile read the same tables eight times.
+_RUN_TABLES: OrderedDict = OrderedDict()
+_RUN_TABLES_MAX = 32
+
+
+def _keep_for_run(name: str, df: pd.DataFrame, meta: dict) -> None:
+    kept = df.copy()
+    kept.attrs = {}
+    _RUN_TABLES[name] = (kept, copy.deepcopy(meta))
+    while len(_RUN_TABLES) > _RUN_TABLES_MAX:
+        _RUN_TABLES.popitem(last=False)
+
+
 def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """``build()``'s table, from ``cache/tables/`` when it was built from the answers the sources give now.
 
     ``key`` names the table (JSON-able arguments); ``attrs`` must be JSON-able too (provenance records, counts).
     """
     stem, name = _entry_name(kind, key)
-    try:
-        with entry_lock(_folder(), stem):  # two workers: one writes an entry's two files while the other would read them
-            entry = _read_table(name)
-    except OSError:
-        entry = None  # a cache folder that cannot be written: built every time
+    entry = None
+    if config.in_refresh_run() and name in _RUN_TABLES:
+        _RUN_TABLES.move_to_end(name)
+        kept, meta = _RUN_TABLES[name]
+        entry = kept.copy(), copy.deepcopy(meta)  # read earlier in this run; its answers are asked again below
+    else:
+        try:
+            with entry_lock(_folder(), stem):  # two workers: one writes an entry's two files while the other would read them
+                entry = _read_table(name)
+        except OSError:
+            entry = None  # a cache folder that cannot be written: built every time
+        if entry is not None and config.in_refresh_run():
+            _keep_for_run(name, *entry)
     if entry is not None:
         df, meta = entry
         fresh = _answers_unchanged(meta["calls"])
@@ -141,7 +165,9 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
             write_pair(_folder() / f"{name}.parquet", _folder() / f"{name}.json", data,
                        json.dumps(meta, ensure_ascii=False).encode("utf-8"), older=stem)
     except OSError:
-        pass  # a read-only cache folder: the table is still right, only not kept
+        return df  # a read-only cache folder: the table is still right, only not kept
+    if config.in_refresh_run():
+        _keep_for_run(name, df, meta)
     return df
 
 
