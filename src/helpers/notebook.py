@@ -112,7 +112,12 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 def geojson_url(geojson: dict) -> str:
     """GeoJSON as a compact ``data:`` URL (percent-encoded where a URL needs it; names stay UTF-8)."""
-    text = json.dumps(geojson, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text = json.dumps(geojson, separators=(",", ":"), ensure_ascii=False)
+    except TypeError:  # numpy numbers: through plotly's encoder first
+        from plotly.io.json import to_json_plotly
+
+        text = json.dumps(json.loads(to_json_plotly(geojson)), separators=(",", ":"), ensure_ascii=False)
     return "data:application/json;charset=utf-8," + quote(text, safe=":,{}[]\"'-.+_ ")
 
 
@@ -123,11 +128,14 @@ def _renderer():
         """plotly's mimetype output with the offline config and each map's GeoJSON as one string."""
 
         def to_mimebundle(self, fig_dict):
-            bundle = super().to_mimebundle(fig_dict)
-            for trace in bundle[PLOTLY_MIME].get("data", []):
+            # The GeoJSON becomes its string before plotly's JSON round trip of the figure, which would otherwise
+            # encode and decode every map's coordinates once more (a quarter of an indicator run, measured).
+            data = []
+            for trace in fig_dict.get("data", []):
                 if isinstance(trace.get("geojson"), dict):
-                    trace["geojson"] = geojson_url(trace["geojson"])
-            return bundle
+                    trace = {**trace, "geojson": geojson_url(trace["geojson"])}
+                data.append(trace)
+            return super().to_mimebundle({**fig_dict, "data": data})
 
     return OfflineMimetypeRenderer
 

@@ -323,3 +323,20 @@ def test_a_boundary_map_of_few_regions_carries_their_codes_inside_them():
     assert all(points.values[i].within(erva.geometry.values[i]) for i in range(6))  # Åland's "6" on an Åland island
     welfare = grouping_layer("hyvinvointialue", 2025)
     assert [t.type for t in boundary_map(welfare, title="t", attribution="x").data] == ["choropleth"]  # 23: no labels
+
+
+def test_a_boundary_map_drawn_again_reuses_its_shapes_and_names_its_own_language(monkeypatch):
+    from helpers.figures import maps
+
+    monkeypatch.setattr(maps, "_DRAWINGS", type(maps._DRAWINGS)())
+    layer = grouping_layer("hyvinvointialue", 2025)
+    fi = maps.boundary_map(layer, title="t", attribution="a", lang="fi").to_dict()
+    sv = maps.boundary_map(layer, title="t", attribution="a", lang="sv").to_dict()
+    assert len(maps._DRAWINGS) == 1  # the shapes, their GeoJSON and colours once
+    assert fi["data"][0]["geojson"] == sv["data"][0]["geojson"] and fi["data"][0]["colorscale"] == sv["data"][0]["colorscale"]
+    names = dict(zip(fi["data"][0]["locations"], (c[0] for c in sv["data"][0]["customdata"])))
+    assert names["15"] == "Mellersta Finlands välfärdsområde" and fi["data"][0]["customdata"][0] != sv["data"][0]["customdata"][0]
+    moved = layer.copy()
+    moved.loc[0, "geometry"] = moved.geometry.iloc[0].buffer(1000)  # another geometry: drawn anew
+    maps.boundary_map(moved, title="t", attribution="a", lang="fi")
+    assert len(maps._DRAWINGS) == 2

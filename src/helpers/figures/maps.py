@@ -8,7 +8,9 @@ clockwise exterior rings (see groupings.for_web).
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import OrderedDict
 
 import pandas as pd
 
@@ -54,7 +56,11 @@ def fit_geo(fig: go.Figure, web: gpd.GeoDataFrame, pad: float = 0.02) -> go.Figu
     """The map's frame is the regions' own bounding box (in WGS84, padded by ``pad`` of each span). plotly's
     ``fitbounds`` fits the regions into a square world frame instead: on a phone Finland then filled 150 of 340 px in
     width under 160 px of empty space; a frame with Finland's own shape lets the map use the slot's height."""
-    x0, y0, x1, y1 = (float(v) for v in web.total_bounds)
+    return _fit_bounds(fig, web.total_bounds, pad)
+
+
+def _fit_bounds(fig: go.Figure, bounds, pad: float = 0.02) -> go.Figure:
+    x0, y0, x1, y1 = (float(v) for v in bounds)
     dx, dy = (x1 - x0) * pad, (y1 - y0) * pad
     fig.update_geos(fitbounds=False, visible=False, projection_type="mercator",
                     lonaxis_range=[round(x0 - dx, 4), round(x1 + dx, 4)], lataxis_range=[round(y0 - dy, 4), round(y1 + dy, 4)])
@@ -78,35 +84,61 @@ def boundary_map(gdf: gpd.GeoDataFrame, *, title: str, attribution: str, lang: s
     """Regions drawn in distinguishable colours (neighbours rarely share one), hover shows the name. With at most
     ``labelled_max`` regions each carries its code (the page's table gives code and name); the colours only tell
     neighbours apart, which the page says below the map."""
-    web = for_web(gdf, tolerance_m)
+    drawn = _drawing(gdf, tolerance_m)
     name_col = f"name_{lang}"
-    colours = [QUALITATIVE[i] for i in neighbour_colouring(gdf)]
+    colours = [QUALITATIVE[i] for i in drawn["colours"]]
+    n = len(gdf)
     traces = [
         go.Choropleth(
-            geojson=geojson_of(web),
+            geojson=drawn["geojson"],
             featureidkey="properties.code",
-            locations=web["code"].tolist(),
-            z=list(range(len(web))),
-            colorscale=[[i / max(len(web) - 1, 1), c] for i, c in enumerate(colours)],
+            locations=gdf["code"].tolist(),
+            z=list(range(n)),
+            colorscale=[[i / max(n - 1, 1), c] for i, c in enumerate(colours)],
             showscale=False,
             marker_line_color="white",
             marker_line_width=0.8,
-            customdata=[[n] for n in web[name_col]],
+            customdata=[[name] for name in gdf[name_col]],
             hovertemplate="%{customdata[0]} (%{location})<extra></extra>",
         )
     ]
-    if len(web) <= labelled_max:
-        points = label_points(gdf)
+    if n <= labelled_max:
+        if "points" not in drawn:
+            drawn["points"] = label_points(gdf)
+        points = drawn["points"]
         traces.append(go.Scattergeo(
             lon=[round(float(x), 4) for x in points.x], lat=[round(float(y), 4) for y in points.y],
             text=gdf["code"].astype(str).tolist(), mode="text", hoverinfo="skip", showlegend=False,
             textfont=dict(size=15, color="#111", weight="bold", shadow="0 0 3px #fff, 0 0 3px #fff"),
         ))
     fig = go.Figure(data=traces)  # all at once: add_trace would deep-copy the map's GeoJSON again
-    fit_geo(fig, web)
+    _fit_bounds(fig, drawn["bounds"])
     add_source_note(fig, attribution)
     fig.update_layout(title=title, height=720, margin=dict(l=0, r=0, t=50, b=90))
     return fig
+
+
+# The same regions drawn again (a boundary page in three languages, the notebook's own map): the simplified shapes,
+# their GeoJSON and colours depend on the geometry and the codes only.
+_DRAWINGS: OrderedDict = OrderedDict()
+_DRAWINGS_MAX = 8
+
+
+def _drawing(gdf: gpd.GeoDataFrame, tolerance_m: float) -> dict:
+    import shapely
+
+    digest = hashlib.sha256()
+    for part in shapely.to_wkb(gdf.geometry.values):
+        digest.update(part)
+    digest.update("\0".join(gdf["code"].astype(str)).encode() + str(gdf.crs).encode() + repr(float(tolerance_m)).encode())
+    key = digest.hexdigest()
+    if key not in _DRAWINGS:
+        web = for_web(gdf, tolerance_m)
+        _DRAWINGS[key] = {"geojson": geojson_of(web), "colours": neighbour_colouring(gdf), "bounds": tuple(web.total_bounds)}
+        while len(_DRAWINGS) > _DRAWINGS_MAX:
+            _DRAWINGS.popitem(last=False)
+    _DRAWINGS.move_to_end(key)
+    return _DRAWINGS[key]
 
 
 def add_source_note(fig: go.Figure, text: str, *, anchor: str = "left") -> go.Figure:

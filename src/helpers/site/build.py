@@ -387,8 +387,8 @@ def compare_data(year: int) -> dict:
     marks = {}
     for r in trends[trends["break_fi"] != ""].itertuples():
         marks.setdefault(r.indicator_id, {}).setdefault(str(r.year), []).append(r.area_code)
-    return {"year": year, "regions": {c: {lang: layer.set_index("code").loc[c, f"name_{lang}"] for lang in ("fi", "sv", "en")}
-                                      for c in layer["code"]},
+    by_code = layer.set_index("code")
+    return {"year": year, "regions": {c: {lang: by_code.loc[c, f"name_{lang}"] for lang in ("fi", "sv", "en")} for c in layer["code"]},
             "indicators": [{"id": ind, "name": {lang: names.loc[ind, f"name_{lang}"] for lang in ("fi", "sv", "en")},
                             "unit": names.loc[ind, "unit"], "decimals": unit_decimals(names.loc[ind, "unit"])}
                            for ind, _, _ in PROFILE_INDICATORS],
