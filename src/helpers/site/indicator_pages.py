@@ -106,10 +106,18 @@ def write_indicator_page(indicator_id: str, year: int, *, level: str = "hyvinvoi
         table = series_table(indicator_id, years or [year], level=level, division_year=division_year)
     elif set(table["indicator_id"]) != {indicator_id} or set(table["area_level"]) != {level}:
         raise ValueError(f"the table given is not {indicator_id} at level {level!r}")
+    # what every language's page shares, once: the breaks, the small-number marks and the whole country's line
+    from helpers.tables.breaks import mark
+
+    if "break" not in table.columns:
+        table = mark(table, division_year=division_year)
+    row = catalogue_row(indicator_id)
+    table = small_numbers.mark(table, row, value_scale(row))
+    country = _country(table, indicator_id, division_year)
     written = {}
     for one in dict.fromkeys([lang, *langs]):
         written[one] = write_series_page(table, indicator_id, year, level=level, division_year=division_year, lang=one,
-                                         scheme=scheme, show_aland=show_aland, bins=bins)
+                                         scheme=scheme, show_aland=show_aland, bins=bins, country=country)
     return written[lang]
 
 
@@ -172,6 +180,9 @@ def series_table(indicator_id: str, years, *, level: str, division_year: int) ->
     return indicator_series(indicator_id, level, division_year, years)
 
 
+_OWN = object()  # write_series_page: the whole country's series not given, read it
+
+
 def _country(table: pd.DataFrame, indicator_id: str, division_year: int) -> pd.DataFrame | None:
     """The whole country over the table's years, the chart's reference line (none for a one-year change)."""
     if indicator_id == "vaesto_muutos" or table["area_level"].iloc[0] == "koko_maa":
@@ -186,8 +197,10 @@ def _years_text(years: list[int]) -> str:
 
 
 def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, level: str, division_year: int, lang: str,
-                      scheme: str = "quantiles", show_aland: bool = True, bins: list[float] | None = None, k: int = 5) -> Path:
-    """One language of an indicator page over every year of ``table`` (see ``write_indicator_page``)."""
+                      scheme: str = "quantiles", show_aland: bool = True, bins: list[float] | None = None, k: int = 5,
+                      country=_OWN) -> Path:
+    """One language of an indicator page over every year of ``table`` (see ``write_indicator_page``). ``country``:
+    the whole country's series (``_country``) when the caller has it."""
     from helpers.base.numbers import fmt_number, fmt_value
     from helpers.figures.classify import assign_classes, class_breaks, legend_entries
     from helpers.figures.flag_marks import flag_marks, flag_meanings
@@ -202,7 +215,8 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     if "break" not in table.columns:
         table = mark(table, division_year=division_year)
     row = catalogue_row(indicator_id)
-    table = small_numbers.mark(table, row, value_scale(row))
+    if "small" not in table.columns or "small_n" not in table.attrs:  # else marked by write_indicator_page
+        table = small_numbers.mark(table, row, value_scale(row))
     small_n = table.attrs["small_n"]
     st = small_numbers.TEXT[lang]
     # The break column in the page's language (the table carries it in the language it was marked in).
@@ -258,7 +272,7 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
             s["small"] = bool(r["small"])
             s["label"] += f" ({interval}" + (f"; {st['small'].format(n=small_n)})" if s["small"] else ")")
 
-    country = _country(table, indicator_id, division_year)
+    country = _country(table, indicator_id, division_year) if country is _OWN else country
     # Breaks: which areas each touches (from the break column), its text, whether the line is broken there.
     hit = table[table["break"] != ""]
     break_rows = []
