@@ -124,7 +124,7 @@
   // the values). Counts (persons, municipalities) leave the whole country out of the chart: its scale would flatten
   // every region's line; its values stay in the tables.
   var breakNotes = [];
-  var W = 360, H = 190, L = 64, R = 12, TOP = 22, B = 26;
+  var W = 360, H = 190, L = 64, R = 22, TOP = 22, B = 26;  // R: room for half the last year's label
   function chart(ind, areas) {
     var s = D.series[ind.id] || {};
     var years = [];

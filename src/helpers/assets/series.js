@@ -192,7 +192,7 @@
     // one unit a CSS pixel, so the labels keep their size on a phone
     var W = Math.max(280, Math.round(box.getBoundingClientRect().width) || 400), H = Math.round(Math.max(220, Math.min(320, W * 0.6)));
     box.setAttribute("viewBox", "0 0 " + W + " " + H);
-    var L = 58, R = D.country && D.country_axis ? 62 : 12, T = 16, B = 26, n = D.years.length;
+    var L = 58, R = D.country && D.country_axis ? 62 : 22, T = 16, B = 26, n = D.years.length;  // R: half the last year's label
     var codes = Object.keys(D.v);
     var own = range(codes.map(function (c) { return D.v[c]; }).concat(D.country && !D.country_axis ? [D.country.v] : []));
     var x = function (i) { return L + (n > 1 ? i * (W - L - R) / (n - 1) : (W - L - R) / 2); };

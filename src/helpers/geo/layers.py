@@ -328,8 +328,8 @@ def assign_to_regions(points: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, what:
 def attribution(year: int, lang: str = "fi") -> str:
     """Attribution line for maps drawn from these layers (wording from the mirror's PROVENANCE.md)."""
     text = {
-        "fi": f"Aluerajat: Tilastokeskus, kuntapohjaiset tilastointialueet {year}, 1:4 500 000; pohja-aineisto Maanmittauslaitos (CC BY 4.0)",
-        "sv": f"Områdesgränser: Statistikcentralen, kommunbaserade statistikområden {year}, 1:4 500 000; grunddata Lantmäteriverket (CC BY 4.0)",
+        "fi": f"Aluerajat: Tilastokeskus, kuntapohjaiset tilastointialueet {year}, 1:4\u00a0500\u00a0000; pohja-aineisto Maanmittauslaitos (CC BY 4.0)",
+        "sv": f"Områdesgränser: Statistikcentralen, kommunbaserade statistikområden {year}, 1:4\u00a0500\u00a0000; grunddata Lantmäteriverket (CC BY 4.0)",
         "en": f"Boundaries: Statistics Finland, municipality-based statistical units {year}, 1:4,500,000, based on National Land Survey of Finland data (CC BY 4.0)",
     }
     return text[lang]
@@ -337,8 +337,8 @@ def attribution(year: int, lang: str = "fi") -> str:
 
 def geometry_is_generalised_note(lang: str = "fi") -> str:
     return {
-        "fi": "Pinta-alat on laskettu yleistetyistä 1:4 500 000 -rajoista (maa + sisävedet); ne eivät ole virallisia pinta-aloja.",
-        "sv": "Arealerna är beräknade från generaliserade gränser 1:4 500 000 (land + inlandsvatten); de är inte officiella arealer.",
+        "fi": "Pinta-alat on laskettu yleistetyistä 1:4\u00a0500\u00a0000 -rajoista (maa + sisävedet); ne eivät ole virallisia pinta-aloja.",
+        "sv": "Arealerna är beräknade från generaliserade gränser 1:4\u00a0500\u00a0000 (land + inlandsvatten); de är inte officiella arealer.",
         "en": "Areas are computed from generalised 1:4,500,000 boundaries (land + inland water); they are not official areas.",
     }[lang]
 

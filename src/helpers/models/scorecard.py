@@ -304,7 +304,7 @@ def scorecard(models: list[str] | None = None, year: int = 2025, staffings: list
     out.attrs["sources"] = [
         "Väestö: Tilastokeskus, kuntien väestö 31.12.2024 (väestöalueet, WFS), CC BY 4.0",
         associations.SOURCE + f", tilanne {format_date(str(associations.LATEST))}",
-        "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4 500 000 (pohja-aineisto Maanmittauslaitos)",
+        "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4\u00a0500\u00a0000 (pohja-aineisto Maanmittauslaitos)",
         "Mallit: " + "; ".join(short_cite(k) for k in MODEL_SOURCE_KEYS),
         "Kysely 2020: " + short_cite("sotunet_kysely_2020"),
         "Jakomenetelmät: " + apportionment.CITATION,
@@ -319,8 +319,8 @@ SOURCE_LABELS = {
                            "landskap, läge {date}",
                      "en": "Source: Finnish Patent and Registration Office (PRH), association register: associations by purpose "
                            "class and maakunta, as of {date}"},
-    "boundaries": {"fi": "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4 500 000 (pohja-aineisto Maanmittauslaitos)",
-                   "sv": "Områdesgränser: Statistikcentralen, generaliserade gränser 1:4 500 000 (grunddata Lantmäteriverket)",
+    "boundaries": {"fi": "Aluerajat: Tilastokeskus, yleistetyt rajat 1:4\u00a0500\u00a0000 (pohja-aineisto Maanmittauslaitos)",
+                   "sv": "Områdesgränser: Statistikcentralen, generaliserade gränser 1:4\u00a0500\u00a0000 (grunddata Lantmäteriverket)",
                    "en": "Boundaries: Statistics Finland, generalised boundaries 1:4,500,000 (base data National Land Survey of Finland)"},
     "models": {"fi": "Mallit: ", "sv": "Modeller: ", "en": "Models: "},
     "survey": {"fi": "Kysely 2020: ", "sv": "Enkäten 2020: ", "en": "2020 survey: "},

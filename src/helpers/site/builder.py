@@ -41,7 +41,7 @@ TEXT = {
                  "tai siirry kartalla nuolinäppäimillä ja valitse yksikkö numeronäppäimellä, tai käytä alla olevaa luetteloa. "
                  "Tunnusluvut lasketaan samalla säännöllä kuin mallien vertailussa. Suunnitelma tallentuu osoitteeseen, joten linkki palauttaa sen.",
         "noscript": "Rakentaja tarvitsee sivun oman skriptin; ilman sitä näkyy vain kartta. Mallien vertailu toimii ilman skriptiä.",
-        "aland": "Ahvenanmaa (harmaa) ei kuulu yksiköihin, ellei sitä oteta mukaan; silloin tallennettu malli sanoo aland: own_unit.",
+        "aland": "Ahvenanmaa (harmaa) ei kuulu yksiköihin, ellei sitä oteta mukaan; silloin tallennettu malli sisältää myös sen.",
         "aland_add": "Ota Ahvenanmaa (91) mukaan yksiköihin",
         "start": "Aloita", "start_from": "Lähtökohta", "empty": "Tyhjä suunnitelma", "units": "Yksiköitä (1–22)",
         "rule": "Henkilöstösääntö", "budget": "Alueelliset htv", "method": "Menetelmä", "floor": "Lattia",
@@ -50,7 +50,7 @@ TEXT = {
         "map": "Suunnitelma kartalla", "list": "Alueet luettelona", "area": "Alue", "unit": "Yksikkö", "none": "–",
         "results": "Tunnusluvut", "units_table": "Yksiköt", "share": "Jaa ja tallenna", "name": "Mallin nimi",
         "desc": "Kuvaus", "export_yaml": "Tallenna YAML", "export_csv": "Tallenna CSV", "import": "Avaa YAML- tai CSV-tiedosto",
-        "link": "Linkki tähän suunnitelmaan", "default_name": "Oma malli", "source": "Rajat: Tilastokeskus, hyvinvointialueet 1:4 500 000, CC BY 4.0; väestö 31.12.2024; PRH:n yhdistysrekisteri 2.1.2025",
+        "link": "Linkki tähän suunnitelmaan", "default_name": "Oma malli", "source": "Väestö 31.12.2024: Tilastokeskus, CC BY 4.0; yhdistykset: PRH:n yhdistysrekisteri 2.1.2025",
         "data_link": "Laskennan aineisto (JSON)", "compare": "Vertailu", "back": "Mallien vertailu",
     },
     "sv": {
@@ -60,7 +60,7 @@ TEXT = {
                  "eller flytta på kartan med piltangenterna och välj enhet med en siffertangent, eller använd förteckningen nedan. "
                  "Nyckeltalen räknas med samma regel som i jämförelsen av modellerna. Planen sparas i adressen, så en länk visar den igen.",
         "noscript": "Verktyget behöver sidans eget skript; utan det visas bara kartan. Jämförelsen av modellerna fungerar utan skript.",
-        "aland": "Åland (grått) hör inte till enheterna om det inte tas med; då säger den sparade modellen aland: own_unit.",
+        "aland": "Åland (grått) hör inte till enheterna om det inte tas med; då tar den sparade modellen också med det.",
         "aland_add": "Ta med Åland (91) i enheterna",
         "start": "Börja", "start_from": "Utgångspunkt", "empty": "Tom plan", "units": "Enheter (1–22)",
         "rule": "Personalregel", "budget": "Regionala årsverken", "method": "Metod", "floor": "Golv",
@@ -69,7 +69,7 @@ TEXT = {
         "map": "Planen på kartan", "list": "Områdena som förteckning", "area": "Område", "unit": "Enhet", "none": "–",
         "results": "Nyckeltal", "units_table": "Enheter", "share": "Dela och spara", "name": "Modellens namn",
         "desc": "Beskrivning", "export_yaml": "Spara YAML", "export_csv": "Spara CSV", "import": "Öppna en YAML- eller CSV-fil",
-        "link": "Länk till den här planen", "default_name": "Egen modell", "source": "Gränser: Statistikcentralen, välfärdsområden 1:4 500 000, CC BY 4.0; befolkning 31.12.2024; PRH:s föreningsregister 2.1.2025",
+        "link": "Länk till den här planen", "default_name": "Egen modell", "source": "Befolkning 31.12.2024: Statistikcentralen, CC BY 4.0; föreningar: PRH:s föreningsregister 2.1.2025",
         "data_link": "Beräkningens data (JSON)", "compare": "Jämförelse", "back": "Jämförelse av modellerna",
     },
     "en": {
@@ -79,7 +79,7 @@ TEXT = {
                  "the map with the arrow keys and pick a unit with a number key, or use the list below. The figures follow the same "
                  "rule as the model comparison. The plan is kept in the address, so a link restores it.",
         "noscript": "The builder needs the page's own script; without it only the map shows. The model comparison works without a script.",
-        "aland": "Åland (grey) is in no unit unless you add it; the saved model then says aland: own_unit.",
+        "aland": "Åland (grey) is in no unit unless you add it; the saved model then includes it too.",
         "aland_add": "Include Åland (91) in the units",
         "start": "Start", "start_from": "Start from", "empty": "Empty plan", "units": "Units (1–22)",
         "rule": "Staffing rule", "budget": "Regional person-years", "method": "Method", "floor": "Floor",
@@ -88,7 +88,7 @@ TEXT = {
         "map": "The plan on the map", "list": "The areas as a list", "area": "Area", "unit": "Unit", "none": "–",
         "results": "Key figures", "units_table": "Units", "share": "Share and save", "name": "Model name",
         "desc": "Description", "export_yaml": "Save YAML", "export_csv": "Save CSV", "import": "Open a YAML or CSV file",
-        "link": "Link to this plan", "default_name": "Own model", "source": "Boundaries: Statistics Finland, welfare regions 1:4,500,000, CC BY 4.0; population 31 Dec 2024; PRH association register 2 Jan 2025",
+        "link": "Link to this plan", "default_name": "Own model", "source": "Population 31 Dec 2024: Statistics Finland, CC BY 4.0; associations: PRH association register 2 Jan 2025",
         "data_link": "The data behind the figures (JSON)", "compare": "Comparison", "back": "Model comparison",
     },
 }

@@ -132,7 +132,7 @@ SERIES_TEXT = {
                        "taulukossa ovat kaikki vuodet.",
            "year": "Vuosi", "prev": "Edellinen vuosi", "next": "Seuraava vuosi", "map": "Kartta: {level}, vuosi",
            "chart": "Aikasarja alueittain", "pick": "Korosta alue", "none": "Valitse alue…", "remove": "Poista korostus: {name}",
-           "country": "Koko maa", "chart_note": "Harmaat viivat: muut alueet; musta katkoviiva: koko maa. Pystyviiva: sarjakatko; "
+           "country": "Koko maa", "chart_note": "Harmaat viivat: muut alueet; musta katkoviiva: koko maa. Sininen palkki: kartan vuosi; pystyviiva: sarjakatko; "
                                                "ontto pallo: ennakkotieto; katkeava viiva: arvot eivät ole vertailukelpoisia katkon yli.",
            "breaks": "Sarjakatkot", "no_breaks": "Sarjassa ei ole katkoja näillä vuosilla.", "areas_all": "kaikki alueet", "areas_but": "kaikki alueet paitsi {areas}",
            "break_areas": "alueet: {areas}", "table": "{name}, kaikki vuodet", "preliminary": "ennakkotieto",
@@ -145,7 +145,7 @@ SERIES_TEXT = {
            "noscript": "Årsvalet och tidsseriediagrammet behöver sidans eget skript; utan det visar kartan år {year} och tabellen alla år.",
            "year": "År", "prev": "Föregående år", "next": "Följande år", "map": "Karta: {level}, år",
            "chart": "Tidsserie per område", "pick": "Framhäv ett område", "none": "Välj ett område…", "remove": "Ta bort framhävningen: {name}",
-           "country": "Hela landet", "chart_note": "Grå linjer: övriga områden; svart streckad linje: hela landet. Lodrät linje: seriebrott; "
+           "country": "Hela landet", "chart_note": "Grå linjer: övriga områden; svart streckad linje: hela landet. Blå stapel: kartans år; lodrät linje: seriebrott; "
                                                   "ihålig punkt: preliminär uppgift; bruten linje: värdena är inte jämförbara över brottet.",
            "breaks": "Seriebrott", "no_breaks": "Serien har inga brott dessa år.", "areas_all": "alla områden", "areas_but": "alla områden utom {areas}",
            "break_areas": "områden: {areas}", "table": "{name}, alla år", "preliminary": "preliminär uppgift",
@@ -159,7 +159,7 @@ SERIES_TEXT = {
                        "table every year.",
            "year": "Year", "prev": "Previous year", "next": "Next year", "map": "Map: {level}, year",
            "chart": "Series by area", "pick": "Highlight an area", "none": "Pick an area…", "remove": "Remove highlight: {name}",
-           "country": "Whole country", "chart_note": "Grey lines: the other areas; black dashed line: the whole country. Vertical line: "
+           "country": "Whole country", "chart_note": "Grey lines: the other areas; black dashed line: the whole country. Blue band: the map's year; vertical line: "
                                                     "a series break; hollow dot: preliminary value; broken line: values are not comparable across the break.",
            "breaks": "Series breaks", "no_breaks": "The series has no breaks in these years.", "areas_all": "every area", "areas_but": "every area but {areas}",
            "break_areas": "areas: {areas}", "table": "{name}, every year", "preliminary": "preliminary",
