@@ -113,8 +113,8 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 def geojson_url(geojson: dict) -> str:
     """GeoJSON as a compact ``data:`` URL (percent-encoded where a URL needs it; names stay UTF-8)."""
     try:
-        text = json.dumps(geojson, separators=(",", ":"), ensure_ascii=False)
-    except TypeError:  # numpy numbers: through plotly's encoder first
+        text = json.dumps(geojson, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):  # numpy numbers or NaN: through plotly's encoder first (NaN becomes null)
         from plotly.io.json import to_json_plotly
 
         text = json.dumps(json.loads(to_json_plotly(geojson)), separators=(",", ":"), ensure_ascii=False)

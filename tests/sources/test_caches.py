@@ -586,3 +586,21 @@ def test_in_a_refresh_run_a_table_read_again_comes_from_memory_and_still_records
     assert indicators.indicator_table("osuus_65", [2024], level="maakunta").loc[0, "value"] != -1.0  # each caller its own copy
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert len(records) == 3 * len(read_calls)  # every use recorded as an input of the run
+
+
+def test_the_code_version_is_looked_at_once_a_run_and_again_in_the_next(monkeypatch, tmp_path):
+    """A Dask worker outlives refreshes and is in a run while it executes one: a code edit between two refreshes must
+    reach its next run (its kernel server is keyed by the code version)."""
+    from helpers.base import config, hashing
+
+    looks = []
+    monkeypatch.setattr(hashing, "_code_version", lambda root: looks.append(root) or f"v{len(looks)}")
+    monkeypatch.setattr(hashing, "_RUN_CODE", {})
+    monkeypatch.delenv(config.RUN_NAME_ENV, raising=False)
+    hashing.code_version(), hashing.code_version()
+    assert len(looks) == 2  # outside a run: every time (an interactive session sees its edits)
+    monkeypatch.setenv(config.RUN_NAME_ENV, "t_a")
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(tmp_path / "staging-1" / "outputs"))
+    assert hashing.code_version() == hashing.code_version() == "v3" and len(looks) == 3
+    monkeypatch.setenv(config.OUTPUTS_ENV, str(tmp_path / "staging-2" / "outputs"))  # the same run name, a later refresh
+    assert hashing.code_version() == "v4" and len(looks) == 4

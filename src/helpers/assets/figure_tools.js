@@ -86,7 +86,9 @@
     function settle() {
       var all = waiting;
       waiting = null;
-      all.forEach(function (w) { return window.SoteFigureExport ? w[0](window.SoteFigureExport) : w[1](); });
+      all.forEach(function (w) {
+        try { return window.SoteFigureExport ? w[0](window.SoteFigureExport) : w[1](); } catch (err) { console.warn("figure image: " + err); }
+      });
     }
     s.onload = settle;
     s.onerror = function () { s.parentNode.removeChild(s); settle(); };  // a later click tries again
@@ -117,7 +119,15 @@
       b.setAttribute("data-muoto", format);
       b.addEventListener("click", function () {
         status.textContent = "";
-        withExport(function (x) { x.download(fig, n, format, status, API); }, function () { status.textContent = T.failed; });
+        withExport(function (x) { x.download(fig, n, format, status, API); }, function () {
+          // no image export (e.g. a page saved without it): plotly's own download where there is one
+          var gd = plotOf(fig);
+          if (gd && gd._fullLayout && window.Plotly && window.Plotly.downloadImage) {
+            window.Plotly.downloadImage(gd, {format: format, filename: T.name + "-" + n});
+          } else {
+            status.textContent = T.failed;
+          }
+        });
       });
       row.appendChild(document.createTextNode(" "));
       row.appendChild(b);

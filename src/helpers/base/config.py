@@ -86,6 +86,14 @@ def set_mirror(path: str | os.PathLike | None) -> None:
         mirror_dir()  # fail now if it does not exist
 
 
+def run_identity() -> tuple[str, str] | None:
+    """Which refresh run this process is in (its name and its own staging folder, new for every run), None outside
+    one. A worker process that outlives a refresh (Dask) is in a run only while it executes one: what is remembered
+    for a run is keyed by this."""
+    name = os.environ.get(RUN_NAME_ENV)
+    return (name, os.environ.get(OUTPUTS_ENV, "")) if name else None
+
+
 def in_refresh_run() -> bool:
     """True in the kernel of a refresh run. A run's inputs stay put while it runs (the refresh fetched them moments
     ago), so answers and layers asked for again are served from memory; an interactive session re-reads each time."""

@@ -42,19 +42,23 @@ def code_fingerprint(root: Path | None = None) -> str:
     return h.hexdigest()
 
 
-_RUN_CODE: dict[str, str] = {}
+_RUN_CODE: dict[tuple, str] = {}
 
 
 def code_version() -> str:
     """``code_fingerprint()`` of the project, hashed again only when one of its files has another modification time or
-    size (a long-lived process asks often: every kernel start, every cached table). In a refresh run the code stays
-    as the run's fingerprint found it: looked at once (each look stats every file of the package)."""
+    size (a long-lived process asks often: every kernel start, every cached table). Within one refresh run the code
+    stays as the run's fingerprint found it: looked at once per run (each look stats every file of the package); a
+    worker that outlives the run looks again in the next."""
     root = Path(config.PROJECT_ROOT)
-    if config.in_refresh_run():
-        if str(root) not in _RUN_CODE:
-            _RUN_CODE[str(root)] = _code_version(root)
-        return _RUN_CODE[str(root)]
-    return _code_version(root)
+    run = config.run_identity()
+    if run is None:
+        return _code_version(root)
+    key = (str(root), run)
+    if key not in _RUN_CODE:
+        _RUN_CODE.clear()  # another run's (a worker that outlives runs)
+        _RUN_CODE[key] = _code_version(root)
+    return _RUN_CODE[key]
 
 
 def _code_version(root: Path) -> str:

@@ -35,7 +35,7 @@ class GeoJSON(dict):
     """A GeoJSON mapping that deep copies share. plotly deep-copies a figure's data when it builds the figure and again
     in ``to_dict``: for a map, most of the time a page took to write (0.15 s of a region profile's 0.5 s, measured).
     Nothing in this package changes one after it is made; code that edits a figure's GeoJSON in place edits every
-    copy of that figure."""
+    copy of that figure, and every later map of the same regions (``boundary_map`` reuses its GeoJSON)."""
 
     def __deepcopy__(self, memo):
         return self
@@ -129,7 +129,7 @@ def _drawing(gdf: gpd.GeoDataFrame, tolerance_m: float) -> dict:
 
     digest = hashlib.sha256()
     for part in shapely.to_wkb(gdf.geometry.values):
-        digest.update(part)
+        digest.update(b"\x00none" if part is None else part)  # WKB delimits itself; a missing geometry is marked
     digest.update("\0".join(gdf["code"].astype(str)).encode() + str(gdf.crs).encode() + repr(float(tolerance_m)).encode())
     key = digest.hexdigest()
     if key not in _DRAWINGS:

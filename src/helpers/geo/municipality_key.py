@@ -126,13 +126,7 @@ def municipality_key(year: int) -> pd.DataFrame:
     inputs = key_inputs(year)  # the layers are read only when the key is built: the same answers give the same key
     key = _KEYS.get(inputs)
     if key is None:
-        from helpers.tables.table_cache import cached_table
-
-        # from cache/tables/ while the three layers' answers, the data tables and the code stay the same (the layers
-        # and their overlay were a tenth of each run's time)
-        key = cached_table("municipality_key", {"year": year},
-                           lambda: _build_key(year, *(load_layer(level, year) for level in LAYER_LEVELS)))
-        key.attrs = {}
+        key = _build_key(year, *(load_layer(level, year) for level in LAYER_LEVELS))
         _KEYS[inputs] = key
         while len(_KEYS) > _KEYS_MAX:
             _KEYS.popitem(last=False)

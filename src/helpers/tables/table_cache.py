@@ -105,6 +105,7 @@ def _same_request(a: dict, b: dict) -> bool:
 # In a refresh run a table read once is kept in memory (its answers are still asked again, so they are recorded as
 # inputs and as what a table built from it was built from): a region profile read the same tables eight times.
 _RUN_TABLES: OrderedDict = OrderedDict()
+_RUN_TABLES_OF: list = [None]  # the run they were read in (config.run_identity)
 _RUN_TABLES_MAX = 32
 
 
@@ -123,7 +124,11 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
     """
     stem, name = _entry_name(kind, key)
     entry = None
-    if config.in_refresh_run() and name in _RUN_TABLES:
+    run = config.run_identity()
+    if _RUN_TABLES_OF[0] != run:  # another run's tables (a process that outlives runs)
+        _RUN_TABLES.clear()
+        _RUN_TABLES_OF[0] = run
+    if run is not None and name in _RUN_TABLES:
         _RUN_TABLES.move_to_end(name)
         kept, meta = _RUN_TABLES[name]
         entry = kept.copy(), copy.deepcopy(meta)  # read earlier in this run; its answers are asked again below
