@@ -323,7 +323,7 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                 env = forwarded_env(executor.this_machine)  # after the server: its socket goes to the workers
                 executor.start(len(pending))
                 if build_index:
-                    _import_site_step()
+                    _import_site_step(any(run.notebook.name == SCORECARD_NOTEBOOK for run, _ in pending))
                 started_executor = True
                 futures = {}
                 for run, fp in pending:
@@ -378,19 +378,22 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)
 
 
-# What the site step after the runs imports: pandas, geopandas, the page modules, mapclassify (numba compiles its
-# Fisher-Jenks at import) and scipy's distances - 2-4 s that would otherwise run with both cores idle.
+# What the site step after the runs imports: pandas, geopandas and the page modules; and when the scorecard ran (the
+# model view's classes and the builder's data are made again), mapclassify (numba compiles its Fisher-Jenks at import)
+# and scipy's distances - 2-4 s that would otherwise run with both cores idle.
 SITE_STEP_MODULES = ("helpers.site.build", "helpers.site.model_view", "helpers.site.builder", "helpers.site.front_page",
-                     "helpers.site.nav", "helpers.site.sources_page", "mapclassify", "scipy.spatial.distance")
+                     "helpers.site.nav", "helpers.site.sources_page")
+SCORECARD_STEP_MODULES = ("mapclassify", "scipy.spatial.distance")
+SCORECARD_NOTEBOOK = "06_tulostaulu.ipynb"
 
 
-def _import_site_step() -> None:
+def _import_site_step(scorecard: bool) -> None:
     """Import the site step's modules in a background thread while the workers run (this process only waits for
     them then). A module that fails to import here fails again, with its message, in the site step itself."""
     import importlib
 
     def work():
-        for name in SITE_STEP_MODULES:
+        for name in SITE_STEP_MODULES + (SCORECARD_STEP_MODULES if scorecard else ()):
             try:
                 importlib.import_module(name)
             except Exception:  # noqa: BLE001 - see the docstring
