@@ -324,7 +324,7 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame, shared:
     context = {
         "heading": str(name), "t": t, "view_box": frame.view_box, "shapes": shapes, "region": region,
         "map_source": [boundary_attribution(year, lang)], "staffing": staffing,
-        "compare_data": compare_payload(region, year, lang, shared["compare"]), "script": _href(site / PROFILE_SCRIPT, path),
+        "compare_data": compare_payload(region, lang, shared["compare"]), "script": _href(site / PROFILE_SCRIPT, path),
         "data_href": _href(site / PROFILE_DATA, path),
         "facts": [(t["yta"], yta), (t["erva"], erva_text), (t["munis"].format(year=year), len(own))],
         "indicators": table(ind_rows, caption=t["ind_caption"], header=head, cls="levea", footnotes=notes, downloads=ind_dl),
@@ -395,12 +395,11 @@ def compare_data(year: int) -> dict:
             "series": series, "break_areas": marks, "breaks": trends.attrs.get("breaks", [])}
 
 
-def compare_payload(region: str, year: int, lang: str, data: dict | None = None) -> dict:
-    """What one profile's script reads (one language's labels; every region's values, so any two can be added).
-    ``data``: ``compare_data(year)`` when the caller has it."""
+def compare_payload(region: str, lang: str, data: dict) -> dict:
+    """What one profile's script reads (one language's labels; every region's values, so any two can be added) from
+    ``compare_data(year)``."""
     from helpers.base.numbers import NBSP
 
-    data = compare_data(year) if data is None else data
     t = PROFILE_TEXT[lang]
     return {"lang": lang, "self": region, "country": COUNTRY, "colours": list(SERIES_COLOURS), "nbsp": NBSP,
             "names": {**{c: n[lang] for c, n in data["regions"].items()}, COUNTRY: t["country"]},

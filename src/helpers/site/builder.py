@@ -22,7 +22,7 @@ from helpers.models import apportionment
 from helpers.models.builder_data import builder_data
 from helpers.models.decision import CRITERIA, SHORT_LABELS
 from helpers.site.pages import page_in, write_page
-from helpers.tables.table_cache import cached_json
+from helpers.tables.table_cache import cached_json, digest
 
 PAGE = "mallit/oma.html"
 SCRIPT = Path("assets") / "builder.js"
@@ -182,7 +182,7 @@ def write_builder(site: Path, site_data: dict | None, year: int = 2025, langs=LA
 
     site = Path(site)
     # the per-area data only changes with its answers, the model files, the code or the scorecard's site data
-    data = cached_json("builder_data", {"year": int(year), "site_data": _sha(site_data)}, lambda: builder_data(year, site_data))
+    data = cached_json("builder_data", {"year": int(year), "site_data": digest(site_data)}, lambda: builder_data(year, site_data))
     atomic_write_text(site / DATA_FILE, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
     script = site / SCRIPT
     text = builder_script()
@@ -211,12 +211,6 @@ def write_builder(site: Path, site_data: dict | None, year: int = 2025, langs=LA
         written.append(write_page(page, title=t["title"], template="builder.html.j2", context=context, lang=lang,
                                   description=t["description"], data_year=year, site=site))
     return written
-
-
-def _sha(value) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 def _rel(target: Path, page: Path) -> str:

@@ -180,9 +180,6 @@ def series_table(indicator_id: str, years, *, level: str, division_year: int) ->
     return indicator_series(indicator_id, level, division_year, years)
 
 
-_OWN = object()  # write_series_page: the whole country's series not given, read it
-
-
 def _country(table: pd.DataFrame, indicator_id: str, division_year: int) -> pd.DataFrame | None:
     """The whole country over the table's years, the chart's reference line (none for a one-year change)."""
     if indicator_id == "vaesto_muutos" or table["area_level"].iloc[0] == "koko_maa":
@@ -197,10 +194,10 @@ def _years_text(years: list[int]) -> str:
 
 
 def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, level: str, division_year: int, lang: str,
-                      scheme: str = "quantiles", show_aland: bool = True, bins: list[float] | None = None, k: int = 5,
-                      country=_OWN) -> Path:
-    """One language of an indicator page over every year of ``table`` (see ``write_indicator_page``). ``country``:
-    the whole country's series (``_country``) when the caller has it."""
+                      country: pd.DataFrame | None, scheme: str = "quantiles", show_aland: bool = True,
+                      bins: list[float] | None = None, k: int = 5) -> Path:
+    """One language of an indicator page over every year of ``table`` (see ``write_indicator_page``, which marks the
+    table's breaks and small numbers and reads ``country``, the whole country's series, once for every language)."""
     from helpers.base.numbers import fmt_number, fmt_value
     from helpers.figures.classify import assign_classes, class_breaks, legend_entries
     from helpers.figures.flag_marks import flag_marks, flag_meanings
@@ -209,14 +206,9 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     from helpers.site.boundary_pages import LEVEL_TITLES
     from helpers.site.downloads import table_files
     from helpers.site.pages import _href, lang_root, num, table as table_data
-    from helpers.tables.breaks import mark
 
     t = SERIES_TEXT[lang]
-    if "break" not in table.columns:
-        table = mark(table, division_year=division_year)
     row = catalogue_row(indicator_id)
-    if "small" not in table.columns or "small_n" not in table.attrs:  # else marked by write_indicator_page
-        table = small_numbers.mark(table, row, value_scale(row))
     small_n = table.attrs["small_n"]
     st = small_numbers.TEXT[lang]
     # The break column in the page's language (the table carries it in the language it was marked in).
@@ -272,7 +264,6 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
             s["small"] = bool(r["small"])
             s["label"] += f" ({interval}" + (f"; {st['small'].format(n=small_n)})" if s["small"] else ")")
 
-    country = _country(table, indicator_id, division_year) if country is _OWN else country
     # Breaks: which areas each touches (from the break column), its text, whether the line is broken there.
     hit = table[table["break"] != ""]
     break_rows = []

@@ -33,7 +33,8 @@ def _folder() -> Path:
     return config.cache_dir() / "tables"
 
 
-def _digest(value) -> str:
+def digest(value) -> str:
+    """A short sha256 of a JSON-able value: what names an entry (and stands for a large value in a key)."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:24]
 
 
@@ -41,11 +42,11 @@ def _entry_name(kind: str, key: dict) -> tuple[str, str]:
     """(the table's stem: kind and arguments, the entry's name: stem and code version)."""
     from helpers.base.hashing import code_version
 
-    stem = f"{kind}.{_digest([CACHE_VERSION, kind, key])}"
-    return stem, f"{stem}.{_digest(code_version())}"
+    stem = f"{kind}.{digest([CACHE_VERSION, kind, key])}"
+    return stem, f"{stem}.{digest(code_version())}"
 
 
-def _read(name: str, suffix: str = ".parquet") -> tuple[bytes, dict, Path, Path] | None:
+def _read(name: str, suffix: str = ".parquet") -> tuple[bytes, dict] | None:
     """An entry's data bytes and sidecar when both are there and agree (sha256); a broken entry raises BadEntry."""
     data_path, meta_path = _folder() / f"{name}{suffix}", _folder() / f"{name}.json"
     if not data_path.exists() and not meta_path.exists():
@@ -61,7 +62,7 @@ def _read(name: str, suffix: str = ".parquet") -> tuple[bytes, dict, Path, Path]
         raise BadEntry("sidecar fields missing or of the wrong type")
     if hashlib.sha256(data).hexdigest() != meta.get("parquet_sha256"):
         raise BadEntry(f"data bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
-    return data, meta, data_path, meta_path
+    return data, meta
 
 
 def _read_table(name: str) -> tuple[pd.DataFrame, dict] | None:
@@ -70,7 +71,7 @@ def _read_table(name: str) -> tuple[pd.DataFrame, dict] | None:
         entry = _read(name)
         if entry is None:
             return None
-        data, meta = entry[:2]
+        data, meta = entry
         try:
             df = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files
@@ -138,7 +139,7 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
                 entry = _read_table(name)
         except OSError:
             entry = None  # a cache folder that cannot be written: built every time
-        if entry is not None and config.in_refresh_run():
+        if entry is not None and run is not None:
             _keep_for_run(name, *entry)
     if entry is not None:
         df, meta = entry
@@ -171,7 +172,7 @@ def cached_table(kind: str, key: dict, build: Callable[[], pd.DataFrame]) -> pd.
                        json.dumps(meta, ensure_ascii=False).encode("utf-8"), older=stem)
     except OSError:
         return df  # a read-only cache folder: the table is still right, only not kept
-    if config.in_refresh_run():
+    if run is not None:
         _keep_for_run(name, df, meta)
     return df
 
