@@ -8,12 +8,32 @@ import pandas as pd
 import pytest
 
 from helpers.base.numbers import NBSP
-from helpers.figures.classify import assign_classes, class_breaks, class_labels, legend_entries, shown
+from helpers.figures.classify import assign_classes, class_breaks, class_labels, legend_entries, quantile_bounds, shown
 
 # osuus_65 2024 on the collaborative areas (5 + Åland): quantiles made 5 classes of these 6, two 0,1 points wide,
 # and gave Etelä-Suomi (20,8) and Pohjois-Suomi (24,3) one colour.
 COLLABORATIVE = {"1": 20.7634855868797, "2": 28.00831047380015, "3": 24.42135744205838, "4": 25.242504483917234,
                  "5": 24.2764851525735, "6": 24.528609643113462}
+
+
+def test_quantile_bounds_are_mapclassifys_to_the_last_bit():
+    # Computed without importing mapclassify (its numba compile delays every kernel): ties, rounding, tiny and
+    # uneven samples, every k a map uses.
+    import warnings
+
+    import mapclassify
+
+    rng = np.random.default_rng(31)
+    samples = [rng.gamma(2, 10, 308), np.round(rng.normal(20, 5, 23), 1), rng.integers(0, 6, 50).astype(float),
+               np.round(rng.uniform(0, 100, 7), 0), np.array([3.0]), np.array(list(COLLABORATIVE.values()))]
+    samples += [np.round(rng.uniform(0, 100, int(n)), int(d)) for n, d in zip(rng.integers(2, 400, 200), rng.integers(0, 3, 200))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # mapclassify warns when ties leave fewer classes
+        for x in samples:
+            for k in range(1, 10):
+                expected = mapclassify.Quantiles(x, k=k).bins
+                got = quantile_bounds(x, k)
+                assert got.shape == expected.shape and np.array_equal(got, expected), (x, k)
 
 
 def _limits(label: str, decimal: str) -> tuple[float, float]:

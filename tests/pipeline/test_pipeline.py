@@ -20,7 +20,7 @@ from helpers.base import config
 from helpers.pipeline.cli import main as cli_main
 from helpers.base.errors import ConfigError, InvalidParameter, SoteError, UnsafePath
 from helpers.pipeline.execute import execute_with_retries
-from helpers.pipeline.job import RefreshLocked, refresh
+from helpers.pipeline.job import RefreshLocked, refresh, run_order
 from helpers.pipeline.preflight import check_relative
 from helpers.pipeline.publish import LOCK
 from helpers.pipeline.runs import RUNS_FILE, Run, load_runs, safe_yaml_load, select, template_fields, validate
@@ -987,3 +987,17 @@ def test_removing_files_no_run_made_is_journaled_and_a_killed_refresh_gets_them_
     left = {p.relative_to(outputs).as_posix() for p in outputs.rglob("*") if p.is_file()} - {"manifest.json"}  # (recover wrote it)
     assert left == set(files) - set(unmade)
     assert not (outputs / "site" / "en").exists()
+
+
+def test_runs_go_longest_first_and_new_ones_one_notebook_at_a_time():
+    # A notebook's first run builds the tables its other runs read: with no times yet, one run of each notebook
+    # starts before a second of any (two profiles started together both built the same tables).
+    def runs(*names):
+        return [(Run(n, Path(f"{n.split('_')[0]}.ipynb"), {}), "fp") for n in names]
+
+    order = run_order(runs("card_1", "map_a", "map_b", "profile_01", "profile_02", "survey_1", "map_c"), {})
+    assert [r.name for r, _ in order] == ["card_1", "map_a", "profile_01", "survey_1", "map_b", "profile_02", "map_c"]
+    previous = {"map_a": {"duration_s": 1.0}, "profile_02": {"duration_s": 3.5}, "card_1": {"duration_s": 9.0},
+                "map_b": {"duration_s": True}}  # not a time: as if there were none
+    order = run_order(runs("card_1", "map_a", "map_b", "profile_01", "profile_02", "map_c"), previous)
+    assert [r.name for r, _ in order] == ["map_b", "profile_01", "map_c", "card_1", "profile_02", "map_a"]

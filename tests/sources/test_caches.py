@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import requests
 from geopandas.testing import assert_geodataframe_equal
@@ -100,6 +101,32 @@ def test_municipality_key_notices_a_changed_layer_in_the_same_process(mirror):
     key = municipality_key(YEAR)
     assert len(key) == 308
     assert set(key.query("hyvinvointialue_code == '01'")["hyvinvointialue_name_fi"]) == {"Testialueen hyvinvointialue"}
+
+
+def test_municipality_key_is_kept_on_disk_and_a_forged_entry_is_rebuilt(mirror, tmp_path, monkeypatch):
+    from helpers.geo import municipality_key as mk
+
+    monkeypatch.setattr(mk, "_KEYS", type(mk._KEYS)())  # an earlier test's key of the same answers is not on this disk
+    built = municipality_key(YEAR)
+    (parquet,) = (tmp_path / "geodata").glob(f"kuntaavain_{YEAR}.*.parquet")
+    monkeypatch.setattr(mk, "_KEYS", type(mk._KEYS)())  # as the next run's process
+
+    def no_layers(*args, **kwargs):
+        raise AssertionError("the key was built again, not read")
+
+    monkeypatch.setattr(mk, "load_layer", no_layers)
+    pd.testing.assert_frame_equal(municipality_key(YEAR), built)
+    assert layer_url() in recorded_inputs(tmp_path)  # the answers are still asked (and recorded) to find the entry
+    # One municipality moved to another welfare region in the stored key: its bytes no longer match the sidecar.
+    forged = built.copy()
+    forged.loc[forged["kunta_code"] == "091", "hyvinvointialue_code"] = "01"
+    forged.to_parquet(parquet, index=False)
+    monkeypatch.setattr(mk, "_KEYS", type(mk._KEYS)())
+    monkeypatch.setattr(mk, "load_layer", load_layer)
+    with pytest.warns(CacheWarning, match=rf"kuntaavain_{YEAR}\.[0-9a-f]{{16}}\.parquet: parquet bytes"):
+        healed = municipality_key(YEAR)
+    pd.testing.assert_frame_equal(healed, built)
+    assert healed.set_index("kunta_code").loc["091", "hyvinvointialue_code"] == "90"
 
 
 def test_truncated_raw_answer_is_an_error_never_the_cached_layer(mirror, tmp_path):

@@ -1,5 +1,5 @@
-"""Class breaks for choropleths, from mapclassify: quantiles, natural breaks (Fisher–Jenks) or fixed bins, and the
-legend's labels.
+"""Class breaks for choropleths: quantiles (mapclassify's, computed without importing it), natural breaks
+(Fisher–Jenks, mapclassify) or fixed bins, and the legend's labels.
 
 Two rules keep a map honest. A map of few areas (at most ``FEW_VALUES`` distinct values: the 5 + 1 collaborative
 areas, the special responsibility areas) gets one class per distinct value: quantiles of six values made classes 0,1
@@ -103,10 +103,35 @@ def class_breaks(values: pd.Series, scheme: str = "quantiles", k: int = 5, bins:
 def _fitted(fit: np.ndarray, distinct: np.ndarray, scheme: str, k: int) -> list[float]:
     """The scheme's ``k`` bounds on ``fit``; ties can give the same bound twice (an empty class), and a bound between
     two shown values moves down to the lower one."""
-    import mapclassify  # here, not at import: it pulls in scipy and numba (seconds)
+    if scheme == "quantiles":
+        bins = quantile_bounds(fit, k)
+    else:
+        import mapclassify  # here, not at import: it pulls in scipy and compiles numba code (2,5 s)
 
-    bins = mapclassify.Quantiles(fit, k=k).bins if scheme == "quantiles" else mapclassify.FisherJenks(fit, k=k).bins
+        bins = mapclassify.FisherJenks(fit, k=k).bins
     return sorted({float(distinct[max(np.searchsorted(distinct, b, side="right") - 1, 0)]) for b in bins})
+
+
+def quantile_bounds(values: np.ndarray, k: int) -> np.ndarray:
+    """The bounds ``mapclassify.Quantiles(values, k).bins`` gives, to the last bit (tested against it): the same
+    percentiles, interpolated as its ``scipy.stats.scoreatpercentile`` does. Computed here because importing
+    mapclassify compiles its numba code, 2,5 s of every process that draws a map - the kernel server's start-up, on
+    which the first runs of a refresh wait."""
+    w = 100.0 / k
+    percents = np.arange(w, 100 + w, w)
+    if percents[-1] > 100.0:
+        percents[-1] = 100.0
+    ordered = np.sort(np.asarray(values, dtype=float))
+    out = []
+    for per in percents:
+        idx = per / 100.0 * (ordered.size - 1)
+        i = int(idx)
+        if i == idx:
+            out.append(ordered[i])
+        else:
+            weights = np.array([(i + 1 - idx), (idx - i)], float)
+            out.append(np.add.reduce(ordered[i:i + 2] * weights) / weights.sum())
+    return np.unique(np.array(out))
 
 
 def _unrounded(raw: pd.Series, shown_values: pd.Series, bounds) -> list[float]:

@@ -9,14 +9,21 @@ erva come from the small cited tables in ``data/``. Åland has neither; it carri
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 
 from helpers.base import config
 from helpers.base.errors import ValidationError
+from helpers.geo import layers
 from helpers.geo.layers import answer_sha256, assign_to_regions, load_layer
+from helpers.sources.cache_entries import BadEntry, discard, entry_lock, write_pair
 
 KEY_LEVELS = ("kunta", "maakunta", "hyvinvointialue", "yhteistyoalue", "erva2020")
 ALAND_MAAKUNTA = "21"
@@ -126,11 +133,72 @@ def municipality_key(year: int) -> pd.DataFrame:
     inputs = key_inputs(year)  # the layers are read only when the key is built: the same answers give the same key
     key = _KEYS.get(inputs)
     if key is None:
-        key = _build_key(year, *(load_layer(level, year) for level in LAYER_LEVELS))
+        # Kept in geodata/ beside the layers too: every run of a refresh is a new process, and building the key
+        # (three layers, a point-in-polygon join) took 0.1 s of each.
+        data_path, meta_path = _entry_paths(inputs)
+        with entry_lock(config.geodata_dir(), f"kuntaavain_{year}"):
+            key = _read_entry(data_path, meta_path, inputs)
+            if key is None:
+                key = _build_key(year, *(load_layer(level, year) for level in LAYER_LEVELS))
+                _write_entry(key, data_path, meta_path, inputs)
         _KEYS[inputs] = key
         while len(_KEYS) > _KEYS_MAX:
             _KEYS.popitem(last=False)
     return key.copy()
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    # the code that builds the key is part of what an entry was built from: an edit is a new entry, not a stale one
+    return hashlib.sha256(Path(__file__).read_bytes() + Path(layers.__file__).read_bytes()).hexdigest()
+
+
+def _entry_paths(inputs: tuple) -> tuple[Path, Path]:
+    digest = hashlib.sha256(json.dumps([_code_version(), *inputs]).encode()).hexdigest()
+    stem = f"kuntaavain_{inputs[0]}.{digest[:16]}"
+    folder = config.geodata_dir()
+    return folder / f"{stem}.parquet", folder / f"{stem}.json"
+
+
+def _read_entry(data_path: Path, meta_path: Path, inputs: tuple) -> pd.DataFrame | None:
+    """The key built from exactly these inputs by this code, or None (a bad entry is discarded with a notice)."""
+    if not data_path.exists() and not meta_path.exists():
+        return None
+    try:
+        try:
+            meta = json.loads(meta_path.read_bytes())
+        except FileNotFoundError:
+            raise BadEntry("sidecar missing") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
+        if not isinstance(meta, dict) or meta.get("inputs") != [_code_version(), *inputs] \
+                or not isinstance(meta.get("columns"), list) or not isinstance(meta.get("parquet_sha256"), str):
+            raise BadEntry("sidecar is not this key's")
+        try:
+            data = data_path.read_bytes()
+        except FileNotFoundError:
+            raise BadEntry("parquet missing") from None
+        if hashlib.sha256(data).hexdigest() != meta["parquet_sha256"]:
+            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+        try:
+            key = pq.read_table(io.BytesIO(data)).to_pandas()
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files
+            raise BadEntry(f"parquet unreadable ({exc.__class__.__name__}: {exc})") from None
+        if list(key.columns) != meta["columns"] or key.empty or key["kunta_code"].duplicated().any() or key.isna().any().any():
+            raise BadEntry("parquet is not a whole key")
+    except (BadEntry, OSError) as exc:
+        discard(data_path, meta_path, str(exc))
+        return None
+    return key
+
+
+def _write_entry(key: pd.DataFrame, data_path: Path, meta_path: Path, inputs: tuple) -> None:
+    buffer = io.BytesIO()
+    key.to_parquet(buffer, index=False)
+    data = buffer.getvalue()
+    meta = {"inputs": [_code_version(), *inputs], "columns": list(key.columns), "rows": len(key),
+            "parquet_sha256": hashlib.sha256(data).hexdigest()}
+    write_pair(data_path, meta_path, data, json.dumps(meta, indent=1).encode("utf-8"), older=f"kuntaavain_{inputs[0]}")
 
 
 def erva_yta_differences(year: int) -> pd.DataFrame:

@@ -311,13 +311,7 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
             except (OSError, UnsafePath) as exc:
                 raise ConfigError(f"outputs folder {outputs}: cannot prepare {STAGING}, notebooks/ and failed/ ({exc})") from None
             if pending:
-                # Longest first (by the last refresh's times; runs without one keep their order, ahead): a long run
-                # started last would keep one worker busy while the others idle.
-                def last_duration(item):
-                    d = (previous.get(item[0].name) or {}).get("duration_s")
-                    return -d if isinstance(d, (int, float)) and not isinstance(d, bool) else float("-inf")
-
-                pending.sort(key=last_duration)
+                pending = run_order(pending, previous)
                 if start_server is not None:
                     start_server()
                 env = forwarded_env(executor.this_machine)  # after the server: its socket goes to the workers
@@ -378,12 +372,33 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)
 
 
+def run_order(pending: list, previous: dict) -> list:
+    """``pending`` (pairs of a run and its fingerprint) in the order the workers take them. Longest first, by the
+    last refresh's times (``previous``: run name -> manifest entry): a long run started last keeps one worker busy
+    while the others idle. Runs without a time go ahead, in their order but one of each notebook first: a notebook's
+    first run builds the tables its other runs read, and two of them started together would both build them (3.5 s
+    each for the region profiles on a cold cache)."""
+    def last_time(run):
+        d = (previous.get(run.name) or {}).get("duration_s")
+        return d if isinstance(d, (int, float)) and not isinstance(d, bool) else None
+
+    firsts: dict = {}
+    for run, _ in pending:
+        if last_time(run) is None:
+            firsts.setdefault(run.notebook, run.name)
+
+    def key(item):
+        d = last_time(item[0])
+        return (1, -d) if d is not None else (0, 0 if firsts[item[0].notebook] == item[0].name else 1)
+
+    return sorted(pending, key=key)
+
+
 # What the site step after the runs imports: pandas, geopandas and the page modules; and when the scorecard ran (the
-# model view's classes and the builder's data are made again), mapclassify (numba compiles its Fisher-Jenks at import)
-# and scipy's distances - 2-4 s that would otherwise run with both cores idle.
+# builder's data are made again), scipy's distances - 2 s that would otherwise run with both cores idle.
 SITE_STEP_MODULES = ("helpers.site.build", "helpers.site.model_view", "helpers.site.builder", "helpers.site.front_page",
                      "helpers.site.nav", "helpers.site.sources_page")
-SCORECARD_STEP_MODULES = ("mapclassify", "scipy.spatial.distance")
+SCORECARD_STEP_MODULES = ("scipy.spatial.distance",)
 SCORECARD_NOTEBOOK = "06_tulostaulu.ipynb"
 
 

@@ -23,8 +23,9 @@ WARM_MODULES = (
     "helpers.site.indicator_pages", "helpers.models.model_files", "helpers.site.build", "helpers.tables.surveys", "helpers.site.survey_pages",
     "helpers.models.metrics", "helpers.models.scorecard", "helpers.models.partitions",
     "helpers.models.findings", "helpers.models.site_data", "helpers.tables.table_cache", "helpers.pipeline.job",
-    # imported on first use by the cells (mapclassify brings scipy and scikit-learn: 1.3 s of each indicator run)
-    "mapclassify", "scipy.spatial.distance", "narwhals", "pyarrow.dataset", "kaleido", "helpers.site.downloads", "helpers.tables.joins",
+    # imported on first use by the cells. Not mapclassify: its import compiles numba code (2.5 s on which the first
+    # kernels of a refresh would wait); the maps' quantiles do without it (helpers.figures.classify.quantile_bounds).
+    "scipy.spatial.distance", "narwhals", "pyarrow.dataset", "kaleido", "helpers.site.downloads", "helpers.tables.joins",
     "helpers.site.model_view",
     "helpers.figures.svgmap", "helpers.figures.export", "helpers.site.nav", "helpers.site.front_page",
 )
