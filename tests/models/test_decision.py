@@ -174,7 +174,7 @@ def test_findings_at_most_eight_each_naming_its_rule(data):
 def test_verdicts_name_the_better_of_the_two_proposals(data):
     v = data["verdicts"]["floor"]["residents_ratio"]
     assert v["fi"].startswith("Paras: ") and "5+1 (erva 2020) parempi kuin 18+1: 1,39 vs 26,32." in v["fi"]
-    assert "18+1 better than 5+1 (2020 erva areas): 516 vs 793." in data["verdicts"]["floor"]["longest_distance_km"]["en"]
+    assert "18+1 better than 5+1 (2020 special responsibility areas): 516 vs 793." in data["verdicts"]["floor"]["longest_distance_km"]["en"]
 
 
 def test_the_census_summary_is_used_only_for_the_inputs_it_was_computed_from(data, monkeypatch):

@@ -40,10 +40,10 @@ MISSING_ROWS = {"2024-01-02": ["16", "21"]}  # the 2024 copy ends before Keski-P
 
 METHODS = ("union", "population_share")
 METHOD_LABELS = {
-    "union": {"fi": "maakuntien summa", "sv": "summan av landskapen", "en": "sum of whole maakunnat"},
+    "union": {"fi": "maakuntien summa", "sv": "summan av landskapen", "en": "sum of whole regions (maakunnat)"},
     "population_share": {"fi": "jaettu kunnille maakunnan väestöosuuksien mukaan (arvio)",
                          "sv": "fördelat på kommunerna enligt deras andel av landskapets befolkning (uppskattning)",
-                         "en": "apportioned to municipalities by their share of the maakunta's population (estimate)"},
+                         "en": "apportioned to municipalities by their share of the region's (maakunta's) population (estimate)"},
     "missing": {"fi": "ei tietoa", "sv": "uppgift saknas", "en": "no data"},
 }
 
@@ -52,7 +52,7 @@ def _reason_not_union(split: list[str], names: dict[str, str]) -> dict[str, str]
     listed = ", ".join(names.get(c, c) for c in split)
     return {"fi": f"yksikkö ei ole kokonaisten maakuntien yhdiste (jakautuu: {listed}); PRH:n luvut ovat maakunnittain",
             "sv": f"enheten är inte en union av hela landskap (delas: {listed}); PRH:s siffror finns per landskap",
-            "en": f"the unit is not a union of whole maakunnat (split: {listed}); PRH counts exist per maakunta only"}
+            "en": f"the unit is not a union of whole regions, maakunnat (split: {listed}); PRH counts exist per region only"}
 
 
 def _reason_gap(as_of: str, codes: list[str], names: dict[str, str]) -> dict[str, str]:

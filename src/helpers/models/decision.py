@@ -38,7 +38,7 @@ SOURCES_VIEW_EXTRA = ("jarjesto_2_0",)  # the third 2020 model: in the staffing 
 HEADLINE_VARIANT = "floor"
 SHORT_LABELS = {
     "malli_18_1": {"fi": "18+1", "sv": "18+1", "en": "18+1"},
-    "malli_5_1_erva2020": {"fi": "5+1 (erva 2020)", "sv": "5+1 (specialupptagningsområden 2020)", "en": "5+1 (2020 erva areas)"},
+    "malli_5_1_erva2020": {"fi": "5+1 (erva 2020)", "sv": "5+1 (specialupptagningsområden 2020)", "en": "5+1 (2020 special responsibility areas)"},
     "malli_5_1_yta": {"fi": "5+1 (yhteistyöalueet, sovitus)", "sv": "5+1 (samarbetsområden, anpassning)", "en": "5+1 (collaboration areas, adapted)"},
     "rakenne_2021": {"fi": "Muutostuki 2021", "sv": "Reformstödet 2021", "en": "Reform support 2021"},
     "jarjesto_2_0": {"fi": "Järjestö 2.0", "sv": "Järjestö 2.0", "en": "Järjestö 2.0"},
@@ -102,10 +102,10 @@ WHY_HEADLINE = {
           "golvet inte fördelningen. Alternativet utan golv är beräknat vid sidan om. Samma budget på 18 årsverken är jämförelsens "
           "antagande: källan anger ingen personal för 5+1-modellen, och för 18+1 ger regeln förslagets egen fördelning (en per landskap).",
     "en": "The floor matters only for models with many small units (18+1 and per welfare region): the 18+1 proposal gives every "
-          "maakunta a worker, and a unit with no worker is not part of the support structure. For the five- and six-unit models "
+          "region (maakunta) a worker, and a unit with no worker is not part of the support structure. For the five- and six-unit models "
           "the floor changes nothing. The variant without a floor is computed beside it. The same budget of 18 person-years is the "
           "comparison's assumption: the source gives no staffing for 5+1, and for 18+1 the rule gives the proposal's own "
-          "allocation (one per maakunta).",
+          "allocation (one per region, maakunta).",
 }
 INFEASIBLE = {
     "fi": "ei jaettavissa: {n} yksikköä mutta {budget} htv, joten työntekijää ei riitä kaikille (ilman lattiaa jäisivät ilman: {units})",
@@ -121,9 +121,9 @@ SURVEY_CAVEAT = {
     "sv": "Enkäten 2020 gjordes av Sotunet och landskapens nätverksorganisationer, som lade fram 18+1-modellen; de svarande valde "
           "själva att svara (n = {n}), och {federation} % var medlemmar i ett riksförbund ({soste} % i SOSTE). Enkäten frågade om en "
           "landskapsbaserad och en specialupptagningsområdesbaserad struktur; 2023 års samarbetsområden fanns inte ännu och ingick inte.",
-    "en": "The 2020 survey was run by Sotunet and the maakunta network organisations, the proponents of 18+1; respondents were "
+    "en": "The 2020 survey was run by Sotunet and the regional (maakunta) network organisations, the proponents of 18+1; respondents were "
           "self-selected (n = {n}), and {federation} % were members of a national federation ({soste} % members of SOSTE). It asked about a "
-          "maakunta-based and an erva-based structure; the 2023 collaboration areas did not exist yet and were not asked about.",
+          "structure based on regions (maakunnat) and one based on special responsibility areas (erva); the 2023 collaboration areas did not exist yet and were not asked about.",
 }
 
 
@@ -374,8 +374,8 @@ FINDINGS = {
               "18+1:ssä kullakin maakunnalla on yksi työntekijä, joten suurin kuorma on {a_max} asukasta ({a_unit}). ({rule})",
         "sv": "Invånarna per arbetstagare fördelas jämnast i {best} (störst/minst {vb}); 5+1 (specialupptagningsområden 2020) {b}, "
               "18+1 {a}. I 18+1 har varje landskap en arbetstagare, så den största belastningen är {a_max} invånare ({a_unit}). ({rule})",
-        "en": "Residents per worker are most even in {best} (largest/smallest {vb}); 5+1 (2020 erva areas) {b}, 18+1 {a}. In 18+1 "
-              "every maakunta has one worker, so the largest load is {a_max} residents ({a_unit}). ({rule})",
+        "en": "Residents per worker are most even in {best} (largest/smallest {vb}); 5+1 (2020 special responsibility areas) {b}, 18+1 {a}. In 18+1 "
+              "every region (maakunta) has one worker, so the largest load is {a_max} residents ({a_unit}). ({rule})",
     },
     "associations": {
         "fi": "Sote-yhdistyksiä työntekijää kohden on tasaisimmin mallissa {best} (suurin/pienin {vb}); 5+1 (erva 2020) {b}, 18+1 {a}. "
@@ -383,8 +383,8 @@ FINDINGS = {
         "sv": "Social- och hälsovårdsföreningar per arbetstagare fördelas jämnast i {best} (störst/minst {vb}); 5+1 "
               "(specialupptagningsområden 2020) {b}, 18+1 {a}. Där områdena delar ett landskap är föreningarna fördelade efter "
               "befolkningsandel (uppskattning). ({rule})",
-        "en": "Social and health associations per worker are most even in {best} (largest/smallest {vb}); 5+1 (2020 erva areas) {b}, "
-              "18+1 {a}. Where the erva areas split a maakunta its associations are shared by population (an estimate). ({rule})",
+        "en": "Social and health associations per worker are most even in {best} (largest/smallest {vb}); 5+1 (2020 special responsibility areas) {b}, "
+              "18+1 {a}. Where the special responsibility areas split a region (maakunta) its associations are shared by population (an estimate). ({rule})",
     },
     "counterparts": {
         "fi": "Julkisia vastinpareja (hyvinvointialueita) on työntekijää kohden enintään {a} mallissa 18+1 ({a_unit}: {a_n} "
@@ -392,13 +392,13 @@ FINDINGS = {
         "sv": "Offentliga motparter (välfärdsområden) per arbetstagare är högst {a} i 18+1 ({a_unit}: {a_n} välfärdsområden inkl. Helsingfors, {a_w} {a_w_word}), "
               "{b} i 5+1 (specialupptagningsområden 2020) och {vb} i {best}. ({rule})",
         "en": "Public counterparts (welfare regions) per worker are at most {a} in 18+1 ({a_unit}: {a_n} welfare regions incl. Helsinki, {a_w} {a_w_word}), {b} in "
-              "5+1 (2020 erva areas) and {vb} in {best}. ({rule})",
+              "5+1 (2020 special responsibility areas) and {vb} in {best}. ({rule})",
     },
     "split": {
         "fi": "5+1 (erva 2020) jakaa {n} hyvinvointialuetta kahden yksikön kesken ({regions}); muut taulukon mallit eivät jaa yhtään. ({rule})",
         "sv": "5+1 (specialupptagningsområden 2020) delar {n} välfärdsområden mellan två enheter ({regions}); tabellens övriga modeller "
               "delar inga. ({rule})",
-        "en": "5+1 (2020 erva areas) splits {n} welfare regions between two units ({regions}); the table's other models split none. ({rule})",
+        "en": "5+1 (2020 special responsibility areas) splits {n} welfare regions between two units ({regions}); the table's other models split none. ({rule})",
     },
     "distance": {
         "fi": "Pisin etäisyys yksikön sisällä on 18+1:ssä {a}, 5+1-malleissa {b} ja tasaisimmassa jaossa {ref}: tasaisuus maksetaan "
@@ -413,7 +413,7 @@ FINDINGS = {
               "Hyvinvointialueittain (22 yksikköä) työntekijää ei riitä kaikille kummallakaan säännöllä. ({rule})",
         "sv": "Utan golv räcker 18 årsverken inte till alla: i 18+1 skulle {n_a} landskap bli utan arbetstagare ({units}). Per "
               "välfärdsområde (22 enheter) kan inte alla få en arbetstagare med någondera regeln. ({rule})",
-        "en": "With no floor 18 person-years do not reach everyone: in 18+1, {n_a} maakunnat would have no worker ({units}). Per welfare "
+        "en": "With no floor 18 person-years do not reach everyone: in 18+1, {n_a} regions (maakunnat) would have no worker ({units}). Per welfare "
               "region (22 units) not every unit can have a worker under either rule. ({rule})",
     },
     "support": {
@@ -421,7 +421,7 @@ FINDINGS = {
               "18+1-mallin esittäjät, vastaajat valikoituivat itse eikä yhteistyöalueista kysytty. ({rule})",
         "sv": "I enkäten 2020 stödde {yes_a} % en landskapsbaserad och {yes_b} % en specialupptagningsområdesbaserad struktur, men "
               "enkäten gjordes av 18+1-modellens förespråkare, de svarande valde själva att svara och samarbetsområdena ingick inte. ({rule})",
-        "en": "In the 2020 survey {yes_a} % supported a maakunta-based and {yes_b} % an erva-based structure, but the survey was run by "
+        "en": "In the 2020 survey {yes_a} % supported a structure based on regions (maakunnat) and {yes_b} % one based on special responsibility areas (erva), but the survey was run by "
               "the proponents of 18+1, respondents were self-selected, and the collaboration areas were not asked about. ({rule})",
     },
 }
@@ -584,8 +584,8 @@ EVENNESS_SCOPE = {
           "(18 maakuntaa) ja 5+1 erva-alueilla (jakaa kolme hyvinvointialuetta) eivät ole tällaisia ryhmittelyjä.",
     "sv": "Med är modeller av hela välfärdsområden med fem eller sex enheter: 18+1 (18 landskap) och 5+1 på "
           "specialupptagningsområdena (delar tre välfärdsområden) är inte sådana indelningar.",
-    "en": "Included are models made of whole welfare regions with five or six units: 18+1 (18 maakunnat) and 5+1 on the erva "
-          "areas (it splits three welfare regions) are not such groupings.",
+    "en": "Included are models made of whole welfare regions with five or six units: 18+1 (18 regions, maakunnat) and 5+1 on the special "
+          "responsibility areas (it splits three welfare regions) are not such groupings.",
 }
 
 

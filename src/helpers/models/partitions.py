@@ -37,7 +37,7 @@ VARIANT_LABELS = {
     "population": {"fi": "väestö 31.12.2024, 22 aluetta", "sv": "befolkning 31.12.2024, 22 områden", "en": "population 31 Dec 2024, 22 areas"},
     "maakunta_graph": {"fi": "PRH:n sote-yhdistykset; Uudenmaan viisi aluetta yhtenä maakuntana (18 solmua)",
                        "sv": "PRH:s social- och hälsovårdsföreningar; Nylands fem områden som ett landskap (18 noder)",
-                       "en": "PRH social and health associations; Uusimaa's five areas as one maakunta (18 nodes)"},
+                       "en": "PRH social and health associations; Uusimaa's five areas as one region (maakunta; 18 nodes)"},
     "population_share": {"fi": "PRH:n sote-yhdistykset; Uudenmaan luku jaettu sen viidelle alueelle väestöosuuksin (arvio, 22 solmua)",
                          "sv": "PRH:s social- och hälsovårdsföreningar; Nylands siffra fördelad på dess fem områden efter befolkningsandel (uppskattning, 22 noder)",
                          "en": "PRH social and health associations; Uusimaa's count apportioned to its five areas by population share (estimate, 22 nodes)"},

@@ -47,7 +47,7 @@ UNIT_WORD = {"htv": {"fi": "htv", "sv": "årsverken", "en": "person-years"},
 METRICS = {  # id: (fi, sv, en, unit, additive)
     "population": ("Väestö 31.12.2024", "Befolkning 31.12.2024", "Population 31 Dec 2024", "henkeä", True),
     "sote_associations": ("Sote-yhdistykset (PRH, luokka 3)", "Social- och hälsovårdsföreningar (PRH, klass 3)", "Social and health associations (PRH, class 3)", "yhdistystä", True),
-    "sote_associations_estimate": ("Sote-yhdistykset (PRH, luokka 3; ei-maakuntayhdisteille arvio väestöosuuksin)", "Social- och hälsovårdsföreningar (PRH, klass 3; uppskattning efter befolkningsandel där enheten inte är hela landskap)", "Social and health associations (PRH, class 3; estimate by population share where a unit is not whole maakunnat)", "yhdistystä", True),
+    "sote_associations_estimate": ("Sote-yhdistykset (PRH, luokka 3; ei-maakuntayhdisteille arvio väestöosuuksin)", "Social- och hälsovårdsföreningar (PRH, klass 3; uppskattning efter befolkningsandel där enheten inte är hela landskap)", "Social and health associations (PRH, class 3; estimate by population share where a unit is not whole regions)", "yhdistystä", True),
     "regional_htv": ("Alueelliset henkilötyövuodet", "Regionala årsverken", "Regional person-years", "htv", True),
     "population_per_htv": ("Asukkaita henkilötyövuotta kohden", "Invånare per årsverke", "Population per person-year", "henkeä/htv", False),
     "sote_associations_per_htv": ("Sote-yhdistyksiä henkilötyövuotta kohden", "Social- och hälsovårdsföreningar per årsverke", "Social and health associations per person-year", "yhdistystä/htv", False),

@@ -239,7 +239,7 @@ PROFILE_TEXT = {
            "staff_caption": "The region's unit in each model: residents and social and health associations per worker",
            "staff_head": ["Model", "Unit", "Residents", "Person-years", "Associations / person-year"],
            "no_rule": "the rule does not apply to the model", "infeasible": "cannot be allocated", "estimate": "estimate",
-           "estimate_note": "estimate: the unit's associations are estimated from the maakunta counts (see the model comparison).",
+           "estimate_note": "estimate: the unit's associations are estimated from the regional (maakunta) counts (see the model comparison).",
            "infeasible_note": "cannot be allocated: more units than person-years, so not every unit gets a worker.",
            "map": "The region on the map", "country": "Whole country", "compare": "Compare with other regions",
            "compare_intro": "Add up to two regions: the charts and the table show the key figures for them, this region and the whole country. "

@@ -220,14 +220,14 @@ CONTEXT = {
     "en": {
         "context_head": "Who asked whom",
         "s2020": "2020 survey: run by Sotunet (the advisory board of the social security associations) and the working group of the "
-                 "maakunta network organisations, who presented the 18+1 model to STEA on 13 Feb 2020. It was open to every NGO in "
-                 "the maakunnat; respondents chose themselves, so it does not represent all NGOs. {n} responses; {fed} % of "
+                 "regional (maakunta) network organisations, who presented the 18+1 model to STEA on 13 Feb 2020. It was open to every NGO in "
+                 "the regions; respondents chose themselves, so it does not represent all NGOs. {n} responses; {fed} % of "
                  "respondents were members of a national federation and {soste} % of SOSTE.",
         "s2021": "2021 survey: SOSTE's NGO reform support in June 2021, before the social and health reform laws were passed; {n} "
                  "answers, all from experts. The questions were about the cooperation structures' ability, "
                  "not about a support-structure model.",
         "asked_head": "Which model was asked about (2020 survey, % yes)", "question": "Question", "not_asked": "not asked",
-        "asked": "{pct} % yes", "asked_note": "The erva question was about the 2020 special responsibility areas; the 2023 "
+        "asked": "{pct} % yes", "asked_note": "The special responsibility area question was about the 2020 special responsibility areas; the 2023 "
                                                "collaboration areas did not exist yet, so the survey is no verdict on them.",
         "named_head": "2021 survey: which region was named in which question", "region": "Welfare region",
         "strong": "named as strong", "weak": "named: work to do",
@@ -236,9 +236,9 @@ CONTEXT = {
 # Which 2020 question asked about which model's basis (the survey asked about two bases; nothing else was asked).
 ASKED_MODELS = ("malli_18_1", "malli_5_1_erva2020", "malli_5_1_yta", "rakenne_2021")
 QUESTION_OF = {"malli_18_1": "maakunta", "malli_5_1_erva2020": "erva"}
-QUESTION_WORDS = {"maakunta": {"fi": "Maakuntapohjainen tukirakenne", "sv": "En landskapsbaserad stödstruktur", "en": "A maakunta-based support structure"},
+QUESTION_WORDS = {"maakunta": {"fi": "Maakuntapohjainen tukirakenne", "sv": "En landskapsbaserad stödstruktur", "en": "A support structure based on regions (maakunnat)"},
                   "erva": {"fi": "Erva-alueisiin pohjautuva tukirakenne", "sv": "En stödstruktur baserad på specialupptagningsområden",
-                           "en": "A support structure based on the erva areas"}}
+                           "en": "A support structure based on the special responsibility areas (erva)"}}
 QUESTIONS_2021 = {"osallistaminen": {"fi": "Osallistaa järjestöt valmisteluun", "sv": "Involvera organisationerna i beredningen", "en": "Involve NGOs in the preparation"},
                   "yhdistaminen": {"fi": "Yhdistää järjestökenttää", "sv": "Förena organisationsfältet", "en": "Unite the NGO field"},
                   "tavoittaminen": {"fi": "Tavoittaa sote-yhdistykset", "sv": "Nå social- och hälsovårdsföreningarna", "en": "Reach social and health associations"}}
