@@ -24,7 +24,7 @@ import shapely
 from filelock import FileLock
 
 from helpers.base import config
-from helpers.sources.cache_entries import BadEntry, discard, entry_lock, write_pair
+from helpers.sources.cache_entries import BadEntry, discard, entry_lock, read_pair, write_pair
 from helpers.base.errors import ValidationError, invalid
 from helpers.sources.fetch import fetch
 
@@ -210,19 +210,7 @@ def _read_entry(level: str, year: int, raw_sha256: str) -> gpd.GeoDataFrame | No
     if not data_path.exists() and not meta_path.exists():
         return None
     try:
-        try:
-            meta = json.loads(meta_path.read_bytes())
-        except FileNotFoundError:
-            raise BadEntry("sidecar missing") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
-        _check_sidecar(meta, level, year, raw_sha256)
-        try:
-            data = data_path.read_bytes()
-        except FileNotFoundError:
-            raise BadEntry("parquet missing") from None
-        if hashlib.sha256(data).hexdigest() != meta["parquet_sha256"]:
-            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+        meta, data = read_pair(data_path, meta_path, lambda m: _check_sidecar(m, level, year, raw_sha256))
         try:
             gdf = _decode(meta["parquet_sha256"], data)
         except BadEntry:

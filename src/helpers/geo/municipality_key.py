@@ -23,7 +23,7 @@ from helpers.base import config
 from helpers.base.errors import ValidationError
 from helpers.geo import layers
 from helpers.geo.layers import answer_sha256, assign_to_regions, load_layer
-from helpers.sources.cache_entries import BadEntry, discard, entry_lock, write_pair
+from helpers.sources.cache_entries import BadEntry, discard, entry_lock, read_pair, write_pair
 
 KEY_LEVELS = ("kunta", "maakunta", "hyvinvointialue", "yhteistyoalue", "erva2020")
 ALAND_MAAKUNTA = "21"
@@ -164,22 +164,13 @@ def _read_entry(data_path: Path, meta_path: Path, inputs: tuple) -> pd.DataFrame
     """The key built from exactly these inputs by this code, or None (a bad entry is discarded with a notice)."""
     if not data_path.exists() and not meta_path.exists():
         return None
-    try:
-        try:
-            meta = json.loads(meta_path.read_bytes())
-        except FileNotFoundError:
-            raise BadEntry("sidecar missing") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
+    def check(meta):
         if not isinstance(meta, dict) or meta.get("inputs") != [_code_version(), *inputs] \
                 or not isinstance(meta.get("columns"), list) or not isinstance(meta.get("parquet_sha256"), str):
             raise BadEntry("sidecar is not this key's")
-        try:
-            data = data_path.read_bytes()
-        except FileNotFoundError:
-            raise BadEntry("parquet missing") from None
-        if hashlib.sha256(data).hexdigest() != meta["parquet_sha256"]:
-            raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+
+    try:
+        meta, data = read_pair(data_path, meta_path, check)
         try:
             key = pq.read_table(io.BytesIO(data)).to_pandas()
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files

@@ -47,6 +47,28 @@ def heal_wrong_kinds(folder: Path, name: str) -> None:
         cache_notice(path, f"{kind} where a cache file should be")
 
 
+def read_pair(data_path: Path, meta_path: Path, check_meta) -> tuple[dict, bytes]:
+    """The sidecar (checked by ``check_meta``, which raises BadEntry) and the parquet bytes it describes (its
+    ``parquet_sha256``); BadEntry when either is missing, unreadable or does not match."""
+    import hashlib
+    import json
+
+    try:
+        meta = json.loads(meta_path.read_bytes())
+    except FileNotFoundError:
+        raise BadEntry("sidecar missing") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadEntry(f"sidecar is not valid JSON ({exc.__class__.__name__})") from None
+    check_meta(meta)
+    try:
+        data = data_path.read_bytes()
+    except FileNotFoundError:
+        raise BadEntry("parquet missing") from None
+    if hashlib.sha256(data).hexdigest() != meta["parquet_sha256"]:
+        raise BadEntry(f"parquet bytes ({len(data)}) do not match the sidecar's sha256 (truncated or corrupt)")
+    return meta, data
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     # Unique temporary name + rename: a reader never sees half a file.
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
