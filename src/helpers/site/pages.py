@@ -286,6 +286,9 @@ def environment():
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                       autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True, default=True))
+    from helpers.base.words import breakable
+
+    env.filters["breakable"] = breakable
     env.policies["json.dumps_function"] = _plotly_json
     env.policies["json.dumps_kwargs"] = {}
     return env
