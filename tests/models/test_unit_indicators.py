@@ -87,3 +87,26 @@ def test_site_data_holds_every_indicator_the_refresh_builds():
     # Sotkanet's indicator exists by welfare region only, and the erva-based 5+1 splits three welfare regions.
     assert data["models"]["malli_5_1_erva2020"]["missing"] == {"sotkanet_683": "splits_regions"}
     assert len(data["models"]["malli_18_1"]["values"]["sotkanet_683"]) == 19
+
+
+def test_custom_tables_read_the_base_once_and_equal_one_table_per_mapping():
+    # The scorecard adds each indicator up to every model's units at once: the same tables as one call per mapping,
+    # and a mapping that splits welfare regions gets its own error while the others are made.
+    from helpers.base.errors import SoteError
+    from helpers.geo.municipality_key import municipality_key
+    from helpers.models.model_files import mapping
+    from helpers.tables.indicators import custom_tables, indicator_table
+
+    key = municipality_key(2025)
+    maps = {m: mapping(m, 2025).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE) for m in ("malli_18_1", "malli_5_1_yta", "malli_5_1_erva2020")}
+    for indicator, years in (("osuus_65", [2024]), ("sotkanet_683", [2023])):
+        got = custom_tables(indicator, years, maps, division_year=2025)
+        assert list(got) == list(maps)
+        for name, m in maps.items():
+            try:
+                alone = indicator_table(indicator, years, level="custom", mapping=m, division_year=2025)
+            except SoteError as exc:
+                assert isinstance(got[name], SoteError) and str(got[name]) == str(exc)
+                continue
+            pd.testing.assert_frame_equal(got[name], alone)
+    assert isinstance(got["malli_5_1_erva2020"], SoteError) and not isinstance(got["malli_18_1"], SoteError)

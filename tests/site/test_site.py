@@ -125,6 +125,33 @@ def test_model_view_is_written_again_only_when_its_inputs_or_files_changed(refre
     assert page.stat().st_mtime_ns != written and f"1{NBSP}234{NBSP}567" in page.read_text(encoding="utf-8")
 
 
+def test_the_scorecards_pages_are_made_while_the_other_runs_go_on(refreshed, tmp_path, monkeypatch):
+    """Once the scorecard run is published the refresh makes the model view and the builder's data in the background
+    (job._early_site_pages); the site step after the runs finds both made from the same inputs."""
+    import shutil
+
+    from helpers.pipeline.job import _early_site_pages
+    from helpers.site import builder
+    from helpers.site.model_view import STAMP, load_site_data, write_model_view
+
+    outputs = tmp_path / "outputs"
+    (outputs / "site" / "data").mkdir(parents=True)
+    shutil.copy2(refreshed / "site" / "data" / "tulostaulu.json", outputs / "site" / "data" / "tulostaulu.json")
+    _early_site_pages(outputs).join(timeout=120)
+    site = outputs / "site"
+    pages = [site / "mallit" / "index.html", site / "sv" / "mallit" / "index.html", site / "en" / "mallit" / "index.html"]
+    assert all(p.is_file() for p in pages) and (site / STAMP).is_file()
+    before = {p: p.stat().st_mtime_ns for p in pages}
+    data = load_site_data(site)
+    assert write_model_view(site, data) == pages and {p: p.stat().st_mtime_ns for p in pages} == before
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the builder's data was made again")
+
+    monkeypatch.setattr(builder, "builder_data", not_again)
+    assert builder.builder_data_cached(data) == json.loads(text(refreshed / "site" / "data" / "rakentaja.json"))
+
+
 def test_model_view_holds_every_model(refreshed):
     site = refreshed / "site"
     view = text(site / "mallit" / "index.html")

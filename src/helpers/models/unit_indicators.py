@@ -22,7 +22,7 @@ from helpers.base.errors import SoteError
 from helpers.geo.municipality_key import municipality_key
 from helpers.models.metrics import unit_metrics
 from helpers.models.model_files import load_model, mapping
-from helpers.tables.indicators import catalogue_row, indicator_table, indicator_years
+from helpers.tables.indicators import catalogue_row, custom_tables, indicator_years
 
 OUTSIDE_CODE, OUTSIDE_NAME = "ei_mallissa", "Mallin ulkopuolella (Ahvenanmaa)"
 INDICATOR_NOTEBOOK = "02_indikaattorit.ipynb"  # the runs that build indicator tables (runs.yaml)
@@ -34,17 +34,30 @@ def indicator_by_unit(models: list[str], year: int, indicator: str, indicator_ye
 
     Long (default): the tidy indicator columns with ``area_code`` the unit code, plus ``model`` (label),
     ``model_id`` and ``area_name_fi``; Åland is the row ``OUTSIDE_CODE``. ``wide=True``: see the module docstring."""
-    frames = []
     key = municipality_key(year)
-    for m in models:
-        # Åland is outside the models: it gets its own explicit row rather than being dropped from the sums.
-        full = mapping(m, year).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE)
-        t = indicator_table(indicator, indicator_years, level="custom", mapping=full, division_year=year)
-        names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
-        frames.append(t.assign(model=load_model(m).label(), model_id=m, area_name_fi=t["area_code"].map(names)))
+    frames = []
+    for t in unit_tables(models, year, indicator, indicator_years).values():
+        if isinstance(t, SoteError):
+            raise t
+        frames.append(t)
     out = pd.concat(frames, ignore_index=True)
     out.attrs["flag_meanings"] = {w: m for f in frames for w, m in (f.attrs.get("flag_meanings") or {}).items()}
     return _wide(out, models, year, key) if wide else out
+
+
+def unit_tables(models: list[str], year: int, indicator: str, indicator_years) -> dict:
+    """Model -> the long table of ``indicator_by_unit`` for that model alone, or the SoteError it gave (the base
+    areas' values are read and checked once for all the models: ``indicators.custom_tables``)."""
+    key = municipality_key(year)
+    # Åland is outside the models: it gets its own explicit row rather than being dropped from the sums.
+    mappings = {m: mapping(m, year).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE) for m in models}
+    out = {}
+    for m, t in custom_tables(indicator, indicator_years, mappings, division_year=year).items():
+        if not isinstance(t, SoteError):
+            names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
+            t = t.assign(model=load_model(m).label(), model_id=m, area_name_fi=t["area_code"].map(names))
+        out[m] = t
+    return out
 
 
 def _wide(long: pd.DataFrame, models: list[str], year: int, key: pd.DataFrame) -> pd.DataFrame:
@@ -126,11 +139,9 @@ def site_indicators(models: list[str], year: int, indicators: dict[str, list[lis
         row = catalogue_row(ind)
         for years in candidates:
             latest, source, values, missing = max(years), None, {}, {}
-            for m in models:
-                try:
-                    t = indicator_by_unit([m], year, ind, years)
-                except SoteError as exc:
-                    missing[m] = _reason(exc)
+            for m, t in unit_tables(models, year, ind, years).items():
+                if isinstance(t, SoteError):
+                    missing[m] = _reason(t)
                     continue
                 t = t[t["year"] == latest]
                 source = source or str(t["source"].iloc[0])

@@ -301,6 +301,7 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
     interrupted = 0
     completed = False
     started_executor = False
+    early = None  # the site step's pages made from the scorecard alone, started once it is published
     with _Signals() as signals:
         try:
             try:
@@ -338,6 +339,8 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                         signals.critical = True
                         results[run.name] = _finish(run, fp, staging, started, outcome, outputs, previous.get(run.name, {}), claimed,
                                                     shas, journal)
+                        if build_index and early is None and run.notebook.name == SCORECARD_NOTEBOOK and results[run.name].status == "ok":
+                            early = _early_site_pages(outputs)
                         signals.section_done()
                         bar.update(results[run.name].status)
                 finally:
@@ -367,6 +370,8 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                 if removed and progress:
                     print(f"refresh: removed {len(removed)} file(s) no run made: {clip(', '.join(removed), 300)}", file=sys.stderr)
             problems += _write_manifest(manifest, outputs, journal)
+    if early is not None:
+        early.join()
     if build_index and not interrupted:
         problems += _write_site(manifest, outputs)
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)
@@ -415,6 +420,29 @@ def _import_site_step(scorecard: bool) -> None:
                 pass
 
     threading.Thread(target=work, name="site-step-imports", daemon=True).start()
+
+
+def _early_site_pages(outputs: Path) -> threading.Thread:
+    """Write the model view and the builder's data in a background thread as soon as the scorecard run is published:
+    they read nothing else the runs make, and the site step after the runs (one process, the other core idle) then
+    finds them made from the same inputs (the model view's stamp, the builder data's cache entry) instead of making
+    them (1.8 s of a cold refresh's end). Any fault is left for the site step, which makes them again and names it."""
+
+    def work():
+        try:
+            from helpers.site.builder import builder_data_cached
+            from helpers.site.model_view import load_site_data, write_model_view
+
+            site = outputs / "site"
+            data = load_site_data(site)
+            write_model_view(site, data)
+            builder_data_cached(data)
+        except Exception:  # noqa: BLE001 - see the docstring
+            pass
+
+    thread = threading.Thread(target=work, name="early-site-pages", daemon=True)
+    thread.start()
+    return thread
 
 
 def _write_manifest(manifest: dict, outputs: Path, journal: Journal) -> list[str]:

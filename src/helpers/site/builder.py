@@ -176,13 +176,18 @@ def _page_data(data: dict, lang: str) -> dict:
             "criteria": criteria, "colours": UNIT_COLOURS}
 
 
+def builder_data_cached(site_data: dict | None, year: int = 2025) -> dict:
+    """The builder's per-area data; it only changes with its answers, the model files, the code or the scorecard's
+    site data (kept in the table cache)."""
+    return cached_json("builder_data", {"year": int(year), "site_data": digest(site_data)}, lambda: builder_data(year, site_data))
+
+
 def write_builder(site: Path, site_data: dict | None, year: int = 2025, langs=LANGS) -> list[Path]:
     """The builder page in each language, its script and its data file (``site/data/rakentaja.json``)."""
     from helpers.geo.layers import attribution as boundary_attribution, load_layer
 
     site = Path(site)
-    # the per-area data only changes with its answers, the model files, the code or the scorecard's site data
-    data = cached_json("builder_data", {"year": int(year), "site_data": digest(site_data)}, lambda: builder_data(year, site_data))
+    data = builder_data_cached(site_data, year)
     atomic_write_text(site / DATA_FILE, json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
     script = site / SCRIPT
     text = builder_script()

@@ -39,7 +39,7 @@ from helpers.sources import checks, pxweb, sotkanet
 from helpers.sources import flags as value_flags
 from helpers.tables import small_numbers
 from helpers.tables.aggregate import aggregate
-from helpers.base.errors import InvalidParameter, ValidationError, invalid
+from helpers.base.errors import InvalidParameter, SoteError, ValidationError, invalid
 from helpers.geo.layers import allowed_years, area_km2, load_layer
 from helpers.geo.municipal_changes import merger_map, to_division
 from helpers.geo.municipality_key import KEY_LEVELS, municipality_key, units_for
@@ -514,7 +514,30 @@ def indicator_table(indicator_id: str, years, *, level: str = "hyvinvointialue",
     return _build_table(indicator_id, year_list, level, division_year, mapping)
 
 
-def _build_table(indicator_id: str, year_list: list[int], level: str, division_year: int, mapping: pd.Series | None) -> pd.DataFrame:
+def custom_tables(indicator_id: str, years, mappings: dict, *, division_year: int = 2025) -> dict:
+    """``indicator_table(indicator_id, years, level="custom", mapping=m, division_year=...)`` for each of
+    ``mappings`` (name -> mapping), the base areas' values read and checked once for all of them: name -> the table,
+    or the SoteError its mapping gave (the scorecard adds every indicator up to seven models' units)."""
+    out, year_lists = {}, {}
+    for name, m in mappings.items():
+        try:
+            year_lists[name] = check_request(indicator_id, years, "custom", division_year, m)
+        except SoteError as exc:
+            out[name] = exc
+    prepared = None
+    for name, m in mappings.items():
+        if name in out:
+            continue
+        try:
+            prepared = prepared or _prepared_base(indicator_id, year_lists[name], "custom", int(division_year))
+            out[name] = _build_table(indicator_id, year_lists[name], "custom", int(division_year), m, prepared=prepared)
+        except SoteError as exc:
+            out[name] = exc
+    return {name: out[name] for name in mappings}
+
+
+def _prepared_base(indicator_id: str, year_list: list[int], level: str, division_year: int) -> tuple:
+    """The catalogue row, the base areas' checked values, their level, source text, provenance and value rules."""
     row = _row(indicator_id, fresh=True)  # a derived row's metadata is then an input of the table, as its data are
     base_level = row["base_level"]
     if base_level == "hyvinvointialue":
@@ -530,6 +553,13 @@ def _build_table(indicator_id: str, year_list: list[int], level: str, division_y
         base = base.rename(columns={"kunta_code": "area_code"})
     rules = value_rules(indicator_id)
     _check(indicator_id, base, rules, provenance)  # every base area's own value, before aggregation could hide it
+    return row, base, base_level, source, provenance, rules
+
+
+def _build_table(indicator_id: str, year_list: list[int], level: str, division_year: int, mapping: pd.Series | None,
+                 prepared: tuple | None = None) -> pd.DataFrame:
+    row, base, base_level, source, provenance, rules = prepared or _prepared_base(indicator_id, year_list, level, division_year)
+    base = base.copy()  # shared by the mappings of custom_tables
     if level == base_level:
         expected = municipality_key(division_year)["kunta_code"] if level == "kunta" else None
         if expected is not None:

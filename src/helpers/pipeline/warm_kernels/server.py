@@ -28,6 +28,12 @@ WARM_MODULES = (
     "scipy.spatial.distance", "narwhals", "pyarrow.dataset", "kaleido", "helpers.site.downloads", "helpers.tables.joins",
     "helpers.site.model_view",
     "helpers.figures.svgmap", "helpers.figures.export", "helpers.site.nav", "helpers.site.front_page",
+    "helpers.tables.breaks", "helpers.tables.series", "helpers.models.evenness", "helpers.models.unit_indicators",
+    "pandera.accessors", "plotly.colors", "encodings.utf_8_sig", "pandas.core.reshape.reshape", "pandas.io.formats.string",
+    "pandas.core.arrays.arrow.extension_types", "pandas.io.formats.csvs", "pandas.core.methods.to_dict",
+    # what ipykernel imports while a kernel initialises (completer, debugger, %store, tornado's asyncio loop)
+    "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect", "IPython.extensions.storemagic",
+    "IPython.utils.wildcard", "faulthandler", "tornado.platform.asyncio",
 )
 
 
@@ -82,8 +88,16 @@ def _warm_up() -> None:
     import plotly.graph_objects as go
     import plotly.io as pio
 
-    go.Figure([go.Choropleth(), go.Bar()], layout={"geo": {}, "title": {"text": ""}}).to_dict()
+    go.Figure([go.Choropleth(marker={"line": {"width": 0}}), go.Bar(marker={"color": "#000"}, insidetextfont={"size": 1})],
+              layout={"geo": {"lataxis": {}, "lonaxis": {}, "projection": {}}, "title": {"text": ""}, "margin": {},
+                      "legend": {"title": {"text": ""}}, "annotations": [{"text": "", "font": {}}],
+                      "xaxis": {"title": {"text": ""}}, "yaxis": {}}).to_dict()
     pio.renderers.default  # noqa: B018 - loads the renderer modules
+    import pandas as pd
+    import pandera.pandas as pa
+
+    # pandera registers its validation backends on the first validation (about 30 modules)
+    pa.DataFrameSchema({"a": pa.Column(int, pa.Check.ge(0))}).validate(pd.DataFrame({"a": [1]}))
     from jupyter_client import localinterfaces
 
     localinterfaces.localhost()  # the network interfaces, listed once (every kernel's connection set-up asks)
