@@ -251,3 +251,24 @@ def test_a_table_with_the_former_flag_column_name_is_refused_by_name():
         aggregate(base, pd.Series({"a": "X", "b": "X"}), rule="sum")
     df = pd.DataFrame({"value_flags": ["", "salattu", "salattu"]})
     assert df.value_flags.value_counts().to_dict() == {"salattu": 2, "": 1}  # attribute access works with the new name
+
+
+def test_flags_join_per_group_as_joining_every_member():
+    # join_groups calls join only where a member has a flag: the same strings as joining every member, for one key
+    # and for two, with empty groups, repeated and already joined flags.
+    import numpy as np
+
+    from helpers.sources import flags
+
+    rng = np.random.default_rng(5)
+    words = ["", "", "", "", "ennakko", "luottamuksellinen", "ennakko, luottamuksellinen"]
+    frame = pd.DataFrame({"year": rng.integers(2020, 2024, 400), "kunta_code": rng.choice(["005", "091", "049", "999"], 400),
+                          "value_flags": rng.choice(words, 400)})
+    for keys in (["kunta_code"], ["year", "kunta_code"]):
+        expected = frame.groupby(keys, sort=True)["value_flags"].agg(flags.join)
+        got = flags.join_groups(frame, keys)
+        assert got.index.equals(expected.index) and got.tolist() == expected.tolist()
+    small = pd.DataFrame({"unit": ["1", "1", "2", "2", "3"], "value_flags": ["", "luottamuksellinen", "", "", "ennakko, luottamuksellinen"]})
+    assert flags.join_groups(small, ["unit"]).to_dict() == {"1": "luottamuksellinen", "2": "", "3": "ennakko, luottamuksellinen"}
+    quiet = frame.assign(value_flags="")
+    assert set(flags.join_groups(quiet, ["year"])) == {""}

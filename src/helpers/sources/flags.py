@@ -88,3 +88,18 @@ def join(words: Iterable[str]) -> str:
     for w in words:
         out |= split(w)
     return SEPARATOR.join(sorted(out))
+
+
+def join_groups(frame, keys: list[str], column: str = "value_flags"):
+    """``frame.groupby(keys, sort=True)[column].agg(join)`` as a Series, with ``join`` called only for the groups
+    that hold a flag ("" marks nothing, so the others join to ""): a series of 50 years by municipality has 16 000
+    groups and a handful of flags."""
+    import pandas as pd
+
+    groups = frame.groupby(keys, sort=True)[column]
+    out = pd.Series("", index=groups.size().index, dtype=object, name=column)
+    flagged = frame[frame[column] != ""]
+    if not flagged.empty:
+        joined = flagged.groupby(keys, sort=True)[column].agg(join)
+        out.loc[joined.index] = joined.values
+    return out

@@ -45,11 +45,13 @@ def aggregate(base: pd.DataFrame, mapping: pd.Series, *, rule: str, value_col: s
         work = rows.assign(unit=rows["area_code"].map(mapping))
         grouped = work.groupby("unit", sort=True)
         summed = grouped[cols].sum(min_count=1)
-        missing = grouped[cols].apply(lambda g: int(g.isna().any(axis=1).sum()))
-        summed = summed.mask(missing > 0)
+        # members with a missing value: one number per unit, counted without a Python call per unit
+        missing = work[cols].isna().any(axis=1).groupby(work["unit"], sort=True).sum().astype(int).reindex(summed.index)
+        summed = summed.mask(missing > 0, axis=0)
         frame = pd.DataFrame({"area_code": summed.index, "year": year, "members": grouped.size().values, "missing_members": missing.values})
         if "value_flags" in work.columns:
-            frame["value_flags"] = grouped["value_flags"].agg(lambda f: value_flags.join(f.fillna(""))).reindex(summed.index).values
+            flags = work[["unit"]].assign(value_flags=work["value_flags"].fillna(""))
+            frame["value_flags"] = value_flags.join_groups(flags, ["unit"]).reindex(summed.index).values
         else:
             frame["value_flags"] = ""
         if rule == "sum":

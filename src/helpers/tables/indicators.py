@@ -390,7 +390,7 @@ def _flags_to_division(df: pd.DataFrame, from_division: int, to_division: int) -
     """Flags of merged municipalities united into their successor (rows kunta_code, year, flags)."""
     moved = df.assign(kunta_code=df["kunta_code"].replace(merger_map(from_division, to_division)))
     moved.attrs = {}  # not deep-copied into every group
-    return moved.groupby(["year", "kunta_code"], sort=True)["value_flags"].agg(value_flags.join).reset_index()
+    return value_flags.join_groups(moved, ["year", "kunta_code"]).reset_index()
 
 
 def _wfs_age_groups(year: int, division_year: int) -> tuple[pd.DataFrame, str, list]:
