@@ -405,3 +405,18 @@ def test_the_refresh_engine_saves_the_notebook_at_start_and_end_not_per_cell(tmp
     assert outputs(out) == ["one\n", "two\n"]
     cells = [c for c in json.loads(out.read_text(encoding="utf-8"))["cells"] if "papermill" in c["metadata"]]  # not the error banner
     assert [c["metadata"]["papermill"]["status"] for c in cells] == ["completed", "completed", "completed", "failed", "pending"]
+
+
+def test_the_clients_sockets_retry_a_kernel_still_binding_after_10_ms():
+    # The client connects before the forked kernel has bound its ports: with ZeroMQ's default 100 ms between tries,
+    # half of every kernel's start was this wait. The client makes its own context, not the manager's.
+    import zmq
+
+    manager = warm_kernels.WarmKernelManager(kernel_name=config.KERNEL_NAME)
+    client = manager.client()
+    for context in (client.context, manager.context):
+        sock = context.socket(zmq.DEALER)
+        try:
+            assert sock.getsockopt(zmq.RECONNECT_IVL) == 10
+        finally:
+            sock.close(linger=0)

@@ -338,6 +338,14 @@ class WarmKernelClient(AsyncKernelClient):
     subscription that missed it (PUB/SUB joins late) asks again, as jupyter_client does, but after 10 ms at first.
     """
 
+    @default("context")
+    def _context_default(self):
+        # The client's sockets (a context of their own, not the manager's) connect while the forked kernel is
+        # still binding: retry after 10 ms, not ZeroMQ's 100 ms (which was half of every kernel's start).
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, 10)
+        return context
+
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         join = IOPUB_JOIN_S[0]
@@ -382,7 +390,7 @@ class WarmKernelManager(AsyncKernelManager):
     @default("context")
     def _context_default(self):
         context = super()._context_default()
-        # The client connects while the forked kernel is still binding: retry after 10 ms, not ZeroMQ's 100 ms.
+        # The manager's own sockets (the control channel it shuts the kernel down with) likewise: 10 ms retries.
         context.setsockopt(zmq.RECONNECT_IVL, 10)
         return context
 
