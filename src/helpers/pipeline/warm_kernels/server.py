@@ -33,7 +33,7 @@ WARM_MODULES = (
     "pandas.core.arrays.arrow.extension_types", "pandas.io.formats.csvs", "pandas.core.methods.to_dict",
     # what ipykernel imports while a kernel initialises (completer, debugger, %store, tornado's asyncio loop)
     "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect", "IPython.extensions.storemagic",
-    "IPython.utils.wildcard", "faulthandler", "tornado.platform.asyncio",
+    "IPython.utils.wildcard", "faulthandler", "tornado.platform.asyncio", "IPython.core.logger",
 )
 
 
