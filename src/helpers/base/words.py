@@ -230,7 +230,6 @@ COMPOUND_BREAKS = {
     "samarbetsområden": "samarbets\u00adområden",
     "erityisvastuualueet": "erityis\u00advastuualueet",
     "yhteistyöalueet": "yhteistyö\u00adalueet",
-    "responsibility": "responsi\u00adbility",
 }
 
 
