@@ -110,3 +110,22 @@ def test_custom_tables_read_the_base_once_and_equal_one_table_per_mapping():
                 continue
             pd.testing.assert_frame_equal(got[name], alone)
     assert isinstance(got["malli_5_1_erva2020"], SoteError) and not isinstance(got["malli_18_1"], SoteError)
+
+
+def test_a_model_that_fails_is_missing_from_the_site_data_and_the_others_are_made(monkeypatch):
+    # One model's own error (its units cannot be read) marks that model's indicators unavailable; the scorecard run
+    # still publishes every other model's values.
+    from helpers.base.errors import ValidationError
+    from helpers.models import unit_indicators
+
+    real = unit_indicators.unit_metrics
+
+    def failing(model, year):
+        if model == "malli_5_1_erva2020":
+            raise ValidationError("units of malli_5_1_erva2020 cannot be read")
+        return real(model, year)
+
+    monkeypatch.setattr(unit_indicators, "unit_metrics", failing)
+    data = site_indicators(MODELS, 2025, {"osuus_65": [[2024]]})
+    assert data["models"]["malli_5_1_erva2020"]["missing"] == {"osuus_65": "unavailable"}
+    assert len(data["models"]["malli_18_1"]["values"]["osuus_65"]) == 19  # the 18 mainland maakunnat and Åland outside

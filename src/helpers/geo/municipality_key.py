@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 from collections import OrderedDict
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -147,10 +146,13 @@ def municipality_key(year: int) -> pd.DataFrame:
     return key.copy()
 
 
-@lru_cache(maxsize=1)
+# The code that builds the key is part of what an entry was built from: an edit is a new entry, not a stale one.
+# Read when this module is imported, so a process keeps the version of the code it runs (not of a later edit).
+_CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes() + Path(layers.__file__).read_bytes()).hexdigest()
+
+
 def _code_version() -> str:
-    # the code that builds the key is part of what an entry was built from: an edit is a new entry, not a stale one
-    return hashlib.sha256(Path(__file__).read_bytes() + Path(layers.__file__).read_bytes()).hexdigest()
+    return _CODE_VERSION
 
 
 def _entry_paths(inputs: tuple) -> tuple[Path, Path]:
@@ -175,7 +177,8 @@ def _read_entry(data_path: Path, meta_path: Path, inputs: tuple) -> pd.DataFrame
             key = pq.read_table(io.BytesIO(data)).to_pandas()
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for broken files
             raise BadEntry(f"parquet unreadable ({exc.__class__.__name__}: {exc})") from None
-        if list(key.columns) != meta["columns"] or key.empty or key["kunta_code"].duplicated().any() or key.isna().any().any():
+        if list(key.columns) != meta["columns"] or "kunta_code" not in key.columns or key.empty \
+                or key["kunta_code"].duplicated().any() or key.isna().any().any():
             raise BadEntry("parquet is not a whole key")
     except (BadEntry, OSError) as exc:
         discard(data_path, meta_path, str(exc))

@@ -51,7 +51,7 @@ METRICS = {  # id: (fi, sv, en, unit, additive)
     "regional_htv": ("Alueelliset henkilötyövuodet", "Regionala årsverken", "Regional person-years", "htv", True),
     "population_per_htv": ("Asukkaita henkilötyövuotta kohden", "Invånare per årsverke", "Population per person-year", "henkeä/htv", False),
     "sote_associations_per_htv": ("Sote-yhdistyksiä henkilötyövuotta kohden", "Social- och hälsovårdsföreningar per årsverke", "Social and health associations per person-year", "yhdistystä/htv", False),
-    "sote_associations_estimate_per_htv": ("Sote-yhdistyksiä henkilötyövuotta kohden (arvio, jos yksikkö ei ole maakuntien yhdiste)", "Social- och hälsovårdsföreningar per årsverke (uppskattning)", "Social and health associations per person-year (estimate where not whole maakunnat)", "yhdistystä/htv", False),
+    "sote_associations_estimate_per_htv": ("Sote-yhdistyksiä henkilötyövuotta kohden (arvio, jos yksikkö ei ole maakuntien yhdiste)", "Social- och hälsovårdsföreningar per årsverke (uppskattning)", "Social and health associations per person-year (estimate where a unit is not whole regions)", "yhdistystä/htv", False),
     "municipalities": ("Kunnat", "Kommuner", "Municipalities", "kuntaa", True),
     "municipalities_per_htv": ("Kuntia työntekijää (htv) kohden", "Kommuner per arbetstagare (årsverke)", "Municipalities per worker (person-year)", "kuntaa/htv", False),
     "welfare_regions": ("Hyvinvointialueet (ml. Helsinki)", "Välfärdsområden (inkl. Helsingfors)", "Welfare regions (incl. Helsinki)", "aluetta", False),

@@ -49,15 +49,22 @@ def unit_tables(models: list[str], year: int, indicator: str, indicator_years) -
     """Model -> the long table of ``indicator_by_unit`` for that model alone, or the SoteError it gave (the base
     areas' values are read and checked once for all the models: ``indicators.custom_tables``)."""
     key = municipality_key(year)
-    # Åland is outside the models: it gets its own explicit row rather than being dropped from the sums.
-    mappings = {m: mapping(m, year).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE) for m in models}
-    out = {}
+    out, mappings = {}, {}
+    for m in models:
+        try:
+            # Åland is outside the models: it gets its own explicit row rather than being dropped from the sums.
+            mappings[m] = mapping(m, year).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE)
+        except SoteError as exc:  # this model's error; the others are still made
+            out[m] = exc
     for m, t in custom_tables(indicator, indicator_years, mappings, division_year=year).items():
         if not isinstance(t, SoteError):
-            names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
-            t = t.assign(model=load_model(m).label(), model_id=m, area_name_fi=t["area_code"].map(names))
+            try:
+                names = pd.concat([unit_metrics(m, year).set_index("unit_code")["unit_name_fi"], pd.Series({OUTSIDE_CODE: OUTSIDE_NAME})])
+                t = t.assign(model=load_model(m).label(), model_id=m, area_name_fi=t["area_code"].map(names))
+            except SoteError as exc:
+                t = exc
         out[m] = t
-    return out
+    return {m: out[m] for m in models}
 
 
 def _wide(long: pd.DataFrame, models: list[str], year: int, key: pd.DataFrame) -> pd.DataFrame:

@@ -354,6 +354,8 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
             if started_executor:
                 executor.stop(graceful=completed)
             shutil.rmtree(staging_root, ignore_errors=True)
+            if early is not None:  # done writing before anything else touches the site (its own faults: the site step's)
+                early.join()
             for run, fp in pending:
                 if run.name not in results:
                     why = f"stopped by {signal.Signals(interrupted).name}" if interrupted else "not finished (the refresh stopped)"
@@ -370,8 +372,6 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                 if removed and progress:
                     print(f"refresh: removed {len(removed)} file(s) no run made: {clip(', '.join(removed), 300)}", file=sys.stderr)
             problems += _write_manifest(manifest, outputs, journal)
-    if early is not None:
-        early.join()
     if build_index and not interrupted:
         problems += _write_site(manifest, outputs)
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)

@@ -528,8 +528,13 @@ def custom_tables(indicator_id: str, years, mappings: dict, *, division_year: in
     for name, m in mappings.items():
         if name in out:
             continue
+        if prepared is None:
+            try:
+                prepared = _prepared_base(indicator_id, year_lists[name], "custom", int(division_year))
+            except SoteError as exc:  # the base areas' values: the same error for every mapping, read once
+                out.update({n: exc for n in mappings if n not in out})
+                break
         try:
-            prepared = prepared or _prepared_base(indicator_id, year_lists[name], "custom", int(division_year))
             out[name] = _build_table(indicator_id, year_lists[name], "custom", int(division_year), m, prepared=prepared)
         except SoteError as exc:
             out[name] = exc
