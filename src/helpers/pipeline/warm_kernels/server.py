@@ -106,6 +106,17 @@ def _warm_up() -> None:
     env = environment()
     for name in env.list_templates():
         env.get_template(name)
+    # Read once here for every kernel, each keyed by its files' modification times (a file changed after this is
+    # read again): the code's fingerprint (every cached table asks it) and the model files (most runs parse all).
+    from helpers.base import hashing
+    from helpers.models.model_files import load_model, model_names
+
+    hashing.code_version()
+    for name in model_names():
+        try:
+            load_model(name)
+        except Exception:  # noqa: BLE001 - a broken model file is the run's to report
+            pass
 
 
 def serve(path: str, parent: int, listen_fd: int) -> None:
