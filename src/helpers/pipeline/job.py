@@ -373,7 +373,7 @@ def _refresh_locked(runs, manifest, expected, outputs, force, executor, timeout,
                     print(f"refresh: removed {len(removed)} file(s) no run made: {clip(', '.join(removed), 300)}", file=sys.stderr)
             problems += _write_manifest(manifest, outputs, journal)
     if build_index and not interrupted:
-        problems += _write_site(manifest, outputs)
+        problems += _write_site(manifest, outputs, early.done if early is not None else ())
     return RefreshReport(ordered, outputs / MANIFEST, round(time.perf_counter() - wall, 2), interrupted, problems=problems)
 
 
@@ -423,24 +423,27 @@ def _import_site_step(scorecard: bool) -> None:
 
 
 def _early_site_pages(outputs: Path) -> threading.Thread:
-    """Write the model view and the builder's data in a background thread as soon as the scorecard run is published:
-    they read nothing else the runs make, and the site step after the runs (one process, the other core idle) then
-    finds them made from the same inputs (the model view's stamp, the builder data's cache entry) instead of making
-    them (1.8 s of a cold refresh's end). Any fault is left for the site step, which makes them again and names it."""
+    """Write the model view and the builder in a background thread as soon as the scorecard run is published: they
+    read nothing else the runs make, and the site step after the runs (one process, the other core idle) skips what
+    was written here (the thread's ``done``: their pages' paths as the site step names them; 2.1 s of a cold
+    refresh's end). A fault is left for the site step, which writes that page again and names it."""
+    done: set[str] = set()
 
     def work():
         try:
-            from helpers.site.builder import builder_data_cached
-            from helpers.site.model_view import load_site_data, write_model_view
+            from helpers.site.builder import PAGE as BUILDER, write_builder
+            from helpers.site.model_view import PAGE as MODEL_VIEW, load_site_data, write_model_view
 
             site = outputs / "site"
             data = load_site_data(site)
-            write_model_view(site, data)
-            builder_data_cached(data)
+            for page, write in ((MODEL_VIEW, write_model_view), (BUILDER, write_builder)):
+                write(site, data)
+                done.add(page)
         except Exception:  # noqa: BLE001 - see the docstring
             pass
 
     thread = threading.Thread(target=work, name="early-site-pages", daemon=True)
+    thread.done = done
     thread.start()
     return thread
 
@@ -462,9 +465,9 @@ def _write_manifest(manifest: dict, outputs: Path, journal: Journal) -> list[str
     return []
 
 
-def _write_site(manifest: dict, outputs: Path) -> list[str]:
+def _write_site(manifest: dict, outputs: Path, done=()) -> list[str]:
     """The shared assets, the index and the hub pages, after the runs; a page that cannot be written is named and
-    the others are still written."""
+    the others are still written. ``done``: the pages already written during the runs (``_early_site_pages``)."""
     from helpers.site import pages
     from helpers.site.build import page_fault, write_index
 
@@ -475,7 +478,7 @@ def _write_site(manifest: dict, outputs: Path) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - named in the summary; the pages are still written
         problems.append(page_fault(site / "assets", exc, outputs))
     try:
-        write_index(manifest, site=site, problems=problems)
+        write_index(manifest, site=site, problems=problems, done=done)
     except Exception as exc:  # noqa: BLE001 - before any page (reading the site's data)
         problems.append(page_fault(site / "index.html", exc, outputs))
     return problems

@@ -438,14 +438,16 @@ def page_entries(site: Path | None = None) -> list[dict]:
     return entries
 
 
-def write_index(manifest: dict | None = None, site: Path | None = None, problems: list[str] | None = None) -> Path:
+def write_index(manifest: dict | None = None, site: Path | None = None, problems: list[str] | None = None,
+                done=()) -> Path:
     """The pages written at the end of the refresh, in every language, from the manifest and what the runs wrote:
     the model comparison, the indicator list, the region picker, the sources page and the front page
     (``outputs/site/index.html``, returned).
 
     ``problems``: a list to fail softly into (the refresh's end, after the runs): a page that cannot be written is
     named there with why (``site/sv/lahteet.html: PermissionError: …``) and the other pages are still written.
-    Without it the first fault raises."""
+    Without it the first fault raises. ``done``: pages (as ``mallit/index.html``) the caller has already written
+    from the same data in this refresh, not written again."""
     from helpers.base.languages import LANGS
     from helpers.site.front_page import write_front_page
     from helpers.site.builder import PAGE as BUILDER, write_builder
@@ -468,6 +470,8 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
             # profiles; a refresh of other runs leaves it as it is
             (PROFILE_DATA.as_posix(), lambda langs: write_profile_assets(site) if any((site / "alueet").glob("[0-9]*.html")) else [])]
     for rel, write in hubs:
+        if rel in done:
+            continue
         if problems is None:
             write(LANGS)
             continue
