@@ -103,6 +103,18 @@ def test_municipality_key_notices_a_changed_layer_in_the_same_process(mirror):
     assert set(key.query("hyvinvointialue_code == '01'")["hyvinvointialue_name_fi"]) == {"Testialueen hyvinvointialue"}
 
 
+def test_a_grouping_layer_notices_a_changed_layer_in_the_same_process(mirror):
+    from helpers.geo.groupings import grouping_layer
+
+    before = grouping_layer(LEVEL, YEAR)
+    assert before.set_index("code").loc["01", "name_fi"] == "Itä-Uudenmaan hyvinvointialue"
+    before.loc[before["code"] == "01", "name_fi"] = "muokattu"  # a caller's edit stays its own
+    assert grouping_layer(LEVEL, YEAR).set_index("code").loc["01", "name_fi"] == "Itä-Uudenmaan hyvinvointialue"
+    rename_region(raw_file(mirror), "01", "Testialueen hyvinvointialue")
+    after = grouping_layer(LEVEL, YEAR)
+    assert after.set_index("code").loc["01", "name_fi"] == "Testialueen hyvinvointialue" and len(after) == 23
+
+
 def test_municipality_key_is_kept_on_disk_and_a_forged_entry_is_rebuilt(mirror, tmp_path, monkeypatch):
     from helpers.geo import municipality_key as mk
 

@@ -7,6 +7,8 @@ unit (an unmapped municipality or an unknown code is an error naming them), so n
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,8 +16,9 @@ import shapely
 
 from helpers.base.errors import ValidationError, invalid
 from helpers.geo.layers import CRS, load_layer
-from helpers.geo.municipality_key import KEY_LEVELS, municipality_key, units_for
+from helpers.geo.municipality_key import KEY_LEVELS, key_inputs, municipality_key, units_for
 
+_DISSOLVED: OrderedDict = OrderedDict()
 PLOT_CRS = "EPSG:4326"
 DEFAULT_TOLERANCE_M = 500.0
 
@@ -57,13 +60,24 @@ def grouping_layer(level: str, year: int, *, mainland: bool = False) -> gpd.GeoD
             out = out[out["code"].isin(key.loc[key["mainland"], "kunta_code"])].reset_index(drop=True)
         out["municipalities"] = 1
         return out
-    key = municipality_key(year)
-    if mainland:
-        key = key[key["mainland"]]
-        kunta = kunta[kunta["code"].isin(key["kunta_code"])].reset_index(drop=True)
-    out = dissolve_municipalities(kunta, key.set_index("kunta_code")[f"{level}_code"], units_for(year, level))
-    out["level"] = level
-    out["year"] = year
+    # A run draws the same grouping for each language: dissolved once per process, keyed by what it is made of
+    # (the municipality layer's answer, the key's inputs), each call still reading the layer (its answer recorded).
+    memo_key = (level, int(year), bool(mainland), (kunta.attrs.get("provenance") or {}).get("sha256"), key_inputs(year))
+    out = _DISSOLVED.get(memo_key) if memo_key[3] else None
+    if out is None:
+        key = municipality_key(year)
+        if mainland:
+            key = key[key["mainland"]]
+            kunta = kunta[kunta["code"].isin(key["kunta_code"])].reset_index(drop=True)
+        out = dissolve_municipalities(kunta, key.set_index("kunta_code")[f"{level}_code"], units_for(year, level))
+        out["level"] = level
+        out["year"] = year
+        if memo_key[3]:
+            _DISSOLVED[memo_key] = out
+            while len(_DISSOLVED) > 16:
+                _DISSOLVED.popitem(last=False)
+    out = out.copy()
+    out.attrs = dict(kunta.attrs)
     return out
 
 
