@@ -218,15 +218,10 @@ def finlex_url(url: str | None, lang: str, translation_url: str | None = None) -
     return f"{m.group(1)}{lang}{m.group(3)}"
 
 
-__all__ = ["LANGS", "UNITS", "WORDS", "AREA_NAMES_2021", "unit_text", "unit_decimals", "word", "area_name",
-           "finnish_words", "date_text", "local_time", "finlex_url"]
-
-
 # Where a long compound may break in a narrow column (a soft hyphen: a hyphen shows only when it breaks there).
 # Without it "specialupptagningsområden" kept the Swedish decision table 1 340 px wide on a 1 280 px screen.
 COMPOUND_BREAKS = {
     "specialupptagningsområden": "special\u00adupptagnings\u00adområden",
-    "specialupptagningsområdena": "special\u00adupptagnings\u00adområdena",
     "samarbetsområden": "samarbets\u00adområden",
     "erityisvastuualueet": "erityis\u00advastuualueet",
     "yhteistyöalueet": "yhteistyö\u00adalueet",
@@ -238,3 +233,8 @@ def breakable(text: str) -> str:
     for word, marked in COMPOUND_BREAKS.items():
         text = text.replace(word, marked)
     return text
+
+
+__all__ = ["LANGS", "UNITS", "WORDS", "AREA_NAMES_2021", "unit_text", "unit_decimals", "word", "area_name",
+           "finnish_words", "date_text", "local_time", "finlex_url", "COMPOUND_BREAKS", "breakable"]
+

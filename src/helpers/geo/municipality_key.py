@@ -151,12 +151,8 @@ def municipality_key(year: int) -> pd.DataFrame:
 _CODE_VERSION = hashlib.sha256(Path(__file__).read_bytes() + Path(layers.__file__).read_bytes()).hexdigest()
 
 
-def _code_version() -> str:
-    return _CODE_VERSION
-
-
 def _entry_paths(inputs: tuple) -> tuple[Path, Path]:
-    digest = hashlib.sha256(json.dumps([_code_version(), *inputs]).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([_CODE_VERSION, *inputs]).encode()).hexdigest()
     stem = f"kuntaavain_{inputs[0]}.{digest[:16]}"
     folder = config.geodata_dir()
     return folder / f"{stem}.parquet", folder / f"{stem}.json"
@@ -166,8 +162,9 @@ def _read_entry(data_path: Path, meta_path: Path, inputs: tuple) -> pd.DataFrame
     """The key built from exactly these inputs by this code, or None (a bad entry is discarded with a notice)."""
     if not data_path.exists() and not meta_path.exists():
         return None
+
     def check(meta):
-        if not isinstance(meta, dict) or meta.get("inputs") != [_code_version(), *inputs] \
+        if not isinstance(meta, dict) or meta.get("inputs") != [_CODE_VERSION, *inputs] \
                 or not isinstance(meta.get("columns"), list) or not isinstance(meta.get("parquet_sha256"), str):
             raise BadEntry("sidecar is not this key's")
 
@@ -190,7 +187,7 @@ def _write_entry(key: pd.DataFrame, data_path: Path, meta_path: Path, inputs: tu
     buffer = io.BytesIO()
     key.to_parquet(buffer, index=False)
     data = buffer.getvalue()
-    meta = {"inputs": [_code_version(), *inputs], "columns": list(key.columns), "rows": len(key),
+    meta = {"inputs": [_CODE_VERSION, *inputs], "columns": list(key.columns), "rows": len(key),
             "parquet_sha256": hashlib.sha256(data).hexdigest()}
     write_pair(data_path, meta_path, data, json.dumps(meta, indent=1).encode("utf-8"), older=f"kuntaavain_{inputs[0]}")
 

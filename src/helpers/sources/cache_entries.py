@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -50,9 +52,6 @@ def heal_wrong_kinds(folder: Path, name: str) -> None:
 def read_pair(data_path: Path, meta_path: Path, check_meta) -> tuple[dict, bytes]:
     """The sidecar (checked by ``check_meta``, which raises BadEntry) and the parquet bytes it describes (its
     ``parquet_sha256``); BadEntry when either is missing, unreadable or does not match."""
-    import hashlib
-    import json
-
     try:
         meta = json.loads(meta_path.read_bytes())
     except FileNotFoundError:

@@ -563,8 +563,11 @@ def _prepared_base(indicator_id: str, year_list: list[int], level: str, division
 
 def _build_table(indicator_id: str, year_list: list[int], level: str, division_year: int, mapping: pd.Series | None,
                  prepared: tuple | None = None) -> pd.DataFrame:
-    row, base, base_level, source, provenance, rules = prepared or _prepared_base(indicator_id, year_list, level, division_year)
-    base = base.copy()  # shared by the mappings of custom_tables
+    if prepared is None:
+        prepared = _prepared_base(indicator_id, year_list, level, division_year)
+    else:
+        prepared = (prepared[0], prepared[1].copy(), *prepared[2:])  # shared by the mappings of custom_tables
+    row, base, base_level, source, provenance, rules = prepared
     if level == base_level:
         expected = municipality_key(division_year)["kunta_code"] if level == "kunta" else None
         if expected is not None:
