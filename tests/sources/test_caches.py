@@ -4,6 +4,7 @@ entry is discarded with a CacheWarning and rebuilt, and the recorded input is th
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -643,3 +644,18 @@ def test_the_code_version_is_looked_at_once_a_run_and_again_in_the_next(monkeypa
     assert hashing.code_version() == hashing.code_version() == "v3" and len(looks) == 3
     monkeypatch.setenv(config.OUTPUTS_ENV, str(tmp_path / "staging-2" / "outputs"))  # the same run name, a later refresh
     assert hashing.code_version() == "v4" and len(looks) == 4
+
+
+def test_a_cache_entry_is_replaced_whole_never_written_in_place(tmp_path):
+    # A worker reading an entry while another writes it keeps the bytes it opened (the pair's files are swapped in,
+    # each under its own new inode), and no temporary file is left beside them.
+    from helpers.sources.cache_entries import write_pair
+
+    data, meta = tmp_path / "kuntaavain_2025.a.parquet", tmp_path / "kuntaavain_2025.a.json"
+    write_pair(data, meta, b"vanha", b"{}", older="kuntaavain_2025")
+    with open(data, "rb") as reader:
+        before = os.fstat(reader.fileno()).st_ino
+        write_pair(data, meta, b"uusi, pidempi", b"{\"x\": 1}", older="kuntaavain_2025")
+        assert reader.read() == b"vanha"
+    assert os.stat(data).st_ino != before and data.read_bytes() == b"uusi, pidempi"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [meta.name, data.name]
