@@ -386,6 +386,15 @@ def test_forked_kernels_leave_the_servers_objects_out_of_garbage_collection(tmp_
     assert outputs(out) == ["True\n"]
 
 
+def test_forked_kernels_share_the_servers_proj_lookups(tmp_path):
+    """The CRS objects and the transformer every map draws with are made in the server (20-40 ms each in a kernel
+    that meets them first): a kernel finds geopandas' transformer cache already holding them."""
+    nb = notebook(tmp_path / "proj.ipynb", "from geopandas.array import TransformerFromCRS\nprint(TransformerFromCRS.cache_info().currsize >= 2)")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+    assert outputs(out) == ["True\n"]
+
+
 def test_the_refresh_engine_saves_the_notebook_at_start_and_end_not_per_cell(tmp_path, monkeypatch):
     """A failing run's executed notebook still has every cell up to the error (written at the end), with fewer
     writes than papermill's two per cell."""

@@ -290,8 +290,34 @@ def test_only_downloads_are_logged_beside_the_cache_and_every_use_in_the_runs_lo
     beside = [json.loads(line) for line in (fake_wfs["cache"].parent.parent / "provenance.jsonl").read_text(encoding="utf-8").splitlines()]
     used = [json.loads(line) for line in run_log.read_text(encoding="utf-8").splitlines()]
     assert [r["origin"] for r in beside] == ["live"]  # one download; the two answers read back from the cache are not
-    assert [r["origin"] for r in used] == ["live", "cache", "cache"]  # the run's inputs: every use
+    # the run's inputs: every use that changed the last record of the request (the third read is the second again)
+    assert [r["origin"] for r in used] == ["live", "cache"]
     assert {r["sha256"] for r in beside + used} == {sha(fake_wfs["body"])}
+
+
+def test_the_runs_log_keeps_the_last_record_of_every_request(tmp_path, monkeypatch):
+    from helpers.pipeline.fingerprints import inputs_from_log
+    from helpers.sources.fetch import record_input
+
+    log = tmp_path / "run.jsonl"
+    monkeypatch.setenv("SOTE_PROVENANCE_LOG", str(log))
+    a = {"source": "stat", "method": "GET", "url": "https://example.org/a", "body": None, "sha256": "1" * 64, "origin": "cache"}
+    b = {**a, "url": "https://example.org/b"}
+    a_new = {**a, "sha256": "2" * 64, "origin": "live"}
+    for rec in (a, a, b, a, a_new, a, b):
+        record_input(rec)
+    written = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    # a repeat of the request's last record is left out; a record that differs from it (even an older one) is not
+    assert [(r["url"][-1], r["sha256"][0]) for r in written] == [("a", "1"), ("b", "1"), ("a", "2"), ("a", "1")]
+    assert {r["url"][-1]: r["sha256"][0] for r in inputs_from_log(log)} == {"a": "1", "b": "1"}
+    # a log another writer appended to (or that was removed) is written to again
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(a_new) + "\n")
+    record_input(b)
+    log.unlink()
+    record_input(b)
+    assert [json.loads(line)["url"] for line in log.read_text(encoding="utf-8").splitlines()] == [b["url"]]
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -441,7 +467,11 @@ def test_in_a_refresh_run_answers_and_layers_asked_again_come_from_memory(mirror
     b.loc[0, "name_fi"] = "muutettu"
     assert load_layer(LEVEL, YEAR).loc[0, "name_fi"] != "muutettu"  # each caller gets its own copy
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 3 and {r["sha256"] for r in records} == {a.attrs["provenance"]["sha256"]}  # every use recorded
+    # recorded (a repeat of the request's last record is left out: record_input)
+    assert len(records) == 1 and records[0]["sha256"] == a.attrs["provenance"]["sha256"]
+    log.unlink()
+    load_layer(LEVEL, YEAR)  # from memory, and still recorded
+    assert [json.loads(line)["sha256"] for line in log.read_text(encoding="utf-8").splitlines()] == [records[0]["sha256"]]
 
 
 def test_an_edit_to_the_code_gives_a_new_table_entry_and_drops_the_old(mirror, tmp_path, monkeypatch):
@@ -625,7 +655,10 @@ def test_in_a_refresh_run_a_table_read_again_comes_from_memory_and_still_records
     b.loc[0, "value"] = -1.0
     assert indicators.indicator_table("osuus_65", [2024], level="maakunta").loc[0, "value"] != -1.0  # each caller its own copy
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 3 * len(read_calls)  # every use recorded as an input of the run
+    assert len(records) == len(read_calls)  # each answer recorded as an input of the run (repeats left out: record_input)
+    log.unlink()
+    indicators.indicator_table("osuus_65", [2024], level="maakunta")  # from memory, and still recorded
+    assert len(log.read_text(encoding="utf-8").splitlines()) == len(read_calls)
 
 
 def test_the_code_version_is_looked_at_once_a_run_and_again_in_the_next(monkeypatch, tmp_path):

@@ -73,3 +73,31 @@ def test_a_fractional_count_is_an_error(mirror_copy):
     _edit(mirror_copy, half)
     with pytest.raises(ValidationError, match=r"area 005 year 2024 \(population_15_64 = 4777\.5, population_65_plus = 2865\.5\)$"):
         municipal_population_wfs(2024)
+
+
+def test_the_table_is_parsed_once_per_answer_and_each_caller_gets_its_own_copy(mirror_copy, monkeypatch):
+    from helpers.sources import population
+
+    monkeypatch.setattr(population, "_PARSED", {})
+    parsed = []
+    real_parse = population._parse
+    monkeypatch.setattr(population, "_parse", lambda answer, year: parsed.append(year) or real_parse(answer, year))
+    first = municipal_population_wfs(2024)
+    first.loc[0, "population_total"] = -1
+    again = municipal_population_wfs(2024)
+    assert parsed == [2024]
+    assert again.set_index("kunta_code").loc["005", "population_total"] == 9078 and again.loc[0, "population_total"] != -1
+    assert again.attrs["provenance"]["sha256"] == first.attrs["provenance"]["sha256"]
+
+    def halve_alajarvi(features):  # other bytes: parsed (and checked) again
+        props = _alajarvi(features)
+        for c in COUNTS:
+            props[c] //= 2
+        props["vaesto"] = props["ika_0_14"] + props["ika_15_64"] + props["ika_65_"]
+        props["miehet"] = props["vaesto"] - props["naiset"]
+
+    _edit(mirror_copy, halve_alajarvi)
+    changed = municipal_population_wfs(2024)
+    assert parsed == [2024, 2024]
+    assert changed.set_index("kunta_code").loc["005", "population_total"] == 717 + 2389 + 1432
+    assert changed.attrs["provenance"]["sha256"] != first.attrs["provenance"]["sha256"]

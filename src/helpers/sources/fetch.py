@@ -527,6 +527,10 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
 PROVENANCE_LOG_ENV = "SOTE_PROVENANCE_LOG"
 
 
+# run log -> (the file as this process left it: device, inode, size; request -> the last record written there)
+_LOGGED: dict[str, tuple[tuple | None, dict[str, str]]] = {}
+
+
 def record_input(provenance: dict, *, downloaded: bool = False) -> None:
     """Note that the running computation used this input (an answer, or a layer built from one).
 
@@ -537,15 +541,33 @@ def record_input(provenance: dict, *, downloaded: bool = False) -> None:
     """
     line = json.dumps(provenance, ensure_ascii=False, default=str) + "\n"
     targets = [config.cache_dir() / "provenance.jsonl"] if downloaded else []
-    if os.environ.get(PROVENANCE_LOG_ENV):
-        targets.append(Path(os.environ[PROVENANCE_LOG_ENV]))
+    log = os.environ.get(PROVENANCE_LOG_ENV)
+    if log:
+        # The run's log keeps the last record per request: a record equal to the last one this process wrote there
+        # for the same request is not written again (a run reads the same answer up to a hundred times) - unless
+        # the file is not as this process left it (another writer, removed, replaced).
+        request = json.dumps([provenance.get(k) for k in ("source", "method", "url", "body")], ensure_ascii=False, default=str)
+        stamp, last = _LOGGED.get(log, (None, {}))
+        as_left = stamp is not None and stamp == _file_stamp(log)
+        if not as_left or last.get(request) != line:
+            targets.append(Path(log))
     for target in targets:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "a", encoding="utf-8") as fh:
                 fh.write(line)
         except OSError:
-            pass  # a read-only checkout can still compute; provenance travels with the Fetched object
+            continue  # a read-only checkout can still compute; provenance travels with the Fetched object
+        if str(target) == log:
+            _LOGGED[log] = (_file_stamp(log), {**(last if as_left else {}), request: line})
+
+
+def _file_stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size
 
 
 _record_provenance = record_input

@@ -23,6 +23,10 @@ COLUMNS = {
     "ika_15_64": "population_15_64",
     "ika_65_": "population_65_plus",
 }
+# (statistics year, sha256 of the raw answer) -> the checked table. Content-addressed, so never stale: the same bytes
+# give the same table. A refresh's builder data asked for it once per model plan, each parse 5 ms (measured).
+_PARSED: dict[tuple[int, str], pd.DataFrame] = {}
+_PARSED_MAX = 4
 
 
 def wfs_request(stat_year: int) -> tuple[str, dict]:
@@ -51,7 +55,20 @@ def municipal_population_wfs(stat_year: int = 2024) -> pd.DataFrame:
     if stat_year not in WFS_POPULATION_YEARS:
         raise invalid("stat_year", stat_year, list(WFS_POPULATION_YEARS))
     url, params = wfs_request(stat_year)
-    answer = fetch("stat", url, params=params)
+    answer = fetch("stat", url, params=params)  # every call: the answer is recorded as an input of the run
+    key = (stat_year, answer.provenance["sha256"])
+    if key in _PARSED:
+        out = _PARSED[key].copy()  # the caller's own copy
+        out.attrs = {"provenance": answer.provenance}  # as fetched now (the time of the cached or mirrored answer)
+        return out
+    df = _parse(answer, stat_year)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = df.copy()
+    return df
+
+
+def _parse(answer, stat_year: int) -> pd.DataFrame:
     features = answer.json().get("features")
     if not features:
         raise ValidationError(f"vaestoalue:kunta_vaki{stat_year}: no features in the answer")

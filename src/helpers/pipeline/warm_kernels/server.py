@@ -101,6 +101,15 @@ def _warm_up() -> None:
     from jupyter_client import localinterfaces
 
     localinterfaces.localhost()  # the network interfaces, listed once (every kernel's connection set-up asks)
+    # PROJ's database lookups: a forked kernel that meets them first pays 20 ms for each (a CRS from its EPSG code, the
+    # transformer that geopandas caches per pair), measured; made here, every kernel drawing a map shares them.
+    import geopandas as gpd
+    import shapely
+
+    from helpers.geo.groupings import PLOT_CRS
+    from helpers.geo.layers import _CRS, CRS
+
+    gpd.GeoSeries([shapely.Point(400_000, 7_000_000)], crs=_CRS).to_crs(PLOT_CRS).to_crs(CRS)
     from helpers.site.pages import environment
 
     env = environment()
