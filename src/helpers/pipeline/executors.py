@@ -336,6 +336,7 @@ class LocalExecutor:
     def __init__(self, workers: int):
         self.workers = workers
         self.pool = None
+        self._exiting = None  # a pool asked to end while the refresh writes the site (stop)
 
     def start(self, pending: int) -> None:
         from concurrent.futures import ProcessPoolExecutor
@@ -353,9 +354,19 @@ class LocalExecutor:
         return as_completed(futures)
 
     def stop(self, graceful: bool) -> None:
+        """Graceful: the first call asks the idle workers to end and returns - they end (0.2 s: their interpreters
+        and ZeroMQ contexts) while the refresh writes the manifest and the site - and the next call waits for them.
+        Otherwise workers and kernels are stopped at once."""
         if self.pool is not None:
             pool, self.pool = self.pool, None
-            stop_pool(pool, graceful)
+            if graceful:
+                pool.shutdown(wait=False)
+                self._exiting = pool
+                return
+            stop_pool(pool, graceful=False)
+        exiting, self._exiting = self._exiting, None
+        if exiting is not None:
+            stop_pool(exiting, graceful)
 
 
 class DaskExecutor:

@@ -189,7 +189,7 @@ def _refresh_checked(runs, expected, outputs, force, executor, timeout, kernel, 
         finally:
             lock.release()
     finally:
-        executor.stop(graceful=True)  # closes a Dask client; the local pool was already shut down
+        executor.stop(graceful=True)  # closes a Dask client; waits for the local pool's workers, asked to end after the runs
 
 
 def preflight_only(*, runs_file=None, notebooks_dir=None, outputs=None, only=None, tags=None) -> list[Run]:
