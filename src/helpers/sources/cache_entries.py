@@ -14,12 +14,11 @@ import contextlib
 import glob
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from filelock import FileLock
 
+from helpers.base.files import atomic_write
 from helpers.sources.fetch import cache_notice, remove_cache_path, wrong_kind
 
 
@@ -68,21 +67,11 @@ def read_pair(data_path: Path, meta_path: Path, check_meta) -> tuple[dict, bytes
     return meta, data
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    # Unique temporary name + rename: a reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def write_pair(data_path: Path, meta_path: Path, data: bytes, meta: bytes, older: str) -> None:
     """Write the pair; remove the other files named ``older.*`` (entries never read again). Call under the lock."""
-    atomic_write(data_path, data)
-    atomic_write(meta_path, meta)
+    # each file whole or not at all (a reader holding the old one keeps its bytes): base.files.atomic_write
+    atomic_write(data_path, lambda tmp: tmp.write_bytes(data))
+    atomic_write(meta_path, lambda tmp: tmp.write_bytes(meta))
     for old in data_path.parent.glob(f"{older}.*"):
         if old not in (data_path, meta_path) and not old.name.endswith(".tmp"):
             with contextlib.suppress(FileNotFoundError):
