@@ -147,3 +147,14 @@ def test_picker_address_and_values_in_a_real_browser(refreshed, chromium_browser
         errors += errors3
         context.close()
     assert not outside and not errors and not errors2, (outside, errors, errors2)
+
+
+def test_the_comparison_data_are_built_once_and_read_back_while_their_answers_hold(monkeypatch):
+    # every profile run and the site step ask for them (53 ms a build, measured): kept like the tables they come from
+    from helpers.site import build
+
+    first = build.compare_data(2025)
+    monkeypatch.setattr(build, "_compare_data", lambda year: pytest.fail("built again"))
+    again = build.compare_data(2025)
+    assert again == first and again is not first
+    assert dict(map(tuple, again["series"]["vaesto"]["SSS"]))[2024] == 5_635_971

@@ -375,7 +375,14 @@ def _staffing_table(region: str, year: int, lang: str, staff: pd.DataFrame) -> d
 
 def compare_data(year: int) -> dict:
     """Every region's and the whole country's key indicators over the years there are, once for the site
-    (``site/data/alueet.json``): ``series[indicator][area] = [[year, value], ...]``, the breaks and the labels."""
+    (``site/data/alueet.json``): ``series[indicator][area] = [[year, value], ...]``, the breaks and the labels.
+    Kept in ``cache/tables/`` like the tables it is made of: every profile run and the site step ask for it."""
+    from helpers.tables.table_cache import cached_json
+
+    return cached_json("profile_compare", {"year": int(year)}, lambda: _compare_data(int(year)))
+
+
+def _compare_data(year: int) -> dict:
     trends = profile_trends(year)
     names = catalogue().set_index("indicator_id")
     layer = load_layer("hyvinvointialue", year)
