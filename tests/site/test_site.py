@@ -302,3 +302,13 @@ def test_indicator_pages_say_what_each_figure_shows(refreshed):
     series = site / "en" / "indikaattorit" / "sotkanet_683_hyvinvointialue_2023.html"
     assert re.search(r"<h1>[^<]+ 2021–2023</h1>", text(series))
     assert figure_titles(series) == ["Map: Wellbeing services counties and Helsinki, year 2023", "Series by area"]
+
+
+def test_a_page_loads_plotly_only_when_a_figure_is_somewhere_in_its_context():
+    from helpers.site.pages import Figure, _has_figures
+
+    fig = Figure({"data": []}, "400px", "100%")
+    series = {"series": {"vaesto": {"01": [[2024, 1.0]] * 500}}, "names": ("a", None, 3.5, True)}
+    assert not _has_figures({"paragraphs": ["x"], "compare": series, "rows": [(1, "a"), []]})
+    assert _has_figures({"compare": series, "rows": [(1, "a"), [{"deep": [fig]}]]})
+    assert _has_figures([fig]) and _has_figures(fig) and not _has_figures("Figure")

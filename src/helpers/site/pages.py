@@ -136,7 +136,18 @@ def page_rel(path: Path, site: Path, lang: str) -> str:
 
 
 def _href(target: Path, page: Path) -> str:
-    return Path(os.path.relpath(Path(target).resolve(), Path(page).resolve().parent)).as_posix()
+    return Path(os.path.relpath(_real(os.fspath(target)), os.path.dirname(_real(os.fspath(page))))).as_posix()
+
+
+def _real(path: str) -> str:
+    # A page asks for hundreds of links within the same few folders: an absolute path is resolved once per process
+    # (a relative one depends on the working folder).
+    return _real_absolute(path) if os.path.isabs(path) else os.path.realpath(path)
+
+
+@lru_cache(maxsize=4096)
+def _real_absolute(path: str) -> str:
+    return os.path.realpath(path)
 
 
 def site_shell(path: Path, site: Path, lang: str, title: str, crumbs: Sequence | None = None) -> dict:
@@ -301,13 +312,23 @@ def render(template: str, **context) -> Markup:
     return Markup(environment().get_template(template).render(**context))
 
 
+_SCALARS = (str, int, float, type(None))  # bool is an int, Markup a str
+
+
 def _has_figures(obj) -> bool:
-    if isinstance(obj, Figure):
-        return True
-    if isinstance(obj, Mapping):
-        return any(_has_figures(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return any(_has_figures(v) for v in obj)
+    """Whether a plotly figure is anywhere in the page's context. A loop, not a call per value: a profile's context
+    holds every region's series (16 000 values)."""
+    todo = [obj]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _SCALARS):
+            continue
+        if isinstance(item, Figure):
+            return True
+        if isinstance(item, Mapping):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
     return False
 
 
