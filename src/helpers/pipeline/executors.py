@@ -269,10 +269,6 @@ def execute_in(task: RunTask, staging: Path, execute=None) -> RunOutcome:
             timings["notebook_io"] = round(max(0.0, timings["papermill"] - timings["cells"] - timings["kernel_start"]), 3)
         timings["collect"] = round(time.perf_counter() - t_done, 3)
         outcome.timings = timings
-        if os.environ.get("TL_LOG"):
-            import json as _j
-            with open(os.environ["TL_LOG"], "a") as _f:
-                _f.write(_j.dumps({"pid": os.getpid(), "run": run.name, "t0": time.time() - (time.perf_counter() - t0), "t1": time.time(), "tm": timings}) + "\n")
         return outcome
 
 
