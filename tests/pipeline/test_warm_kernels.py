@@ -386,6 +386,66 @@ def test_forked_kernels_leave_the_servers_objects_out_of_garbage_collection(tmp_
     assert outputs(out) == ["True\n"]
 
 
+def test_forked_kernels_keep_their_input_history_in_memory_not_in_the_users_history_file(tmp_path):
+    nb = notebook(tmp_path / "history.ipynb", "h = get_ipython().history_manager\nprint(h.hist_file, h.enabled)")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=warm_kernels.WarmKernelManager)
+    assert outputs(out) == [":memory: True\n"]
+
+
+def test_forked_kernels_end_on_the_shutdown_request_without_a_sigterm(tmp_path):
+    """ipykernel's exit handler stopped IOPub while the control thread still flushed through it: the kernel then hung
+    until the client's SIGTERM (2.5 s later) in about 1 shutdown of 6. Each of these ends on the request itself."""
+    from jupyter_client.manager import _ShutdownStatus
+
+    managers = []
+
+    class Recorded(warm_kernels.WarmKernelManager):  # the refresh's manager, each instance kept to look at after
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            managers.append(self)
+
+    nb = notebook(tmp_path / "quick.ipynb", "print(1)")
+    for _ in range(8):
+        pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=Recorded)
+    # SigtermRequest when the kernel was still there 2.5 s after the request
+    assert [km._shutdown_status for km in managers] == [_ShutdownStatus.ShutdownRequest] * 8
+
+
+def test_the_control_thread_is_stopped_and_joined_before_the_exit_handlers():
+    from helpers.pipeline.warm_kernels.server import _end_control_thread
+
+    calls = []
+
+    class Thread:
+        def is_alive(self):
+            return True
+
+        def stop(self):
+            calls.append("stop")
+
+        def join(self, timeout):
+            calls.append(("join", timeout))
+
+    class App:
+        control_thread = Thread()
+        up = True
+
+        @classmethod
+        def initialized(cls):
+            return cls.up
+
+        @classmethod
+        def instance(cls):
+            return cls()
+
+    _end_control_thread(App, timeout=2.0)
+    assert calls == ["stop", ("join", 2.0)]
+    App.up = False
+    _end_control_thread(App)  # a kernel that never started: nothing to end
+    assert len(calls) == 2
+
+
 def test_forked_kernels_share_the_servers_proj_lookups(tmp_path):
     """The CRS objects and the transformer every map draws with are made in the server (20-40 ms each in a kernel
     that meets them first): a kernel finds geopandas' transformer cache already holding them."""

@@ -65,7 +65,9 @@ def _become_kernel(request: dict, fds: list[int], server_pid: int) -> int:
     os.environ.clear()
     os.environ.update(request["env"])
     del sys.path[0]  # as ipykernel_launcher does; IPython puts '' (the working folder) back
-    sys.argv = [request["argv0"], *request["args"]]
+    # The run's input history stays in the kernel: a refresh's 42 kernels would otherwise each add a session to the
+    # user's IPython history database, all writing to the one SQLite file as they start and end (20 ms a kernel).
+    sys.argv = [request["argv0"], *request["args"], "--HistoryManager.hist_file=:memory:"]
     if os.environ.get("JPY_PARENT_PID"):
         # ipykernel reads this one when it is imported (here: in the server), so it is handed over as an option
         sys.argv.append(f"--IPKernelApp.parent_handle={int(os.environ['JPY_PARENT_PID'])}")
@@ -78,8 +80,25 @@ def _become_kernel(request: dict, fds: list[int], server_pid: int) -> int:
         code = 0
     except SystemExit as exc:
         code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+    _end_control_thread(kernelapp.IPKernelApp)
     atexit._run_exitfuncs()
     return code
+
+
+def _end_control_thread(app_class, timeout: float = 2.0) -> None:
+    """Let the control thread finish its last message before ipykernel's exit handler stops the IOPub thread.
+
+    After a shutdown_request the main loop ends at once, while the control thread still flushes stdout through IOPub
+    (ipykernel 7's ``process_control``); ``IPKernelApp.close`` (at exit) stops IOPub first and then joins the control
+    thread, whose flush then waits out its 10 s timeout - until the client's SIGTERM 2.5 s after the request. Seen in
+    5 of 29 kernel shutdowns here (1 of 6 with the history in a file): 3.03 s instead of 0.1 s for the run. Stopped
+    and joined while IOPub still runs, the control thread ends in milliseconds and the exit handler finds it gone."""
+    if not app_class.initialized():
+        return
+    control = getattr(app_class.instance(), "control_thread", None)
+    if control is not None and control.is_alive():
+        control.stop()
+        control.join(timeout)
 
 
 def _warm_up() -> None:
