@@ -129,3 +129,37 @@ def test_a_model_that_fails_is_missing_from_the_site_data_and_the_others_are_mad
     data = site_indicators(MODELS, 2025, {"osuus_65": [[2024]]})
     assert data["models"]["malli_5_1_erva2020"]["missing"] == {"osuus_65": "unavailable"}
     assert len(data["models"]["malli_18_1"]["values"]["osuus_65"]) == 19  # the 18 mainland maakunnat and Åland outside
+
+
+def test_custom_tables_check_every_table_in_one_pass_and_name_the_first_bad_one(monkeypatch):
+    # The tables are checked against TIDY_SCHEMA together (each table's rows unique by themselves: two mappings may
+    # give the same unit codes); a bad table fails the call with the error checking it alone gives.
+    import pandera.pandas as pa
+
+    from helpers.geo.municipality_key import municipality_key
+    from helpers.models.model_files import mapping
+    from helpers.tables import indicators
+
+    key = municipality_key(2025)
+    same = mapping("malli_18_1", 2025).reindex(key["kunta_code"]).fillna(OUTSIDE_CODE)
+    got = indicators.custom_tables("osuus_65", [2024], {"a": same, "b": same.copy()}, division_year=2025)
+    pd.testing.assert_frame_equal(got["a"], got["b"])
+    assert got["a"].attrs["provenance"] and got["a"].attrs == got["b"].attrs  # the attrs are kept
+
+    real = indicators._build_table
+
+    def broken(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if kwargs.get("validate") is False and args[4] is not same:
+            out.loc[0, "year"] = 1850  # outside 1900-2100
+        return out
+
+    monkeypatch.setattr(indicators, "_build_table", broken)
+    other = same.copy()
+    with pytest.raises(pa.errors.SchemaError) as caught:
+        indicators.custom_tables("osuus_65", [2024], {"a": same, "b": other}, division_year=2025)
+    bad = real("osuus_65", [2024], "custom", 2025, other, validate=False)
+    bad.loc[0, "year"] = 1850
+    with pytest.raises(pa.errors.SchemaError) as alone:
+        indicators.TIDY_SCHEMA.validate(bad)
+    assert str(caught.value) == str(alone.value)
