@@ -144,6 +144,25 @@ def test_custom_grouping_and_missing_values():
         aggregate(base, pd.Series({"a": "X", "b": "X", "c": "Y", "d": "Y"}), rule="sum")
 
 
+def test_aggregation_over_several_years_in_one_grouping():
+    # two years at once, in year then unit order, each year's sums, missing members and flags its own; the ratio rule
+    # adds numerators and denominators separately (hand-computed)
+    from helpers.sources.flags import PRELIMINARY
+
+    base = pd.DataFrame({"area_code": ["c", "a", "b", "a", "b", "c"], "year": [2021, 2020, 2020, 2021, 2021, 2020],
+                         "num": [6.0, 1.0, 2.0, None, 5.0, 3.0], "den": [12.0, 10.0, 10.0, 10.0, 10.0, 30.0],
+                         "value_flags": [PRELIMINARY, "", "", "", "", ""]})
+    mapping = pd.Series({"a": "X", "b": "X", "c": "Y"})
+    out = aggregate(base, mapping, rule="ratio", numerator="num", denominator="den")
+    assert list(zip(out["year"], out["area_code"])) == [(2020, "X"), (2020, "Y"), (2021, "X"), (2021, "Y")]
+    assert out["numerator"].tolist()[:2] == [3.0, 3.0] and out["value"].tolist()[:2] == [15.0, 10.0]
+    assert pd.isna(out.loc[2, "value"]) and out["missing_members"].tolist() == [0, 0, 1, 0]
+    assert out.loc[3, "value"] == 50.0 and out["members"].tolist() == [2, 1, 2, 1]
+    assert out["value_flags"].tolist() == ["", "", "", PRELIMINARY]
+    with pytest.raises(ValidationError, match=r"aggregation 2021: no rows for \['b'\]"):
+        aggregate(base[~((base["year"] == 2021) & (base["area_code"] == "b"))], mapping, rule="ratio", numerator="num", denominator="den")
+
+
 def test_strict_join_lists_codes():
     layer = load_layer("hyvinvointialue", 2025)
     table = indicator_table("vaesto", [2023, 2024], level="hyvinvointialue").query("year == 2024")
