@@ -950,13 +950,15 @@ def test_a_page_no_run_made_is_gone_after_the_next_refresh_and_not_listed(tmp_pa
 
 def test_removing_files_no_run_made_is_journaled_and_a_killed_refresh_gets_them_back(tmp_path):
     """Breaks caught: files deleted outright (a kill part-way loses them, with no record of what went); a hub page, a
-    download beside it, a shared asset, a hidden file or a file a run lists taken for unmade."""
+    download beside it, a shared asset or data file (a warm refresh removed the profiles' comparison data and wrote it
+    again), a hidden file or a file a run lists taken for unmade."""
     from helpers.pipeline import publish
     from helpers.pipeline.publish import JOURNAL, Journal, recover, remove_unmade, unmade_files
 
     files = {"site/putki/a.html": "ajon sivu", "lisat/a.txt": "ajon tiedosto", "site/index.html": "etusivu",
              "site/sv/indikaattorit/index.html": "lista", "site/mallit/index.tulostaulu.csv": "lataus",
-             "site/assets/site.js": "//", "site/.mallit.inputs.json": "{}",
+             "site/assets/site.js": "//", "site/.mallit.inputs.json": "{}", "site/data/alueet.json": "{}",
+             "site/data/rakentaja.json": "{}",
              "site/indikaattorit/kokeilu.html": "kokeilu", "site/en/kokeilu/x.html": "kokeilu"}
     outputs = _tree(tmp_path / "outputs", files)
     manifest = {"runs": {"t_a": _entry({"site/putki/a.html": "x", "lisat/a.txt": "y"})}}

@@ -309,10 +309,11 @@ UNMADE = "site: files no run made"  # the journal's name for removing them (show
 
 
 def _site_step_file(rel: str) -> bool:
-    """A file of the site step after the runs (``helpers.site.build.write_index``): the shared assets, the hub pages in
-    every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
+    """A file of the site step after the runs (``helpers.site.build.write_index``): the shared assets and data files,
+    the hub pages in every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
     missed here is only written again by that step, which runs right after the removal."""
     from helpers.base.languages import LANGS
+    from helpers.site.build import PROFILE_DATA
     from helpers.site.builder import DATA_FILE as BUILDER_DATA, PAGE as BUILDER
     from helpers.site.model_view import PAGE as MODEL_VIEW
     from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE
@@ -320,7 +321,8 @@ def _site_step_file(rel: str) -> bool:
     from helpers.site.sources_page import PAGE_NAME as SOURCES_PAGE
 
     parts = Path(rel).parts
-    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]) or Path(rel) == Path("site") / BUILDER_DATA:
+    # the builder's data and the profiles' comparison data (each profile page reads it)
+    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]) or Path(rel) in (Path("site") / BUILDER_DATA, Path("site") / PROFILE_DATA):
         return True
     for hub in (MODEL_VIEW, BUILDER, INDICATORS_PAGE, REGIONS_PAGE, SOURCES_PAGE, "index.html"):
         for lang in LANGS:
