@@ -281,8 +281,10 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     page_data = {
         "years": years, "year": int(year), "unit": unit, "dec": dec, "bins": breaks, "colours": colours, "missing": MISSING_COLOUR,
         "areas": [{"c": c, "n": names[c]} for c in codes],
-        "v": {c: [None if pd.isna(x) else float(x) for x in wide.loc[c]] for c in codes},
-        "f": {c: [mark_of.get(str(x), "") for x in flags.loc[c]] for c in codes if any(flags.loc[c] != "")},
+        # rows as arrays, not a .loc per area (308 municipalities × three languages)
+        "v": {c: [None if pd.isna(x) else float(x) for x in row] for c, row in zip(codes, wide.to_numpy(dtype=float, na_value=float("nan")))},
+        "f": {c: [mark_of.get(str(x), "") for x in row] for c, row, any_flag in
+              zip(codes, flags.to_numpy(dtype=object), (flags != "").any(axis=1).to_numpy()) if any_flag},
         "flag_words": {m: w for w, m in mark_of.items() if m},
         "country": None if country is None else {"n": t["country"], "v": [None if pd.isna(x) else float(x) for x in
                                                   country.set_index("year")["value"].reindex(years)]},
@@ -294,11 +296,12 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
         def per_year(col):
             return table.pivot(index="area_code", columns="year", values=col).reindex(index=codes, columns=years)
         small, low, high = per_year("small"), per_year("low"), per_year("high")
-        flag = small.fillna(False).astype(bool)
-        page_data["small"] = {c: [int(x) for x in flag.loc[c]] for c in codes if flag.loc[c].any()}
+        flag = small.fillna(False).astype(bool).to_numpy()
+        page_data["small"] = {c: [int(x) for x in row] for c, row in zip(codes, flag) if row.any()}
         page_data["unsure"] = {str(y): list(small_numbers.unsure_count(table, y)) for y in years}
-        page_data["ci"] = {c: [None if pd.isna(a) else [round(float(a), dec + 1), round(float(b), dec + 1)]
-                               for a, b in zip(low.loc[c], high.loc[c])] for c in codes}
+        page_data["ci"] = {c: [None if pd.isna(a) else [round(float(a), dec + 1), round(float(b), dec + 1)] for a, b in zip(lo, hi)]
+                           for c, lo, hi in zip(codes, low.to_numpy(dtype=float, na_value=float("nan")),
+                                                  high.to_numpy(dtype=float, na_value=float("nan")))}
 
     # The table and its CSV: every year (latest first), the break column; the script shows one year at a time.
     ordered = table.sort_values(["year", "value"], ascending=[False, False], na_position="last").reset_index(drop=True)
