@@ -253,15 +253,20 @@ def write_series_page(table: pd.DataFrame, indicator_id: str, year: int, *, leve
     cls = assign_classes(latest, breaks) if breaks else pd.Series(pd.NA, index=latest.index)
     frame = country_frame(division_year, mainland=not show_aland, width=400)
     shapes = svg_shapes(layer, frame, name_col=f"name_{lang}")
+    # looked up per area as plain dicts: a pandas lookup per municipality was most of a page's time
+    value_of, class_of = dict(zip(latest.index, latest.array)), dict(zip(cls.index, cls.array))
+    interval_of = ({code: (lo, hi, sm) for code, lo, hi, sm in zip(latest_rows.index, latest_rows["low"].array,
+                                                                  latest_rows["high"].array, latest_rows["small"].array)}
+                   if small_n else {})
     for s in shapes:
-        v = latest.get(s["code"])
-        c = cls.get(s["code"])
+        v = value_of.get(s["code"])
+        c = class_of.get(s["code"])
         s["fill"] = MISSING_COLOUR if c is None or pd.isna(c) else colours[int(c)]
         s["label"] = f"{s['name']}: {fmt_value(v, unit, dec, lang)}"
-        if small_n and s["code"] in latest_rows.index and pd.notna(latest_rows.at[s["code"], "low"]):
-            r = latest_rows.loc[s["code"]]
-            interval = st["interval"].format(lo=fmt_number(r["low"], dec, lang), hi=fmt_number(r["high"], dec, lang))
-            s["small"] = bool(r["small"])
+        if small_n and s["code"] in interval_of and pd.notna(interval_of[s["code"]][0]):
+            low, high, small = interval_of[s["code"]]
+            interval = st["interval"].format(lo=fmt_number(low, dec, lang), hi=fmt_number(high, dec, lang))
+            s["small"] = bool(small)
             s["label"] += f" ({interval}" + (f"; {st['small'].format(n=small_n)})" if s["small"] else ")")
 
     # Breaks: which areas each touches (from the break column), its text, whether the line is broken there.
