@@ -163,3 +163,9 @@ def test_custom_tables_check_every_table_in_one_pass_and_name_the_first_bad_one(
     with pytest.raises(pa.errors.SchemaError) as alone:
         indicators.TIDY_SCHEMA.validate(bad)
     assert str(caught.value) == str(alone.value)
+    # a column of another type is not cast away by putting the tables together
+    good = real("osuus_65", [2024], "custom", 2025, same)
+    wrong_type = good.assign(year=good["year"].astype("int32"))
+    with pytest.raises(pa.errors.SchemaError, match="int32"):
+        indicators._validate_all([good, wrong_type])
+    indicators._validate_all([good, good.copy()])

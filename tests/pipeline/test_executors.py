@@ -111,3 +111,37 @@ def test_parameters_are_read_without_papermill_as_papermill_reads_them():
     assert multi["years"]["default"] == "[\n    2023,  # first\n    2024,\n]" and multi["years"]["help"] == "the years"
     assert multi["level"] == {"name": "level", "inferred_type_name": "None", "default": "'kunta'", "help": ""}
     assert set(multi) == {"years", "level"}
+
+
+def _slow_exit(seconds: float) -> int:
+    """In a pool worker: its interpreter takes ``seconds`` to end (as papermill's and ZeroMQ's clean-up does)."""
+    import atexit
+    import os
+    import time
+
+    atexit.register(time.sleep, seconds)
+    return os.getpid()
+
+
+def test_the_local_pool_ends_while_the_site_is_written_and_the_next_stop_waits_for_it():
+    executor = LocalExecutor(1)
+    executor.start(1)
+    executor.pool.submit(_slow_exit, 0.8).result(timeout=120)
+    workers = list(executor.pool._processes.values())
+    executor.stop(graceful=True)  # asks the worker to end and returns
+    assert executor.pool is None and any(w.is_alive() for w in workers)
+    executor.stop(graceful=True)  # waits for it
+    assert not any(w.is_alive() for w in workers)
+
+
+def test_a_pool_asked_to_end_is_stopped_at_once_when_the_refresh_is_interrupted():
+    import time
+
+    executor = LocalExecutor(1)
+    executor.start(1)
+    executor.pool.submit(_slow_exit, 60).result(timeout=120)
+    workers = list(executor.pool._processes.values())
+    executor.stop(graceful=True)
+    started = time.monotonic()
+    executor.stop(graceful=False)  # a signal during the site step: no minute-long wait
+    assert not any(w.is_alive() for w in workers) and time.monotonic() - started < 30

@@ -963,7 +963,9 @@ def test_removing_files_no_run_made_is_journaled_and_a_killed_refresh_gets_them_
     outputs = _tree(tmp_path / "outputs", files)
     manifest = {"runs": {"t_a": _entry({"site/putki/a.html": "x", "lisat/a.txt": "y"})}}
     unmade = ["site/en/kokeilu/x.html", "site/indikaattorit/kokeilu.html"]
-    assert unmade_files(outputs, manifest) == unmade
+    assert unmade_files(outputs, manifest) == ["site/data/alueet.json", *unmade]  # no run makes a profile page
+    manifest["runs"]["t_p"] = _entry({"site/alueet/07.html": "z"})
+    assert unmade_files(outputs, manifest) == unmade  # a profile's comparison data: the site step's own
 
     record = Journal.record
 

@@ -406,10 +406,10 @@ def test_forked_kernels_end_on_the_shutdown_request_without_a_sigterm(tmp_path):
             managers.append(self)
 
     nb = notebook(tmp_path / "quick.ipynb", "print(1)")
-    for _ in range(8):
+    for _ in range(16):  # without the fix at least one of 16 hangs in 19 cases of 20 (5 of 29 measured)
         pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name=KERNEL, progress_bar=False, kernel_manager_class=Recorded)
     # SigtermRequest when the kernel was still there 2.5 s after the request
-    assert [km._shutdown_status for km in managers] == [_ShutdownStatus.ShutdownRequest] * 8
+    assert [km._shutdown_status for km in managers] == [_ShutdownStatus.ShutdownRequest] * 16
 
 
 def test_the_control_thread_is_stopped_and_joined_before_the_exit_handlers():

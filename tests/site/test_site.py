@@ -312,3 +312,6 @@ def test_a_page_loads_plotly_only_when_a_figure_is_somewhere_in_its_context():
     assert not _has_figures({"paragraphs": ["x"], "compare": series, "rows": [(1, "a"), []]})
     assert _has_figures({"compare": series, "rows": [(1, "a"), [{"deep": [fig]}]]})
     assert _has_figures([fig]) and _has_figures(fig) and not _has_figures("Figure")
+    looped = {"rows": []}
+    looped["rows"].append(looped)  # a context that holds itself ends the search
+    assert not _has_figures(looped) and _has_figures({"a": looped, "b": fig})

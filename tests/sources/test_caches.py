@@ -310,6 +310,14 @@ def test_the_runs_log_keeps_the_last_record_of_every_request(tmp_path, monkeypat
     # a repeat of the request's last record is left out; a record that differs from it (even an older one) is not
     assert [(r["url"][-1], r["sha256"][0]) for r in written] == [("a", "1"), ("b", "1"), ("a", "2"), ("a", "1")]
     assert {r["url"][-1]: r["sha256"][0] for r in inputs_from_log(log)} == {"a": "1", "b": "1"}
+    # the request as the log's reader keys it: a body with its keys in another order is the same request
+    log.unlink()
+    posted = {**a, "method": "POST", "body": {"query": [1], "response": {"format": "json"}}}
+    reordered = {**posted, "body": {"response": {"format": "json"}, "query": [1]}, "sha256": "3" * 64}
+    for rec in (posted, reordered, posted):
+        record_input(rec)
+    assert [json.loads(line)["sha256"][0] for line in log.read_text(encoding="utf-8").splitlines()] == ["1", "3", "1"]
+    assert [r["sha256"][0] for r in inputs_from_log(log)] == ["1"]
     # a log another writer appended to (or that was removed) is written to again
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(a_new) + "\n")

@@ -37,7 +37,7 @@ from helpers.base.errors import ConfigError, UnsafePath
 from helpers.base.notices import NOTICES_LOG_ENV, read_notices
 from helpers.pipeline.execute import execute_with_retries
 from helpers.pipeline.fingerprints import inputs_from_log
-from helpers.pipeline.processes import stop_pool, worker_init
+from helpers.pipeline.processes import end_workers, stop_pool, worker_init
 from helpers.pipeline.publish import staged_files
 from helpers.pipeline.runs import Run, clip
 
@@ -360,13 +360,15 @@ class LocalExecutor:
         if self.pool is not None:
             pool, self.pool = self.pool, None
             if graceful:
+                # shutdown(wait=False) forgets the worker processes: kept here to wait for (or stop) them later
+                workers = list((getattr(pool, "_processes", None) or {}).values())
                 pool.shutdown(wait=False)
-                self._exiting = pool
+                self._exiting = workers
                 return
             stop_pool(pool, graceful=False)
         exiting, self._exiting = self._exiting, None
-        if exiting is not None:
-            stop_pool(exiting, graceful)
+        if exiting:
+            end_workers(exiting, graceful)
 
 
 class DaskExecutor:

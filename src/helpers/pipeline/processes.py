@@ -102,6 +102,22 @@ def worker_init(parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
+def end_workers(workers: list, graceful: bool, wait_s: float = 10.0) -> None:
+    """Wait for pool workers already asked to end (``graceful``, up to ``wait_s``), then stop whatever is left of
+    them and of what they started; not graceful: stop them at once."""
+    if graceful:
+        deadline = time.monotonic() + wait_s
+        for proc in workers:
+            proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    alive = [proc.pid for proc in workers if proc.pid and proc.is_alive()]
+    if alive:
+        tree = [d for w in alive for d in descendants(w)]
+        stop_processes(alive)
+        stop_processes([p for p in tree if _alive(p)], grace_s=1.0)
+    for proc in workers:
+        proc.join(timeout=2)
+
+
 def stop_pool(pool, graceful: bool) -> None:
     if graceful:
         pool.shutdown(wait=True)

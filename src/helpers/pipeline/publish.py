@@ -309,11 +309,10 @@ UNMADE = "site: files no run made"  # the journal's name for removing them (show
 
 
 def _site_step_file(rel: str) -> bool:
-    """A file of the site step after the runs (``helpers.site.build.write_index``): the shared assets and data files,
-    the hub pages in every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
+    """A file of the site step after the runs (``helpers.site.build.write_index``): the shared assets, the builder's
+    data, the hub pages in every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
     missed here is only written again by that step, which runs right after the removal."""
     from helpers.base.languages import LANGS
-    from helpers.site.build import PROFILE_DATA
     from helpers.site.builder import DATA_FILE as BUILDER_DATA, PAGE as BUILDER
     from helpers.site.model_view import PAGE as MODEL_VIEW
     from helpers.site.nav import INDICATORS_PAGE, REGIONS_PAGE
@@ -321,8 +320,7 @@ def _site_step_file(rel: str) -> bool:
     from helpers.site.sources_page import PAGE_NAME as SOURCES_PAGE
 
     parts = Path(rel).parts
-    # the builder's data and the profiles' comparison data (each profile page reads it)
-    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]) or Path(rel) in (Path("site") / BUILDER_DATA, Path("site") / PROFILE_DATA):
+    if parts[:2] == ("site", PLOTLY_ASSET.parts[0]) or Path(rel) == Path("site") / BUILDER_DATA:
         return True
     for hub in (MODEL_VIEW, BUILDER, INDICATORS_PAGE, REGIONS_PAGE, SOURCES_PAGE, "index.html"):
         for lang in LANGS:
@@ -336,17 +334,23 @@ def unmade_files(outputs: Path, manifest: dict) -> list[str]:
     """Files under ``outputs/site/`` (paths relative to outputs/) that no run of ``manifest`` lists, now or at its
     last success, and the site step does not write: a page written by hand into the site, a run's page from before it
     was renamed. Hidden files (temporary, the site step's stamps) and symbolic links are left alone."""
+    from helpers.site.build import PROFILE_DATA
+
     made = set()
     for entry in manifest.get("runs", {}).values():
         made.update(entry.get("outputs") or [])
         made.update((entry.get("last_success") or {}).get("outputs") or [])
+    # The profiles' comparison data is the site step's while a run makes a profile page (which reads it; the site
+    # step writes it then): a refresh removed it and wrote it again.
+    profiles = any(re.fullmatch(r"site/alueet/[0-9][^/]*\.html", rel) for rel in made)
+    keep = {(Path("site") / PROFILE_DATA).as_posix()} if profiles else set()
     found = []
     for folder, dirs, files in os.walk(outputs / "site"):  # symbolic links to folders are listed, not entered
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = os.path.join(folder, name)
             rel = Path(path).relative_to(outputs).as_posix()
-            if name.startswith(".") or os.path.islink(path) or rel in made or _site_step_file(rel):
+            if name.startswith(".") or os.path.islink(path) or rel in made or rel in keep or _site_step_file(rel):
                 continue
             found.append(rel)
     return found

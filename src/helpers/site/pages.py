@@ -318,13 +318,16 @@ _SCALARS = (str, int, float, type(None))  # bool is an int, Markup a str
 def _has_figures(obj) -> bool:
     """Whether a plotly figure is anywhere in the page's context. A loop, not a call per value: a profile's context
     holds every region's series (16 000 values)."""
-    todo = [obj]
+    todo, seen = [obj], set()
     while todo:
         item = todo.pop()
         if isinstance(item, _SCALARS):
             continue
         if isinstance(item, Figure):
             return True
+        if id(item) in seen:  # a container met before (a context that holds itself)
+            continue
+        seen.add(id(item))
         if isinstance(item, Mapping):
             todo.extend(item.values())
         elif isinstance(item, (list, tuple)):

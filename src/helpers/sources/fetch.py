@@ -527,7 +527,7 @@ def fetch(source: str, url: str, *, method: str = "GET", params: dict | None = N
 PROVENANCE_LOG_ENV = "SOTE_PROVENANCE_LOG"
 
 
-# run log -> (the file as this process left it: device, inode, size; request -> the last record written there)
+# run log -> (the file as this process left it: device, inode, size, time; request -> the last record written there)
 _LOGGED: dict[str, tuple[tuple | None, dict[str, str]]] = {}
 
 
@@ -545,8 +545,11 @@ def record_input(provenance: dict, *, downloaded: bool = False) -> None:
     if log:
         # The run's log keeps the last record per request: a record equal to the last one this process wrote there
         # for the same request is not written again (a run reads the same answer up to a hundred times) - unless
-        # the file is not as this process left it (another writer, removed, replaced).
-        request = json.dumps([provenance.get(k) for k in ("source", "method", "url", "body")], ensure_ascii=False, default=str)
+        # the file is not as this process left it (removed, replaced, written to by someone else; a run's log has
+        # one writer, its kernel).
+        # the request as the log's reader keys it (pipeline.fingerprints: last record per request)
+        request = json.dumps([provenance.get(k) for k in ("source", "method", "url", "body")], sort_keys=True,
+                             ensure_ascii=False, default=str)
         stamp, last = _LOGGED.get(log, (None, {}))
         as_left = stamp is not None and stamp == _file_stamp(log)
         if not as_left or last.get(request) != line:
@@ -567,7 +570,7 @@ def _file_stamp(path: str) -> tuple | None:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_dev, st.st_ino, st.st_size
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 _record_provenance = record_input
