@@ -55,12 +55,10 @@ def run_fingerprint(run: Run, code_fp: str, notebook_bytes: bytes | None = None)
     return _sha("\n".join(parts).encode())
 
 
-def _input_key(rec: dict) -> str:
-    return json.dumps([rec.get("source"), rec.get("method"), rec.get("url"), rec.get("body")], sort_keys=True, ensure_ascii=False)
-
-
 def inputs_from_log(log: Path) -> list[dict]:
     """Unique inputs of a run (last record per request), the fields the manifest keeps."""
+    from helpers.sources.fetch import request_key  # the key record_input writes by (imported here: requests is heavy)
+
     found: dict[str, dict] = {}
     if log.is_file():
         for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -71,7 +69,7 @@ def inputs_from_log(log: Path) -> list[dict]:
                     continue  # a torn last line of a killed run
                 if not isinstance(rec, dict):
                     continue
-                found[_input_key(rec)] = {k: rec.get(k) for k in ("source", "method", "url", "body", "fetched_at", "sha256", "origin", "licence")}
+                found[request_key(rec)] = {k: rec.get(k) for k in ("source", "method", "url", "body", "fetched_at", "sha256", "origin", "licence")}
     return sorted(found.values(), key=lambda r: (str(r["source"] or ""), str(r["url"] or "")))
 
 
@@ -82,10 +80,10 @@ class InputChecker:
         self._seen: dict[str, str | None] = {}
 
     def current_sha(self, rec: dict) -> str | None:
-        key = _input_key(rec)
-        if key not in self._seen:
-            from helpers.sources.fetch import fetch
+        from helpers.sources.fetch import fetch, request_key
 
+        key = request_key(rec)
+        if key not in self._seen:
             try:
                 self._seen[key] = fetch(rec["source"], rec["url"], method=rec.get("method") or "GET", json_body=rec.get("body")).provenance["sha256"]
             except Exception:  # noqa: BLE001 - an input that cannot be read now counts as changed; the run reports why

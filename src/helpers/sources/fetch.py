@@ -547,9 +547,7 @@ def record_input(provenance: dict, *, downloaded: bool = False) -> None:
         # for the same request is not written again (a run reads the same answer up to a hundred times) - unless
         # the file is not as this process left it (removed, replaced, written to by someone else; a run's log has
         # one writer, its kernel).
-        # the request as the log's reader keys it (pipeline.fingerprints: last record per request)
-        request = json.dumps([provenance.get(k) for k in ("source", "method", "url", "body")], sort_keys=True,
-                             ensure_ascii=False, default=str)
+        request = request_key(provenance)
         stamp, last = _LOGGED.get(log, (None, {}))
         as_left = stamp is not None and stamp == _file_stamp(log)
         if not as_left or last.get(request) != line:
@@ -563,6 +561,13 @@ def record_input(provenance: dict, *, downloaded: bool = False) -> None:
             continue  # a read-only checkout can still compute; provenance travels with the Fetched object
         if str(target) == log:
             _LOGGED[log] = (_file_stamp(log), {**(last if as_left else {}), request: line})
+
+
+def request_key(record: dict) -> str:
+    """What identifies the request of a provenance record (source, method, URL, body): the run's log keeps the last
+    record per key (``pipeline.fingerprints.inputs_from_log``)."""
+    return json.dumps([record.get(k) for k in ("source", "method", "url", "body")], sort_keys=True, ensure_ascii=False,
+                      default=str)
 
 
 def _file_stamp(path: str) -> tuple | None:
