@@ -237,4 +237,3 @@ def breakable(text: str) -> str:
 
 __all__ = ["LANGS", "UNITS", "WORDS", "AREA_NAMES_2021", "unit_text", "unit_decimals", "word", "area_name",
            "finnish_words", "date_text", "local_time", "finlex_url", "COMPOUND_BREAKS", "breakable"]
-

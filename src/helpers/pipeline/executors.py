@@ -336,7 +336,7 @@ class LocalExecutor:
     def __init__(self, workers: int):
         self.workers = workers
         self.pool = None
-        self._exiting = None  # a pool asked to end while the refresh writes the site (stop)
+        self._exiting = None  # the workers of a pool asked to end while the refresh writes the site (stop)
 
     def start(self, pending: int) -> None:
         from concurrent.futures import ProcessPoolExecutor

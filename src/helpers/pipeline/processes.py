@@ -111,9 +111,10 @@ def end_workers(workers: list, graceful: bool, wait_s: float = 10.0) -> None:
             proc.join(timeout=max(0.0, deadline - time.monotonic()))
     alive = [proc.pid for proc in workers if proc.pid and proc.is_alive()]
     if alive:
+        # Only the workers' own trees (kernels, what they started): multiprocessing's resource tracker stays.
         tree = [d for w in alive for d in descendants(w)]
-        stop_processes(alive)
-        stop_processes([p for p in tree if _alive(p)], grace_s=1.0)
+        stop_processes(alive)  # each worker stops its kernel first
+        stop_processes([p for p in tree if _alive(p)], grace_s=1.0)  # anything that outlived its worker
     for proc in workers:
         proc.join(timeout=2)
 
@@ -122,11 +123,5 @@ def stop_pool(pool, graceful: bool) -> None:
     if graceful:
         pool.shutdown(wait=True)
         return
-    workers = [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid]
-    # Only the workers' own trees (kernels, what they started): multiprocessing's resource tracker stays.
-    tree = [d for w in workers for d in descendants(w)]
-    stop_processes(workers)  # each worker stops its kernel first
-    stop_processes([p for p in tree if _alive(p)], grace_s=1.0)  # anything that outlived its worker
+    end_workers(list((getattr(pool, "_processes", None) or {}).values()), graceful=False)
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
-        proc.join(timeout=2)

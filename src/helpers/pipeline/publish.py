@@ -310,8 +310,9 @@ UNMADE = "site: files no run made"  # the journal's name for removing them (show
 
 def _site_step_file(rel: str) -> bool:
     """A file of the site step after the runs (``helpers.site.build.write_index``): the shared assets, the builder's
-    data, the hub pages in every language and the downloads beside them (``<page stem>.<name>.csv/.json``, ``helpers.site.downloads``). One
-    missed here is only written again by that step, which runs right after the removal."""
+    data, the hub pages in every language and the downloads beside them (``<page stem>.<name>.csv/.json``,
+    ``helpers.site.downloads``). One missed here is only written again by that step, which runs right after the
+    removal."""
     from helpers.base.languages import LANGS
     from helpers.site.builder import DATA_FILE as BUILDER_DATA, PAGE as BUILDER
     from helpers.site.model_view import PAGE as MODEL_VIEW
@@ -334,7 +335,7 @@ def unmade_files(outputs: Path, manifest: dict) -> list[str]:
     """Files under ``outputs/site/`` (paths relative to outputs/) that no run of ``manifest`` lists, now or at its
     last success, and the site step does not write: a page written by hand into the site, a run's page from before it
     was renamed. Hidden files (temporary, the site step's stamps) and symbolic links are left alone."""
-    from helpers.site.build import PROFILE_DATA
+    from helpers.site.build import PROFILE_DATA, is_profile_page
 
     made = set()
     for entry in manifest.get("runs", {}).values():
@@ -342,7 +343,7 @@ def unmade_files(outputs: Path, manifest: dict) -> list[str]:
         made.update((entry.get("last_success") or {}).get("outputs") or [])
     # The profiles' comparison data is the site step's while a run makes a profile page (which reads it; the site
     # step writes it then): a refresh removed it and wrote it again.
-    profiles = any(re.fullmatch(r"site/alueet/[0-9][^/]*\.html", rel) for rel in made)
+    profiles = any(rel.startswith("site/") and is_profile_page(rel[len("site/"):]) for rel in made)
     keep = {(Path("site") / PROFILE_DATA).as_posix()} if profiles else set()
     found = []
     for folder, dirs, files in os.walk(outputs / "site"):  # symbolic links to folders are listed, not entered

@@ -7,6 +7,7 @@ refresh date.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -339,6 +340,14 @@ def _write_profile(region: str, year: int, lang: str, ind: pd.DataFrame, shared:
 
 PROFILE_SCRIPT = Path("assets") / "profiles.js"
 PROFILE_DATA = Path("data") / "alueet.json"
+
+
+def is_profile_page(rel: str) -> bool:
+    """Whether a page (its path inside the site, as ``alueet/07.html``) is a region profile: the site step writes the
+    profiles' comparison data while there is one, and keeps it from being removed as a file no run made."""
+    return bool(re.fullmatch(r"alueet/[0-9][^/]*\.html", rel))
+
+
 SERIES_COLOURS = ("#D55E00", "#0072B2", "#009E73", "#000000")  # this region, the two added, the whole country
 
 
@@ -475,7 +484,8 @@ def write_index(manifest: dict | None = None, site: Path | None = None, problems
             ("index.html", lambda langs: write_front_page(manifest, site, data, langs=langs)),
             # the profiles' comparison data (every region's trends: seconds of table building) only for a site with
             # profiles; a refresh of other runs leaves it as it is
-            (PROFILE_DATA.as_posix(), lambda langs: write_profile_assets(site) if any((site / "alueet").glob("[0-9]*.html")) else [])]
+            (PROFILE_DATA.as_posix(), lambda langs: write_profile_assets(site)
+             if any(is_profile_page(p.relative_to(site).as_posix()) for p in (site / "alueet").glob("*.html")) else [])]
     for rel, write in hubs:
         if rel in done:
             continue

@@ -560,7 +560,9 @@ def record_input(provenance: dict, *, downloaded: bool = False) -> None:
         except OSError:
             continue  # a read-only checkout can still compute; provenance travels with the Fetched object
         if str(target) == log:
-            _LOGGED[log] = (_file_stamp(log), {**(last if as_left else {}), request: line})
+            kept = last if as_left else {}
+            kept[request] = line
+            _LOGGED[log] = (_file_stamp(log), kept)
 
 
 def request_key(record: dict) -> str:
